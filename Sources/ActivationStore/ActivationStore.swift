@@ -1,0 +1,1 @@
+// ActivationStore module: see the files beside this one.

@@ -1,0 +1,1 @@
+// Probing module: see the files beside this one.

@@ -1,0 +1,1 @@
+// Skills module: see the files beside this one.

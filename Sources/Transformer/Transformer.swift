@@ -1,0 +1,1 @@
+// Transformer module: see the files beside this one.
