@@ -1,0 +1,40 @@
+import Foundation
+
+/// Writes go to a temporary file beside the target and are renamed over it only when complete, so a
+/// crash or kill never leaves a file that looks whole, and never destroys what was there before.
+public enum AtomicFile {
+    public struct WriteError: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "\(path): cannot write: \(reason)" }
+    }
+
+    public static func temporaryPath(for path: String) -> String {
+        path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    public static func write(_ data: Data, to path: String) throws(WriteError) {
+        let tmp = temporaryPath(for: path)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw WriteError(path: path, reason: String(cString: strerror(errno))) }
+        var ok = true
+        data.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + done, raw.count - done)
+                if n <= 0 { ok = false; break }
+                done += n
+            }
+        }
+        if ok { ok = fsync(fd) == 0 }
+        close(fd)
+        guard ok else {
+            unlink(tmp)
+            throw WriteError(path: path, reason: String(cString: strerror(errno)))
+        }
+        guard rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw WriteError(path: path, reason: String(cString: strerror(errno)))
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Dispatch
+
+/// A plain, manually managed Float buffer, llm.c-style: the forward/backward kernels work on raw pointers.
+/// A class so that a pass's scratch memory is allocated once and reused step after step.
+/// @unchecked Sendable: a buffer is written by one pass at a time; kernels that split it across
+/// threads write disjoint ranges.
+public final class Buffer: @unchecked Sendable {
+    public let count: Int
+    public let ptr: UnsafeMutablePointer<Float>
+
+    public init(_ count: Int) {
+        self.count = count
+        ptr = .allocate(capacity: max(count, 1))
+        ptr.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { ptr.deallocate() }
+
+    public func zero() { ptr.update(repeating: 0, count: count) }
+
+    public func copy() -> Buffer {
+        let b = Buffer(count)
+        b.ptr.update(from: ptr, count: count)
+        return b
+    }
+
+    public func load(_ values: [Float]) {
+        precondition(values.count == count, "Buffer.load: \(values.count) values into \(count)")
+        values.withUnsafeBufferPointer { ptr.update(from: $0.baseAddress!, count: count) }
+    }
+
+    public var array: [Float] { Array(UnsafeBufferPointer(start: ptr, count: count)) }
+}
+
+/// How many threads the engine's own loops use (OpenBLAS has its own setting; see `Engine.setThreads`).
+public enum Engine {
+    // Set once by the CLI before any work starts, read-only afterwards.
+    nonisolated(unsafe) public private(set) static var threads: Int = 2
+
+    /// One knob for both BLAS threads and the engine's parallel loops (`--threads N`).
+    public static func setThreads(_ n: Int) {
+        threads = max(1, n)
+        BLAS.setThreads(threads)
+    }
+
+    /// Runs body(i) for i in 0..<n, split in contiguous chunks over the engine's threads.
+    /// Each i must write only its own outputs, so the result does not depend on the thread count.
+    @inline(__always)
+    static func parallelFor(_ n: Int, minPerThread: Int = 1, _ body: (Int) -> Void) {
+        let workers = min(threads, max(1, n / max(minPerThread, 1)))
+        if workers <= 1 {
+            for i in 0..<n { body(i) }
+            return
+        }
+        withoutActuallyEscaping(body) { body in
+            let box = UnsafeSendable(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let lo = n * w / workers, hi = n * (w + 1) / workers
+                for i in lo..<hi { box.value(i) }
+            }
+        }
+    }
+}
+
+/// Carries a non-Sendable closure into concurrentPerform; safe because each index writes disjoint memory.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}
+
+import Tensors

@@ -1,0 +1,112 @@
+// Every activation of one forward pass over a [B, T] batch, in plain buffers (llm.c's ActivationTensors).
+// The backward pass reads them; "start late" copies them and recomputes from a hook onwards.
+
+final class LayerActivations: @unchecked Sendable {
+    let residPre, ln1Mean, ln1Scale, ln1Out, q, k, v, scores, pattern, z, attnOut: Buffer
+    let residMid, ln2Mean, ln2Scale, ln2Out, mlpPre, mlpPost, mlpOut, residPost: Buffer
+    var result: Buffer?          // [B, T, H, D], only when hook_result is in use (TransformerLens's use_attn_result)
+
+    init(_ c: ModelConfig, BT: Int, B: Int, T: Int) {
+        let D = c.d_model, HD = c.n_heads * c.d_head, S = B * c.n_heads * T * T
+        residPre = Buffer(BT * D); ln1Mean = Buffer(BT); ln1Scale = Buffer(BT); ln1Out = Buffer(BT * D)
+        q = Buffer(BT * HD); k = Buffer(BT * HD); v = Buffer(BT * HD)
+        scores = Buffer(S); pattern = Buffer(S); z = Buffer(BT * HD); attnOut = Buffer(BT * D)
+        residMid = Buffer(BT * D); ln2Mean = Buffer(BT); ln2Scale = Buffer(BT); ln2Out = Buffer(BT * D)
+        mlpPre = Buffer(BT * c.d_mlp); mlpPost = Buffer(BT * c.d_mlp); mlpOut = Buffer(BT * D); residPost = Buffer(BT * D)
+    }
+
+    private init(copying o: LayerActivations) {
+        residPre = o.residPre.copy(); ln1Mean = o.ln1Mean.copy(); ln1Scale = o.ln1Scale.copy(); ln1Out = o.ln1Out.copy()
+        q = o.q.copy(); k = o.k.copy(); v = o.v.copy(); scores = o.scores.copy(); pattern = o.pattern.copy()
+        z = o.z.copy(); attnOut = o.attnOut.copy(); residMid = o.residMid.copy(); ln2Mean = o.ln2Mean.copy()
+        ln2Scale = o.ln2Scale.copy(); ln2Out = o.ln2Out.copy(); mlpPre = o.mlpPre.copy(); mlpPost = o.mlpPost.copy()
+        mlpOut = o.mlpOut.copy(); residPost = o.residPost.copy(); result = o.result?.copy()
+    }
+
+    func copy() -> LayerActivations { LayerActivations(copying: self) }
+
+    /// The buffer behind a hook's leaf name within a block.
+    func buffer(_ leaf: String) -> Buffer? {
+        switch leaf {
+        case "hook_resid_pre": return residPre
+        case "ln1.hook_scale": return ln1Scale
+        case "ln1.hook_normalized": return ln1Out
+        case "attn.hook_q": return q
+        case "attn.hook_k": return k
+        case "attn.hook_v": return v
+        case "attn.hook_attn_scores": return scores
+        case "attn.hook_pattern": return pattern
+        case "attn.hook_z": return z
+        case "attn.hook_result": return result
+        case "hook_attn_out": return attnOut
+        case "hook_resid_mid": return residMid
+        case "ln2.hook_scale": return ln2Scale
+        case "ln2.hook_normalized": return ln2Out
+        case "mlp.hook_pre": return mlpPre
+        case "mlp.hook_post": return mlpPost
+        case "hook_mlp_out": return mlpOut
+        case "hook_resid_post": return residPost
+        default: return nil
+        }
+    }
+}
+
+/// The activations of one forward pass (and, once a backward pass ran, its scratch gradients).
+public final class ForwardState: @unchecked Sendable {
+    public let config: ModelConfig
+    public let batch: Int
+    public let length: Int
+    public internal(set) var tokens: [Int32]
+    let embed, posEmbed: Buffer
+    let layers: [LayerActivations]
+    let lnfMean, lnfScale, lnfOut, logits: Buffer
+    /// Packed Q/K/V weights [D, H*dh] per layer, rebuilt from the parameters on every forward.
+    let packedQ, packedK, packedV: [Buffer]
+    /// True once an intervention or a late start changed the pass: its gradients would not be the model's.
+    var modified = false
+    var grads: GradientBuffers?
+
+    init(_ c: ModelConfig, batch B: Int, length T: Int) {
+        config = c; batch = B; length = T
+        tokens = []
+        let BT = B * T, D = c.d_model
+        embed = Buffer(BT * D); posEmbed = Buffer(BT * D)
+        layers = (0..<c.n_layers).map { _ in LayerActivations(c, BT: BT, B: B, T: T) }
+        lnfMean = Buffer(BT); lnfScale = Buffer(BT); lnfOut = Buffer(BT * D); logits = Buffer(BT * c.d_vocab)
+        let wq = c.d_model * c.n_heads * c.d_head
+        packedQ = (0..<c.n_layers).map { _ in Buffer(wq) }
+        packedK = (0..<c.n_layers).map { _ in Buffer(wq) }
+        packedV = (0..<c.n_layers).map { _ in Buffer(wq) }
+    }
+
+    private init(copying o: ForwardState) {
+        config = o.config; batch = o.batch; length = o.length; tokens = o.tokens
+        embed = o.embed.copy(); posEmbed = o.posEmbed.copy(); layers = o.layers.map { $0.copy() }
+        lnfMean = o.lnfMean.copy(); lnfScale = o.lnfScale.copy(); lnfOut = o.lnfOut.copy(); logits = o.logits.copy()
+        packedQ = o.packedQ.map { $0.copy() }; packedK = o.packedK.map { $0.copy() }; packedV = o.packedV.map { $0.copy() }
+        modified = o.modified
+    }
+
+    func copy() -> ForwardState { ForwardState(copying: self) }
+
+    /// The buffer behind a hook name, if that hook is materialised in this pass.
+    func buffer(_ name: String) -> Buffer? {
+        switch name {
+        case "hook_embed": return embed
+        case "hook_pos_embed": return posEmbed
+        case "ln_final.hook_scale": return lnfScale
+        case "ln_final.hook_normalized": return lnfOut
+        case "unembed.hook_out": return logits
+        default:
+            guard name.hasPrefix("blocks.") else { return nil }
+            let parts = name.split(separator: ".", maxSplits: 2)
+            guard parts.count == 3, let l = Int(parts[1]), l < layers.count else { return nil }
+            return layers[l].buffer(String(parts[2]))
+        }
+    }
+
+    /// Logits as a [B, T, V] tensor.
+    public var logitsTensor: Tensor { Tensor(shape: [batch, length, config.d_vocab], data: logits.array) }
+}
+
+import Tensors
