@@ -3,25 +3,44 @@
 // (hook_attn_scores: scaled, causally masked with -inf, pre-softmax; hook_pattern: softmax of it).
 // Softmax and the weighted sum run over every key position, so an intervention that writes into the
 // masked part is honoured exactly as TransformerLens would.
+// Each (b, h) first gathers its strided head slices into small contiguous tiles, so every inner loop
+// runs unit-stride over d_head or over key positions and vectorises.
+
+// x [B, T, H, dh] at (b, h) -> tile [T, dh]
+@inline(__always)
+private func gather(_ x: UnsafePointer<Float>, _ tile: UnsafeMutablePointer<Float>, base: Int, T: Int, dh: Int, stride: Int) {
+    for t in 0..<T { (tile + t * dh).update(from: x + base + t * stride, count: dh) }
+}
+
+// tile [T, dh] -> tileT [dh, T]
+@inline(__always)
+private func transpose(_ tile: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, T: Int, dh: Int) {
+    for t in 0..<T { for d in 0..<dh { out[d * T + t] = tile[t * dh + d] } }
+}
 
 // q, k [B, T, H, dh] -> scores [B, H, T, T]
 func attentionScores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>,
                      B: Int, T: Int, H: Int, dh: Int) {
     let scale = 1 / Float(dh).squareRoot()
-    let rowStride = H * dh
+    let stride = H * dh
     Engine.parallelFor(B * H) { bh in
-        let b = bh / H, h = bh % H
-        let base = b * T * rowStride + h * dh
+        let base = (bh / H) * T * stride + (bh % H) * dh
         let s = scores + bh * T * T
-        for i in 0..<T {
-            let qi = q + base + i * rowStride
-            for j in 0...i {
-                let kj = k + base + j * rowStride
-                var dot: Float = 0
-                for d in 0..<dh { dot += qi[d] * kj[d] }
-                s[i * T + j] = dot * scale
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * T * dh) { buf in
+            let Q = buf.baseAddress!, K = Q + T * dh, KT = K + T * dh
+            gather(q, Q, base: base, T: T, dh: dh, stride: stride)
+            gather(k, K, base: base, T: T, dh: dh, stride: stride)
+            transpose(K, KT, T: T, dh: dh)
+            for i in 0..<T {
+                let row = s + i * T
+                for j in 0..<T { row[j] = 0 }
+                for d in 0..<dh {
+                    let qv = Q[i * dh + d] * scale
+                    let kt = KT + d * T
+                    for j in 0..<T { row[j] += qv * kt[j] }
+                }
+                for j in (i + 1)..<max(T, i + 1) { row[j] = -Float.infinity }
             }
-            for j in (i + 1)..<max(T, i + 1) { s[i * T + j] = -Float.infinity }
         }
     }
 }
@@ -38,9 +57,10 @@ func attentionSoftmax(scores: UnsafePointer<Float>, pattern: UnsafeMutablePointe
         }
         var sum: Float = 0
         for j in 0..<T {
-            let e: Float = s[j] == -Float.infinity ? 0 : fastExp(s[j] - m)
-            p[j] = e
-            sum += e
+            let e = fastExp(s[j] - m)
+            let kept: Float = s[j] == -Float.infinity ? 0 : e
+            p[j] = kept
+            sum += kept
         }
         let inv = 1 / sum
         for j in 0..<T { p[j] *= inv }
@@ -50,19 +70,23 @@ func attentionSoftmax(scores: UnsafePointer<Float>, pattern: UnsafeMutablePointe
 // pattern [B, H, T, T], v [B, T, H, dh] -> z [B, T, H, dh]
 func attentionMix(pattern: UnsafePointer<Float>, v: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
                   B: Int, T: Int, H: Int, dh: Int) {
-    let rowStride = H * dh
+    let stride = H * dh
     Engine.parallelFor(B * H) { bh in
-        let b = bh / H, h = bh % H
-        let base = b * T * rowStride + h * dh
+        let base = (bh / H) * T * stride + (bh % H) * dh
         let p = pattern + bh * T * T
-        for i in 0..<T {
-            let zi = z + base + i * rowStride
-            for d in 0..<dh { zi[d] = 0 }
-            for j in 0..<T {
-                let w = p[i * T + j]
-                if w == 0 { continue }
-                let vj = v + base + j * rowStride
-                for d in 0..<dh { zi[d] += w * vj[d] }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * T * dh) { buf in
+            let V = buf.baseAddress!, Z = V + T * dh
+            gather(v, V, base: base, T: T, dh: dh, stride: stride)
+            for i in 0..<T {
+                let zi = Z + i * dh
+                for d in 0..<dh { zi[d] = 0 }
+                for j in 0..<T {
+                    let w = p[i * T + j]
+                    if w == 0 { continue }
+                    let vj = V + j * dh
+                    for d in 0..<dh { zi[d] += w * vj[d] }
+                }
+                (z + base + i * stride).update(from: zi, count: dh)
             }
         }
     }
@@ -75,36 +99,53 @@ func attentionBackward(dz: UnsafePointer<Float>, q: UnsafePointer<Float>, k: Uns
                        dpattern: UnsafeMutablePointer<Float>, dscores: UnsafeMutablePointer<Float>,
                        B: Int, T: Int, H: Int, dh: Int) {
     let scale = 1 / Float(dh).squareRoot()
-    let rowStride = H * dh
+    let stride = H * dh
     Engine.parallelFor(B * H) { bh in
-        let b = bh / H, h = bh % H
-        let base = b * T * rowStride + h * dh
+        let base = (bh / H) * T * stride + (bh % H) * dh
         let p = pattern + bh * T * T, dp = dpattern + bh * T * T, ds = dscores + bh * T * T
-        for i in 0..<T {
-            let dzi = dz + base + i * rowStride
-            // through z = pattern @ v
-            for j in 0..<T {
-                let vj = v + base + j * rowStride, dvj = dv + base + j * rowStride
-                var dot: Float = 0
-                for d in 0..<dh { dot += dzi[d] * vj[d] }
-                dp[i * T + j] = dot
-                let w = p[i * T + j]
-                if w != 0 { for d in 0..<dh { dvj[d] += w * dzi[d] } }
-            }
-            // through the softmax
-            var inner: Float = 0
-            for j in 0..<T { inner += p[i * T + j] * dp[i * T + j] }
-            for j in 0..<T { ds[i * T + j] = p[i * T + j] * (dp[i * T + j] - inner) }
-            // through scores = q k^T * scale
-            let qi = q + base + i * rowStride, dqi = dq + base + i * rowStride
-            for j in 0..<T {
-                let g = ds[i * T + j] * scale
-                if g == 0 { continue }
-                let kj = k + base + j * rowStride, dkj = dk + base + j * rowStride
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * T * dh) { buf in
+            let Q = buf.baseAddress!, K = Q + T * dh, V = K + T * dh, VT = V + T * dh, DZ = VT + T * dh
+            let DQ = DZ + T * dh, DK = DQ + T * dh, DV = DK + T * dh
+            gather(q, Q, base: base, T: T, dh: dh, stride: stride)
+            gather(k, K, base: base, T: T, dh: dh, stride: stride)
+            gather(v, V, base: base, T: T, dh: dh, stride: stride)
+            gather(dz, DZ, base: base, T: T, dh: dh, stride: stride)
+            transpose(V, VT, T: T, dh: dh)
+            DQ.update(repeating: 0, count: 3 * T * dh)
+            for i in 0..<T {
+                let dzi = DZ + i * dh, dpi = dp + i * T, pi = p + i * T, dsi = ds + i * T
+                // through z = pattern @ v
+                for j in 0..<T { dpi[j] = 0 }
                 for d in 0..<dh {
-                    dqi[d] += g * kj[d]
-                    dkj[d] += g * qi[d]
+                    let g = dzi[d], vt = VT + d * T
+                    for j in 0..<T { dpi[j] += g * vt[j] }
                 }
+                for j in 0..<T {
+                    let w = pi[j]
+                    if w == 0 { continue }
+                    let dvj = DV + j * dh
+                    for d in 0..<dh { dvj[d] += w * dzi[d] }
+                }
+                // through the softmax
+                var inner: Float = 0
+                for j in 0..<T { inner += pi[j] * dpi[j] }
+                for j in 0..<T { dsi[j] = pi[j] * (dpi[j] - inner) }
+                // through scores = q k^T * scale
+                let qi = Q + i * dh, dqi = DQ + i * dh
+                for j in 0..<T {
+                    let g = dsi[j] * scale
+                    if g == 0 { continue }
+                    let kj = K + j * dh, dkj = DK + j * dh
+                    for d in 0..<dh {
+                        dqi[d] += g * kj[d]
+                        dkj[d] += g * qi[d]
+                    }
+                }
+            }
+            for t in 0..<T {
+                accumulate(dq + base + t * stride, DQ + t * dh, n: dh)
+                accumulate(dk + base + t * stride, DK + t * dh, n: dh)
+                accumulate(dv + base + t * stride, DV + t * dh, n: dh)
             }
         }
     }

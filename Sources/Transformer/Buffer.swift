@@ -47,7 +47,7 @@ public enum Engine {
     /// Each i must write only its own outputs, so the result does not depend on the thread count.
     @inline(__always)
     static func parallelFor(_ n: Int, minPerThread: Int = 1, _ body: (Int) -> Void) {
-        let workers = min(threads, max(1, n / max(minPerThread, 1)))
+        let workers = ShardFlag.isSet ? 1 : min(threads, max(1, n / max(minPerThread, 1)))
         if workers <= 1 {
             for i in 0..<n { body(i) }
             return
@@ -69,3 +69,19 @@ struct UnsafeSendable<T>: @unchecked Sendable {
 }
 
 import Tensors
+
+/// Marks the threads that run one shard of a data-parallel step: inside a shard, kernels run serially
+/// (the parallelism is across shards), so there is no fork/join per kernel.
+enum ShardFlag {
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+    static var isSet: Bool { pthread_getspecific(key) != nil }
+    static func set(_ on: Bool) { pthread_setspecific(key, on ? UnsafeRawPointer(bitPattern: 1) : nil) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -8,7 +8,9 @@ public struct LossResult: Sendable {
 }
 
 // logits [N, V], targets [N], mask [N] -> loss, dlogits [N, V]
-public func crossEntropy(logits: UnsafePointer<Float>, targets: [Int32], mask: [Float]?, N: Int, V: Int) -> LossResult {
+// `normalizer` (default: the summed weight of these tokens) lets a shard of a batch use the whole batch's.
+public func crossEntropy(logits: UnsafePointer<Float>, targets: [Int32], mask: [Float]?, N: Int, V: Int,
+                         normalizer: Float? = nil) -> LossResult {
     var weights = [Float](repeating: 0, count: N)
     var total: Float = 0
     for i in 0..<N where targets[i] >= 0 {
@@ -16,6 +18,7 @@ public func crossEntropy(logits: UnsafePointer<Float>, targets: [Int32], mask: [
         total += weights[i]
     }
     var dlogits = [Float](repeating: 0, count: N * V)
+    if let normalizer { total = normalizer }
     if total == 0 { return LossResult(loss: 0, counted: 0, dlogits: dlogits) }
     var loss: Double = 0
     dlogits.withUnsafeMutableBufferPointer { dl in

@@ -6,8 +6,9 @@ public struct ParameterLayout: Sendable, Equatable {
         public let shape: [Int]
         public let offset: Int
         public var count: Int { shape.reduce(1, *) }
-        /// Matrices get weight decay; biases, LayerNorm gains and embeddings... see `decays`.
-        public var isMatrix: Bool { shape.count >= 2 }
+        /// Weight matrices (W_E, W_pos, W_Q ... W_U) get weight decay; biases (b_Q is [n_heads, d_head],
+        /// so rank alone does not tell) and LayerNorm gains do not.
+        public var isMatrix: Bool { name.split(separator: ".").last?.hasPrefix("W_") ?? false }
     }
 
     public let entries: [Entry]

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Tensors
 
@@ -24,13 +25,16 @@ public struct TrainingBatch: Sendable {
 }
 
 /// Model + optimiser + reusable buffers: forward, masked cross-entropy, backward, clip, AdamW.
+/// A step splits the batch into one shard per thread (data parallel, like DDP on one machine): each
+/// shard runs its own forward and backward serially with single-threaded BLAS, then the shards'
+/// gradients are summed in shard order. So results are bitwise reproducible for a given thread count.
 public struct Trainer: Sendable {
     public var model: Transformer
     public var optimizer: AdamW
     public var config: TrainingConfig
     public var step: Int { optimizer.step }
     private var grads: Parameters
-    private var workspace: ForwardState?
+    private var shards: [ShardWorkspace] = []
 
     public init(model: Transformer, config: TrainingConfig) {
         self.model = model
@@ -43,24 +47,87 @@ public struct Trainer: Sendable {
 
     /// One optimisation step on `batch`.
     public mutating func step(_ batch: TrainingBatch) throws(ModelError) -> StepResult {
-        let out = try model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length, reusing: workspace)
-        workspace = out.state
-        let ce = out.state.logits.ptr.withMemoryRebound(to: Float.self, capacity: 1) {
-            crossEntropy(logits: $0, targets: batch.targets, mask: batch.mask, N: batch.batch * batch.length, V: model.config.d_vocab)
-        }
-        for i in 0..<grads.data.count { grads.data[i] = 0 }
-        try model.backward(out.state, dlogits: ce.dlogits, into: &grads)
+        let loss = try accumulateGradients(batch)
         let norm = clipGradients(&grads, maxNorm: Float(config.gradClip))
         let lr = config.schedule.rate(optimizer.step)
         optimizer.update(&model.params, grads, lr: Float(lr))
-        return StepResult(loss: ce.loss, gradNorm: norm, lr: lr)
+        return StepResult(loss: loss, gradNorm: norm, lr: lr)
+    }
+
+    /// Mean masked loss and its gradient (left in `grads`), computed shard-parallel.
+    private mutating func accumulateGradients(_ batch: TrainingBatch) throws(ModelError) -> Float {
+        let B = batch.batch, T = batch.length
+        guard batch.tokens.count == B * T, batch.targets.count == B * T, batch.mask.map({ $0.count == B * T }) ?? true else {
+            throw .shapeMismatch("training batch arrays do not match batch \(B) x length \(T)")
+        }
+        let S = max(1, min(Engine.threads, B))
+        while shards.count < S { shards.append(ShardWorkspace(model.config)) }
+        var total: Float = 0
+        for i in 0..<(B * T) where batch.targets[i] >= 0 { total += batch.mask?[i] ?? 1 }
+        let model = self.model, work = Array(shards.prefix(S))
+        let normalizer = total
+        let run: (Int) -> Void = { s in
+            let lo = B * s / S, hi = B * (s + 1) / S
+            work[s].run(model, batch, rows: lo..<hi, normalizer: normalizer)
+        }
+        if S > 1 {
+            BLAS.setThreads(1)
+            let box = UnsafeSendable(run)
+            DispatchQueue.concurrentPerform(iterations: S) { s in
+                ShardFlag.set(true)
+                box.value(s)
+                ShardFlag.set(false)
+            }
+            BLAS.setThreads(Engine.threads)
+        } else {
+            run(0)
+        }
+        var loss: Float = 0
+        grads.data.withUnsafeMutableBufferPointer { g in
+            for (s, w) in work.enumerated() {
+                w.grads.data.withUnsafeBufferPointer { src in
+                    if s == 0 { g.baseAddress!.update(from: src.baseAddress!, count: g.count) }
+                    else { accumulate(g.baseAddress!, src.baseAddress!, n: g.count) }
+                }
+                loss += w.loss
+            }
+        }
+        if let e = work.compactMap(\.error).first { throw e }
+        return loss
     }
 
     /// Mean masked loss without updating anything.
     public func loss(_ batch: TrainingBatch) throws(ModelError) -> Float {
         let out = try model.forward(tokens: batch.tokens, batch: batch.batch, length: batch.length)
-        return out.state.logits.ptr.withMemoryRebound(to: Float.self, capacity: 1) {
-            crossEntropy(logits: $0, targets: batch.targets, mask: batch.mask, N: batch.batch * batch.length, V: model.config.d_vocab).loss
+        return crossEntropy(logits: out.state.logits.ptr, targets: batch.targets, mask: batch.mask,
+                            N: batch.batch * batch.length, V: model.config.d_vocab).loss
+    }
+}
+
+/// One shard's reusable buffers and results. A class so each worker thread owns and mutates its own.
+final class ShardWorkspace: @unchecked Sendable {
+    var state: ForwardState?
+    var grads: Parameters
+    var loss: Float = 0
+    var error: ModelError?
+
+    init(_ c: ModelConfig) { grads = Parameters(zerosFor: c) }
+
+    func run(_ model: Transformer, _ batch: TrainingBatch, rows: Range<Int>, normalizer: Float) {
+        let T = batch.length, range = (rows.lowerBound * T)..<(rows.upperBound * T)
+        do {
+            let tokens = Array(batch.tokens[range]), targets = Array(batch.targets[range])
+            let mask = batch.mask.map { Array($0[range]) }
+            let out = try model.forward(tokens: tokens, batch: rows.count, length: T, reusing: state)
+            state = out.state
+            let ce = crossEntropy(logits: out.state.logits.ptr, targets: targets, mask: mask,
+                                  N: rows.count * T, V: model.config.d_vocab, normalizer: normalizer)
+            grads.data.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: $0.count) }
+            try model.backward(out.state, dlogits: ce.dlogits, into: &grads)
+            loss = ce.loss
+            error = nil
+        } catch {
+            self.error = error
         }
     }
 }

@@ -1,1 +1,0 @@
-// Skills module: see the files beside this one.

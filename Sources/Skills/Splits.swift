@@ -1,0 +1,56 @@
+// Train / validation / test by held-out operand combinations.
+//
+// The split of an example is a pure function of (split seed, task's split key): the key is hashed
+// with a fixed, platform-independent mixer (never Swift's Hasher, which is seeded per process) into
+// [0, 1) and bucketed by the fractions. Equal keys therefore always land in the same split, so no
+// test item shares its operand tuple with a training item, in any run, on any machine.
+
+public enum Split: String, Sendable, Codable, CaseIterable {
+    case train, validation, test
+}
+
+public struct SplitPolicy: Sendable, Codable, Equatable {
+    public var seed: UInt64
+    public var validationFraction: Double
+    public var testFraction: Double
+
+    public init(seed: UInt64 = 0, validationFraction: Double = 0.1, testFraction: Double = 0.1) {
+        self.seed = seed
+        self.validationFraction = validationFraction
+        self.testFraction = testFraction
+    }
+
+    public func split(of example: Example, task: any SkillTask) -> Split {
+        split(ofKey: task.splitKey(of: example))
+    }
+
+    public func split(ofKey key: [Int]) -> Split {
+        let u = Double(stableHash(key, seed: seed) >> 11) * 0x1.0p-53
+        if u < testFraction { return .test }
+        if u < testFraction + validationFraction { return .validation }
+        return .train
+    }
+}
+
+/// SplitMix64-style mixing of a list of integers; stable across processes and platforms.
+func stableHash(_ values: [Int], seed: UInt64) -> UInt64 {
+    var h = seed ^ 0x6A09_E667_F3BC_C909
+    for v in values + [values.count] {
+        h ^= UInt64(bitPattern: Int64(v))
+        h &+= 0x9E37_79B9_7F4A_7C15
+        h = (h ^ (h >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ (h >> 27)) &* 0x94D0_49BB_1331_11EB
+        h ^= h >> 31
+    }
+    return h
+}
+
+/// FNV-1a of a string's UTF-8 bytes (stable, unlike String.hashValue).
+func stableHash(_ text: String) -> UInt64 {
+    var h: UInt64 = 0xCBF2_9CE4_8422_2325
+    for byte in text.utf8 {
+        h ^= UInt64(byte)
+        h &*= 0x0000_0100_0000_01B3
+    }
+    return h
+}

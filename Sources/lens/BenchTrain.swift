@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Tensors
+import Transformer
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training throughput of the engine on random tokens (same work as torch_gpt_bench.py).",
+        discussion: """
+        Each step: forward, cross-entropy on every next token, backward, AdamW. Prints
+          lens train tokens_per_s=N ms_per_step=M params=P gflops=G
+        where gflops counts 6 x params x tokens for the matrix products plus the attention products.
+        Example, beside the peer:
+          lens bench train --d-model 128 --d-mlp 512 --threads 2
+          python ../shared/peers/torch_gpt_bench.py --d-model 128 --d-mlp 512 --threads 2
+        """)
+
+    @Option(name: .customLong("d-model")) var dModel = 128
+    @Option var layers = 2
+    @Option var heads = 4
+    @Option(name: .customLong("d-mlp")) var dMlp = 512
+    @Option var ctx = 32
+    @Option var vocab = 32
+    @Option var batch = 64
+    @Option var steps = 50
+    @Option var warmup = 5
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.apply()
+        guard heads > 0, dModel % heads == 0 else { throw ValidationError("--d-model must be a multiple of --heads") }
+        let cfg = ModelConfig(n_layers: layers, d_model: dModel, n_heads: heads, d_head: dModel / heads, d_mlp: dMlp,
+                              n_ctx: ctx, d_vocab: vocab, act_fn: "gelu_new", seed: 0)
+        var trainer = Trainer(model: try Transformer(config: cfg),
+                              config: TrainingConfig(schedule: LRSchedule(peak: 1e-3, warmupSteps: 0, totalSteps: 1_000_000)))
+        var rng = RNG(seed: 0)
+        let batches: [TrainingBatch] = (0..<(steps + warmup)).map { _ in
+            let seq = (0..<(batch * (ctx + 1))).map { _ in Int32(rng.int(vocab)) }
+            var tokens = [Int32](), targets = [Int32]()
+            for b in 0..<batch {
+                tokens += seq[(b * (ctx + 1))..<(b * (ctx + 1) + ctx)]
+                targets += seq[(b * (ctx + 1) + 1)..<((b + 1) * (ctx + 1))]
+            }
+            return TrainingBatch(tokens: tokens, targets: targets, mask: nil, batch: batch, length: ctx)
+        }
+        for i in 0..<warmup { _ = try trainer.step(batches[i]) }
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        for i in warmup..<(warmup + steps) { _ = try trainer.step(batches[i]) }
+        let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        let tokens = Double(steps * batch * ctx)
+        let matmulParams = Double(layers * (4 * dModel * dModel + 2 * dModel * dMlp) + dModel * vocab)
+        let attention = Double(layers * batch * ctx * ctx * dModel * 2)   // QK^T and PV, per forward
+        let flops = 6 * matmulParams * tokens + 3 * attention * Double(steps)
+        let result: [String: Double] = ["tokens_per_s": tokens / dt, "ms_per_step": 1000 * dt / Double(steps),
+                                        "params": Double(trainer.model.parameterCount), "gflops": flops / dt / 1e9]
+        if common.json {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print(String(format: "lens train tokens_per_s=%.0f ms_per_step=%.2f params=%d gflops=%.1f",
+                         result["tokens_per_s"]!, result["ms_per_step"]!, trainer.model.parameterCount, result["gflops"]!))
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Transformer
+
+@main
+struct Lens: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lens",
+        abstract: "EmergenceLens: train small transformers on arithmetic skills and look inside them.",
+        discussion: """
+        Typical session:
+          lens tasks                      # what the skill suite holds, with labelled examples
+          lens bench train --d-model 64   # engine throughput, beside ../shared/peers/torch_gpt_bench.py
+        Every command that computes results accepts --json (one JSON document on stdout);
+        progress and logs go to stderr.
+        """,
+        subcommands: [Bench.self])
+}
+
+/// Options every compute command shares.
+struct CommonOptions: ParsableArguments {
+    @Option(help: "Threads for BLAS and the engine's own loops (default: all cores).")
+    var threads: Int = ProcessInfoCores.count
+
+    @Flag(help: "Print one JSON document on stdout instead of text.")
+    var json = false
+
+    func apply() { Engine.setThreads(threads) }
+}
+
+import Foundation
+enum ProcessInfoCores { static var count: Int { ProcessInfo.processInfo.activeProcessorCount } }
