@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // EmergenceLens: data flows one way, left to right:
-// CBLAS, CHDF5 -> Tensors -> Transformer -> Skills -> ActivationStore -> Probing -> lens
+// CBLAS, CHDF5 -> Tensors -> Transformer -> Skills -> Runs -> ActivationStore -> Probing -> lens
 import PackageDescription
 
 // Release builds drop bounds checks in the numeric modules: they are exercised by the debug-built tests.
@@ -26,17 +26,21 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: fast),
         .target(name: "Skills", dependencies: ["Tensors", "Transformer"], swiftSettings: fast),
-        .target(name: "ActivationStore", dependencies: ["CHDF5", "Tensors", "Transformer", "Skills"], swiftSettings: fast),
+        .target(name: "Runs", dependencies: ["Tensors", "Transformer", "Skills", .product(name: "Yams", package: "Yams")],
+                swiftSettings: fast),
+        .target(name: "ActivationStore", dependencies: ["CHDF5", "Tensors", "Transformer", "Skills", "Runs"], swiftSettings: fast),
         .target(name: "Probing", dependencies: ["Tensors", "ActivationStore"], swiftSettings: fast),
         .executableTarget(name: "lens", dependencies: [
-            "Tensors", "Transformer", "Skills", "ActivationStore", "Probing",
+            "Tensors", "Transformer", "Skills", "Runs", "ActivationStore", "Probing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: fast),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"]),
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Transformer"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer"]),
         .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "Transformer", "Skills"]),
+        .testTarget(name: "NotebookTests"),
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "ActivationStore"]),
     ]
 )

@@ -1,1 +1,84 @@
+// CHDF5: the HDF5 C API for Swift.
+// Many HDF5 "constants" are macros that call H5open() and read a global (H5T_NATIVE_FLOAT), or casts
+// (H5P_DEFAULT, H5S_UNLIMITED, H5T_VARIABLE) that Swift does not import or imports with the wrong type.
+// They are exposed here as static inline functions; each one that reads a library global runs H5open().
+#ifndef EMERGENCE_LENS_CHDF5_SHIM_H
+#define EMERGENCE_LENS_CHDF5_SHIM_H
+
 #include <hdf5.h>
+#include <string.h>
+
+// Datatypes (predefined; never close them).
+static inline hid_t lens_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
+static inline hid_t lens_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t lens_h5t_native_int32(void) { return H5T_NATIVE_INT32; }
+static inline hid_t lens_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t lens_h5t_std_i32le(void) { return H5T_STD_I32LE; }
+static inline hid_t lens_h5t_std_i64le(void) { return H5T_STD_I64LE; }
+static inline hid_t lens_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+static inline hid_t lens_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
+static inline hid_t lens_h5t_c_s1(void) { return H5T_C_S1; }
+static inline size_t lens_h5t_variable(void) { return H5T_VARIABLE; }
+
+// File access flags.
+static inline unsigned lens_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+static inline unsigned lens_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline unsigned lens_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
+
+// Property-list classes and defaults.
+static inline hid_t lens_h5p_default(void) { return H5P_DEFAULT; }
+static inline hid_t lens_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t lens_h5p_dataset_access(void) { return H5P_DATASET_ACCESS; }
+static inline hid_t lens_h5p_link_create(void) { return H5P_LINK_CREATE; }
+
+// Dataspaces.
+static inline hid_t lens_h5s_all(void) { return H5S_ALL; }
+static inline hsize_t lens_h5s_unlimited(void) { return H5S_UNLIMITED; }
+
+// Errors.
+static inline hid_t lens_h5e_default(void) { return H5E_DEFAULT; }
+
+/// Initialise the library and stop it printing its error stack to stderr (we report errors ourselves).
+/// In a thread-safe build (Debian's "serial" libhdf5 is built with --enable-threadsafe) the error stack and
+/// its printing are per thread, so this must run once on every thread that calls HDF5: it is cheap after
+/// the first call on a thread.
+static inline herr_t lens_h5_init_silent(void) {
+    static __thread int silenced = 0;
+    if (silenced) return 0;
+    if (H5open() < 0) return -1;
+    herr_t r = H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    if (r >= 0) silenced = 1;
+    return r;
+}
+
+typedef struct {
+    char *buf;
+    size_t len;
+    int found;
+} lens_h5_err_ctx;
+
+static inline herr_t lens_h5_err_walk(unsigned n, const H5E_error2_t *err, void *data) {
+    lens_h5_err_ctx *ctx = (lens_h5_err_ctx *)data;
+    if (n != 0 || err == NULL || ctx->len == 0) return 0;
+    ctx->found = 1;
+    if (err->desc != NULL && err->desc[0] != '\0') {
+        strncpy(ctx->buf, err->desc, ctx->len - 1);
+        ctx->buf[ctx->len - 1] = '\0';
+    } else {
+        H5E_type_t kind;
+        if (H5Eget_msg(err->min_num, &kind, ctx->buf, ctx->len) < 0) ctx->buf[0] = '\0';
+    }
+    return 0;
+}
+
+/// Copy the innermost (deepest, usually most specific) message of the current error stack into buf,
+/// then clear the stack. Returns 1 if there was an error on the stack, 0 if none.
+static inline int lens_h5_take_error(char *buf, size_t len) {
+    lens_h5_err_ctx ctx = {buf, len, 0};
+    if (len > 0) buf[0] = '\0';
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, lens_h5_err_walk, &ctx);
+    H5Eclear2(H5E_DEFAULT);
+    return ctx.found;
+}
+
+#endif

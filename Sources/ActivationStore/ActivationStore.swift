@@ -1,1 +1,0 @@
-// ActivationStore module: see the files beside this one.

@@ -1,0 +1,38 @@
+import Foundation
+import Tensors
+
+/// Times writing float32 activations [n, t, d] in batches, laid out exactly like
+/// ../shared/peers/h5py_write_bench.py so that `lens bench dump` can sit beside it:
+/// `datasets` datasets `activations/blocks.{k}.hook_resid_post` of fixed shape [n, t, d], chunked
+/// [min(chunkRows, n), t, d], gzip level 4 + shuffle when `compress` (h5py's `compression="gzip"`), each
+/// written in batches of `chunkRows` rows from one precomputed standard-normal batch. The timed span is the
+/// peer's: create `<path>.tmp`, write, close, rename to `path`. Rate in MB/s with 1 MB = 1e6 bytes.
+public func benchmarkWrite(path: String, n: Int, t: Int, d: Int, chunkRows: Int = 256, compress: Bool = false,
+                           datasets: Int = 8) throws -> (mbPerSecond: Double, seconds: Double) {
+    precondition(n > 0 && t > 0 && d > 0 && chunkRows > 0 && datasets > 0, "benchmarkWrite: sizes must be positive")
+    var rng = RNG(seed: 0)
+    let batch = (0..<(chunkRows * t * d)).map { _ in Float(rng.normal()) }
+    let tmp = path + ".tmp"
+    let clock = ContinuousClock()
+    let start = clock.now
+    let file = try H5File.create(tmp)
+    for k in 0..<datasets {
+        let ds = try file.root.createDataset("activations/blocks.\(k).hook_resid_post", dtype: .float32,
+                                             shape: [n, t, d], chunkRows: min(chunkRows, n), compress: compress)
+        var s = 0
+        while s < n {
+            let e = min(n, s + chunkRows)
+            try ds.write(rows: s..<e, e - s == chunkRows ? batch : Array(batch.prefix((e - s) * t * d)))
+            s = e
+        }
+        ds.close()
+    }
+    try file.close()
+    if rename(tmp, path) != 0 {
+        throw ActivationStoreError(file: tmp, problem: "cannot rename to \(path): \(String(cString: strerror(errno)))")
+    }
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let bytes = Double(datasets * n * t * d * 4)
+    return (bytes / seconds / 1e6, seconds)
+}

@@ -1,0 +1,58 @@
+import CHDF5
+import Foundation
+
+// Serial HDF5 must never be entered by two threads at once. Every HDF5 call in this module therefore runs
+// inside `HDF5.locked`, which holds one global recursive lock (recursive, because a wrapper method may call
+// another wrapper method while holding it). Debian's libhdf5 happens to be built thread-safe, which makes
+// the error stack and its auto-printing per thread: `locked` silences printing on each calling thread
+// (once per thread, in the shim), and the stack is read on the failing thread, under the lock, right after
+// the failing call.
+
+enum HDF5 {
+    private static let lock = NSRecursiveLock()
+
+    /// Runs `body` with the global HDF5 lock held, after making sure the library is initialised and silent.
+    static func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = lens_h5_init_silent()
+        return try body()
+    }
+
+    /// The innermost message of HDF5's error stack (then cleared), or nil. Call with the lock held.
+    static func takeError() -> String? {
+        var buf = [CChar](repeating: 0, count: 1024)
+        let found = lens_h5_take_error(&buf, buf.count)
+        let text = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if found == 0 && text.isEmpty { return nil }
+        return text.isEmpty ? "unknown HDF5 error" : text
+    }
+
+    // Shorthands for the shim's constants.
+    static var P_DEFAULT: hid_t { lens_h5p_default() }
+    static var S_ALL: hid_t { lens_h5s_all() }
+    static var UNLIMITED: hsize_t { lens_h5s_unlimited() }
+}
+
+/// Where an HDF5 call happens, for error messages: the file and the object inside it.
+struct H5Context: Sendable {
+    var file: String
+    var object: String
+
+    func error(_ problem: String, reason: String? = nil) -> ActivationStoreError {
+        ActivationStoreError(file: file, object: object, problem: problem, reason: reason)
+    }
+
+    /// Turns a negative HDF5 return code into an `ActivationStoreError` carrying HDF5's own reason.
+    /// Must run with the HDF5 lock held (it reads the error stack).
+    @discardableResult
+    func check<T: BinaryInteger>(_ code: T, _ what: @autoclosure () -> String) throws -> T {
+        if code < 0 { throw error(what(), reason: HDF5.takeError()) }
+        return code
+    }
+}
+
+/// Closes an HDF5 identifier (dataspace, datatype, property list) at scope exit. Use inside `HDF5.locked`.
+func h5close(_ id: hid_t, _ closer: (hid_t) -> herr_t) {
+    if id >= 0 { _ = closer(id) }
+}

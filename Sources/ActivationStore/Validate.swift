@@ -1,0 +1,160 @@
+import Foundation
+
+/// What `validate` found in a good activation file: an h5ls-like listing in our terms, Codable for `--json`.
+public struct FileSummary: Codable, Sendable, Equatable, CustomStringConvertible {
+    public struct Dataset: Codable, Sendable, Equatable {
+        /// Absolute path in the file, e.g. `/activations/blocks.0.hook_resid_post`.
+        public var path: String
+        public var dtype: H5DType
+        public var shape: [Int]
+        /// Chunk shape, nil when contiguous.
+        public var chunks: [Int]?
+        public var compressed: Bool
+    }
+
+    public var path: String
+    public var format: String
+    public var n: Int
+    public var seqLen: Int
+    /// Root attributes as stored (all strings in our files).
+    public var attributes: [String: String]
+    /// /tokens, /lengths, /prompts, /tasks.
+    public var core: [Dataset]
+    public var hooks: [Dataset]
+    public var labels: [Dataset]
+    public var positions: [Dataset]
+
+    /// The text rendering (like h5ls, in our terms).
+    public var description: String {
+        func row(_ d: Dataset, _ name: String, _ width: Int) -> String {
+            var s = "  " + name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0)
+            s += "  " + d.dtype.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)
+            s += "[" + d.shape.map(String.init).joined(separator: ", ") + "]"
+            if let c = d.chunks { s += "  chunks [" + c.map(String.init).joined(separator: ", ") + "]" }
+            if d.compressed { s += " gzip" }
+            return s
+        }
+        func section(_ title: String, _ ds: [Dataset], prefix: String) -> [String] {
+            let names = ds.map { String($0.path.dropFirst(prefix.count)) }
+            let w = names.map(\.count).max() ?? 0
+            return ["\(title) (\(ds.count)):"] + zip(ds, names).map { row($0, $1, w) }
+        }
+        var lines = ["\(path): \(format)  N=\(n) T=\(seqLen)", "attributes:"]
+        let aw = attributes.keys.map(\.count).max() ?? 0
+        for k in attributes.keys.sorted() {
+            var v = attributes[k]!.split(whereSeparator: \.isNewline).joined(separator: " ")
+            if v.count > 72 { v = String(v.prefix(69)) + "..." }
+            lines.append("  " + k.padding(toLength: aw, withPad: " ", startingAt: 0) + "  " + v)
+        }
+        lines += section("datasets", core, prefix: "/")
+        lines += section("hooks", hooks, prefix: Paths.activations + "/")
+        lines += section("labels", labels, prefix: Paths.labels + "/")
+        lines += section("positions", positions, prefix: Paths.positions + "/")
+        return lines.joined(separator: "\n")
+    }
+
+    /// Pretty, key-sorted JSON.
+    public func json() throws -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try enc.encode(self), as: UTF8.self)
+    }
+}
+
+/// Checks that `path` is a complete activation file (CONTRACTS section 4) and summarises it.
+/// Throws one `ActivationStoreError` naming the file, the object and the first problem found.
+public func validate(_ path: String) throws -> FileSummary {
+    try ActivationFileValidator(path: path).run()
+}
+
+private struct ActivationFileValidator {
+    let path: String
+
+    func fail(_ object: String, _ problem: String) -> ActivationStoreError {
+        ActivationStoreError(file: path, object: object, problem: problem)
+    }
+
+    func describe(_ ds: H5Dataset) throws -> FileSummary.Dataset {
+        .init(path: ds.path, dtype: try ds.dtype(), shape: try ds.shape(), chunks: try ds.chunkShape(),
+              compressed: try ds.isCompressed())
+    }
+
+    /// Opens `p` and checks its dtype (one of `dtypes`) and, when given, its exact shape.
+    func dataset(_ file: H5File, _ p: String, _ dtypes: [H5DType], shape: [Int]? = nil) throws -> (H5Dataset, FileSummary.Dataset) {
+        guard try file.exists(p) else { throw fail(p, "required dataset is missing") }
+        let ds = try file.openDataset(p)
+        let d = try describe(ds)
+        guard dtypes.contains(d.dtype) else {
+            throw fail(p, "dtype is \(d.dtype), expected \(dtypes.map(\.rawValue).joined(separator: " or "))")
+        }
+        if let shape, d.shape != shape { throw fail(p, "shape is \(d.shape), expected \(shape)") }
+        return (ds, d)
+    }
+
+    func group(_ file: H5File, _ p: String) throws -> H5Group {
+        guard try file.exists(p) else { throw fail(p, "required group is missing") }
+        return try file.openGroup(p)
+    }
+
+    func run() throws -> FileSummary {
+        let file = try H5File.openReadOnly(path)
+        defer { try? file.close() }
+        let root = file.root
+        guard try root.hasAttribute("format") else {
+            throw fail("/", "attribute 'format' is missing (not an activation file, or an unfinished .partial)")
+        }
+        let format = try root.stringAttribute("format")
+        guard format == FileAttributes.currentFormat else {
+            throw fail("/", "format is '\(format)', expected '\(FileAttributes.currentFormat)'")
+        }
+        for name in FileAttributes.names where !(try root.hasAttribute(name)) {
+            throw fail("/", "attribute '\(name)' is missing")
+        }
+        let attrs = try FileAttributes.read(from: root)
+        guard let cfg = attrs.config.data(using: .utf8), (try? JSONSerialization.jsonObject(with: cfg)) != nil else {
+            throw fail("/", "attribute 'config' is not valid JSON")
+        }
+        var stored: [String: String] = [:]
+        for name in try root.attributeNames() { stored[name] = try root.attribute(name).description }
+
+        let (tokDs, tok) = try dataset(file, Paths.tokens, [.int32])
+        guard tok.shape.count == 2 else { throw fail(Paths.tokens, "rank is \(tok.shape.count), expected 2 [N, T]") }
+        let n = tok.shape[0], t = tok.shape[1]
+        let (lenDs, len) = try dataset(file, Paths.lengths, [.int32], shape: [n])
+        let (_, prompts) = try dataset(file, Paths.prompts, [.string], shape: [n])
+        let (_, tasks) = try dataset(file, Paths.tasks, [.string], shape: [n])
+
+        let tokens: [Int32] = try tokDs.readAll()
+        if !attrs.vocab.isEmpty, let bad = tokens.first(where: { $0 < 0 || Int($0) >= attrs.vocab.count }) {
+            throw fail(Paths.tokens, "token id \(bad) outside the vocabulary of \(attrs.vocab.count)")
+        }
+        let lengths: [Int32] = try lenDs.readAll()
+        if let bad = lengths.first(where: { $0 < 0 || Int($0) > t }) {
+            throw fail(Paths.lengths, "length \(bad) outside 0...\(t)")
+        }
+
+        var positions: [FileSummary.Dataset] = []
+        for name in try group(file, Paths.positions).memberNames() {
+            positions.append(try dataset(file, Paths.positions + "/" + name, [.int32], shape: [n]).1)
+        }
+        var labels: [FileSummary.Dataset] = []
+        for name in try group(file, Paths.labels).memberNames() {
+            labels.append(try dataset(file, Paths.labels + "/" + name, [.int32, .float32], shape: [n]).1)
+        }
+        var hooks: [FileSummary.Dataset] = []
+        for name in try group(file, Paths.activations).memberNames() {
+            let p = Paths.activations + "/" + name
+            let d = try dataset(file, p, [.float32]).1
+            guard d.shape.count >= 2, d.shape[0] == n else {
+                throw fail(p, "shape is \(d.shape), expected [\(n), ...] (N from /tokens)")
+            }
+            let axis = HookLayout.positionAxis(name)
+            guard axis < d.shape.count, d.shape[axis] == t else {
+                throw fail(p, "shape is \(d.shape), expected T=\(t) at axis \(axis)")
+            }
+            hooks.append(d)
+        }
+        return FileSummary(path: path, format: format, n: n, seqLen: t, attributes: stored,
+                           core: [tok, len, prompts, tasks], hooks: hooks, labels: labels, positions: positions)
+    }
+}

@@ -1,0 +1,94 @@
+// The knobs of a probe fit and the record it produces. Everything in the result is a plain
+// number, string or array so it round-trips through JSON for the CLI and the report figures.
+
+public enum ProbeKind: String, Sendable, Codable, CaseIterable {
+    /// Softmax over all training classes (any K >= 2).
+    case multiclass
+    /// Sigmoid on exactly 2 classes; classes[1] (the larger label) is the positive class.
+    case binary
+    /// Closed-form ridge regression on numeric targets, scored by R^2.
+    case ridge
+}
+
+/// How the L2 strength is set. Logistic lambda multiplies (1/2)||W||^2 next to the *mean*
+/// cross-entropy (C = 1/(lambda * n_train) in scikit-learn terms, see `LogisticObjective`);
+/// ridge lambda multiplies ||w||^2 next to the *sum* of squares (sklearn's Ridge alpha).
+public enum LambdaChoice: Sendable, Codable, Equatable {
+    case fixed(Double)
+    /// Picked on a validation split carved from the training split; ties go to the larger lambda.
+    case grid([Double])
+    /// `defaultGrid(for:)` of the probe kind.
+    case defaultGrid
+
+    public static func defaultGrid(for kind: ProbeKind) -> [Double] {
+        switch kind {
+        // With n_train ~ 1e3 these span sklearn C ~ 0.01 ... 100.
+        case .multiclass, .binary: return [1e-5, 1e-4, 1e-3, 1e-2, 1e-1]
+        // Standardised features: Gram diagonal ~ n_train, so these span "none" to "strong".
+        case .ridge: return [1e-2, 1e-1, 1, 10, 100, 1000]
+        }
+    }
+}
+
+public struct ProbeOptions: Sendable, Codable, Equatable {
+    public var lbfgs = LBFGSOptions()
+    public var bootstrapResamples = 1000
+    public var confidenceLevel = 0.95
+    /// Fraction of the training split held out to choose lambda from a grid.
+    public var validationFraction = 0.2
+    public var minTrainExamples = 8
+    public var minTestExamples = 2
+
+    public init() {}
+}
+
+/// Validation score of one grid value.
+public struct LambdaScore: Sendable, Codable, Equatable {
+    public var lambda: Double
+    public var validationScore: Double
+}
+
+public struct ProbeResult: Sendable, Codable, Equatable {
+    public var kind: ProbeKind
+    /// "accuracy" for classifiers, "r2" for ridge.
+    public var metric: String
+    /// Test accuracy or test R^2.
+    public var score: Double
+    /// Percentile-bootstrap interval of `score` over test examples.
+    public var ciLow: Double
+    public var ciHigh: Double
+    public var confidenceLevel: Double
+    public var bootstrapResamples: Int
+    public var trainScore: Double
+    /// Majority-training-class accuracy on test, or the test R^2 of predicting the training mean
+    /// (about 0, slightly negative when train and test means differ).
+    public var baseline: Double
+    /// Same probe, same lambda, fitted on control-task labels (nil without control keys).
+    public var controlScore: Double?
+    /// score - controlScore, with a paired bootstrap interval (same resamples for both).
+    public var selectivity: Double?
+    public var selectivityCILow: Double?
+    public var selectivityCIHigh: Double?
+    public var lambda: Double
+    /// scikit-learn's C for the same logistic objective, 1/(lambda * nTrain); nil for ridge
+    /// (where sklearn alpha = lambda) or lambda = 0.
+    public var sklearnC: Double?
+    public var lambdaSearch: [LambdaScore]
+    public var iterations: Int
+    /// Infinity norm of the objective's gradient at the returned parameters (0 for ridge).
+    public var gradientNorm: Double
+    public var converged: Bool
+    public var stopReason: String
+    public var warnings: [String]
+    public var nTrain: Int
+    public var nTest: Int
+    public var nFeatures: Int
+    /// Distinct training labels (0 for ridge).
+    public var nClasses: Int
+    public var classes: [Int32]
+    /// Test examples whose label never occurs in training (always counted wrong).
+    public var unseenTestExamples: Int
+    public var seed: UInt64
+    public var trainIndices: [Int]
+    public var testIndices: [Int]
+}

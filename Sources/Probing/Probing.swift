@@ -1,1 +1,0 @@
-// Probing module: see the files beside this one.

@@ -1,0 +1,61 @@
+import Foundation
+import Skills
+import Tensors
+import Transformer
+
+/// Everything that determines one training run; saved as `run.json` in its directory.
+public struct RunSpec: Codable, Sendable, Equatable {
+    public var name: String
+    public var study: String
+    public var model: ModelConfig
+    public var seed: UInt64
+    public var tasks: [String: Double]
+    public var evalTasks: [String]
+    public var problem: TaskConfig
+    public var steps: Int
+    public var batch: Int
+    public var training: TrainingConfig
+    public var loss: LossScope
+    public var checkpoints: CheckpointSchedule
+    public var evalN: Int
+    public var split: SplitPolicy
+
+    public var checkpointSteps: [Int] { checkpoints.steps(total: steps) }
+
+    /// The training batch of step `step`: a pure function of (spec, step), so a resumed run sees
+    /// exactly the batches an uninterrupted one would. Each step trains one task, drawn by the mixture
+    /// weights, and its batch is only as long as that task's longest item: a 10-token `add` batch
+    /// costs a fifth of a 48-token story batch.
+    public func batch(at step: Int) throws -> TrainingBatch {
+        let names = Tasks.names.filter { tasks[$0] != nil }
+        let weights = names.map { tasks[$0]! }
+        var rng = RNG(seed: seed &* 0x9E37_79B9 &+ 17).derived(UInt64(step) &+ 1)
+        var u = rng.uniform() * weights.reduce(0, +), pick = 0
+        while pick < weights.count - 1 && u >= weights[pick] { u -= weights[pick]; pick += 1 }
+        let task = try Tasks.named(names[pick], config: problem)
+        var examples: [Example] = []
+        while examples.count < batch {
+            let e = task.example(rng: &rng)
+            if split.split(of: e, task: task) == .train { examples.append(e) }
+        }
+        let length = min(model.n_ctx, examples.map(\.encodedLength).max() ?? 1)
+        let enc = try EncodedBatch(examples: examples, length: length, lossScope: loss)
+        return TrainingBatch(tokens: enc.tokens, targets: enc.targets, mask: enc.lossMask, batch: batch, length: length)
+    }
+
+    /// The held-out test items of every evaluated task (the same for every run of a study).
+    public func evaluationSets() throws -> [(task: any SkillTask, examples: [Example])] {
+        try evalTasks.map { name in
+            let task = try Tasks.named(name, config: problem)
+            return (task, try Dataset.generate(task: task, split: .test, count: evalN, seed: split.seed &+ 1000, policy: split))
+        }
+    }
+}
+
+/// One line of `metrics.jsonl`: the evaluation of one checkpoint.
+public struct CheckpointMetrics: Codable, Sendable, Equatable {
+    public var run: String
+    public var step: Int
+    public var trainLoss: Double?
+    public var tasks: [String: TaskMetrics]
+}

@@ -1,0 +1,142 @@
+import Foundation
+import Skills
+import Transformer
+import Yams
+
+extension StudySpec {
+    static let topKeys = ["name", "tasks", "eval_tasks", "problem", "models", "act_fn", "seeds", "steps", "batch", "lr",
+                          "warmup", "weight_decay", "grad_clip", "loss", "checkpoints", "eval", "split"]
+
+    /// Reads a study file; every problem is one line naming the file and the key.
+    public static func load(path: String) throws(StudyError) -> StudySpec {
+        guard let data = FileManager.default.contents(atPath: path) else { throw StudyError(file: path, problem: "cannot read file") }
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(StudyError) -> StudySpec {
+        func fail(_ m: String) -> StudyError { StudyError(file: file, problem: m) }
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch {
+            throw fail("malformed YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
+        }
+        guard let top = root as? [String: Any] else { throw fail("top level must be a mapping of keys") }
+        let r = Reader(file: file)
+        try r.known(top, topKeys, at: "")
+        var s = StudySpec()
+        s.name = try r.string(top, "name") ?? "study"
+        guard let mixture = top["tasks"] as? [String: Any], !mixture.isEmpty else { throw fail("tasks: required mapping task -> weight") }
+        for (task, w) in mixture {
+            guard Tasks.names.contains(task) else { throw fail("tasks: unknown task \"\(task)\" (known: \(Tasks.names.joined(separator: ", ")))") }
+            guard let weight = r.number(w), weight > 0 else { throw fail("tasks.\(task): weight must be a positive number") }
+            s.tasks[task] = weight
+        }
+        if let e = top["eval_tasks"] {
+            guard let list = e as? [String] else { throw fail("eval_tasks: must be a list of task names") }
+            for t in list where !Tasks.names.contains(t) { throw fail("eval_tasks: unknown task \"\(t)\"") }
+            s.evalTasks = list
+        }
+        if let p = top["problem"] {
+            guard let m = p as? [String: Any] else { throw fail("problem: must be a mapping") }
+            try r.known(m, ["max_operand", "max_step", "max_result"], at: "problem.")
+            s.problem.maxOperand = try r.int(m, "max_operand", at: "problem.") ?? s.problem.maxOperand
+            s.problem.maxStep = try r.int(m, "max_step", at: "problem.") ?? s.problem.maxStep
+            s.problem.maxResult = try r.int(m, "max_result", at: "problem.") ?? s.problem.maxResult
+            do { try s.problem.validate() } catch { throw fail("problem: \(error.description)") }
+        }
+        guard let models = top["models"] as? [Any], !models.isEmpty else { throw fail("models: required list of model sizes") }
+        for (i, item) in models.enumerated() {
+            guard let m = item as? [String: Any] else { throw fail("models[\(i)]: must be a mapping") }
+            try r.known(m, ["name", "n_layers", "d_model", "n_heads", "d_head", "d_mlp"], at: "models[\(i)].")
+            let at = "models[\(i)]."
+            guard let L = try r.int(m, "n_layers", at: at), let D = try r.int(m, "d_model", at: at),
+                  let H = try r.int(m, "n_heads", at: at), let M = try r.int(m, "d_mlp", at: at) else {
+                throw fail("\(at): n_layers, d_model, n_heads and d_mlp are required")
+            }
+            guard H > 0 else { throw fail("\(at)n_heads: must be > 0, got \(H)") }
+            let dh = try r.int(m, "d_head", at: at) ?? (D / H)
+            let name = try r.string(m, "name") ?? "L\(L)-d\(D)"
+            let size = ModelSize(name: name, n_layers: L, d_model: D, n_heads: H, d_head: dh, d_mlp: M)
+            let cfg = ModelConfig(n_layers: L, d_model: D, n_heads: H, d_head: dh, d_mlp: M, n_ctx: 64, d_vocab: 40)
+            do { try cfg.validate() } catch { throw fail("\(at): impossible size: \(error.description)") }
+            guard !s.models.contains(where: { $0.name == name }) else { throw fail("\(at)name: duplicate model name \"\(name)\"") }
+            s.models.append(size)
+        }
+        s.actFn = try r.string(top, "act_fn") ?? s.actFn
+        guard ModelConfig.activations.contains(s.actFn) else { throw fail("act_fn: must be one of \(ModelConfig.activations.joined(separator: ", "))") }
+        if let seeds = top["seeds"] {
+            guard let list = seeds as? [Int], !list.isEmpty, list.allSatisfy({ $0 >= 0 }) else { throw fail("seeds: must be a non-empty list of non-negative integers") }
+            s.seeds = list.map { UInt64($0) }
+        }
+        s.steps = try r.int(top, "steps", at: "", min: 1) ?? s.steps
+        s.batch = try r.int(top, "batch", at: "", min: 1) ?? s.batch
+        s.warmup = try r.int(top, "warmup", at: "", min: 0) ?? s.warmup
+        s.lr = try r.double(top, "lr", min: 0) ?? s.lr
+        s.weightDecay = try r.double(top, "weight_decay", min: 0) ?? s.weightDecay
+        s.gradClip = try r.double(top, "grad_clip", min: 0) ?? s.gradClip
+        if let l = try r.string(top, "loss") {
+            switch l {
+            case "answer": s.loss = .answer
+            case "all": s.loss = .allTokens
+            default: throw fail("loss: must be \"answer\" or \"all\", got \"\(l)\"")
+            }
+        }
+        if let c = top["checkpoints"] {
+            guard let m = c as? [String: Any] else { throw fail("checkpoints: must be a mapping") }
+            try r.known(m, ["dense_until", "dense_count", "every"], at: "checkpoints.")
+            s.checkpoints.denseUntil = try r.int(m, "dense_until", at: "checkpoints.", min: 0) ?? s.checkpoints.denseUntil
+            s.checkpoints.denseCount = try r.int(m, "dense_count", at: "checkpoints.", min: 0) ?? s.checkpoints.denseCount
+            s.checkpoints.every = try r.int(m, "every", at: "checkpoints.", min: 0) ?? s.checkpoints.every
+        }
+        if let e = top["eval"] {
+            guard let m = e as? [String: Any] else { throw fail("eval: must be a mapping") }
+            try r.known(m, ["n"], at: "eval.")
+            s.evalN = try r.int(m, "n", at: "eval.", min: 1) ?? s.evalN
+        }
+        if let sp = top["split"] {
+            guard let m = sp as? [String: Any] else { throw fail("split: must be a mapping") }
+            try r.known(m, ["seed", "validation", "test"], at: "split.")
+            s.split.seed = UInt64(try r.int(m, "seed", at: "split.", min: 0) ?? Int(s.split.seed))
+            s.split.validationFraction = try r.double(m, "validation", min: 0, at: "split.") ?? s.split.validationFraction
+            s.split.testFraction = try r.double(m, "test", min: 0, at: "split.") ?? s.split.testFraction
+            guard s.split.validationFraction + s.split.testFraction < 1, s.split.testFraction > 0 else {
+                throw fail("split: test must be > 0 and validation + test < 1")
+            }
+        }
+        _ = try s.sequenceLength()
+        return s
+    }
+}
+
+/// Typed access to a YAML mapping with errors that say which key is wrong and why.
+private struct Reader {
+    let file: String
+    func fail(_ m: String) -> StudyError { StudyError(file: file, problem: m) }
+
+    func known(_ m: [String: Any], _ keys: [String], at: String) throws(StudyError) {
+        for k in m.keys.sorted() where !keys.contains(k) {
+            throw fail("unknown key \"\(at)\(k)\" (known: \(keys.joined(separator: ", ")))")
+        }
+    }
+    func number(_ v: Any) -> Double? {
+        if let i = v as? Int { return Double(i) }
+        if let d = v as? Double { return d }
+        return nil
+    }
+    func string(_ m: [String: Any], _ k: String) throws(StudyError) -> String? {
+        guard let v = m[k] else { return nil }
+        guard let s = v as? String else { throw fail("\(k): must be a string") }
+        return s
+    }
+    func int(_ m: [String: Any], _ k: String, at: String, min: Int? = nil) throws(StudyError) -> Int? {
+        guard let v = m[k] else { return nil }
+        guard let i = v as? Int else { throw fail("\(at)\(k): must be an integer, got \"\(v)\"") }
+        if let min, i < min { throw fail("\(at)\(k): must be >= \(min), got \(i)") }
+        return i
+    }
+    func double(_ m: [String: Any], _ k: String, min: Double, at: String = "") throws(StudyError) -> Double? {
+        guard let v = m[k] else { return nil }
+        guard let d = number(v) else { throw fail("\(at)\(k): must be a number, got \"\(v)\"") }
+        guard d >= min else { throw fail("\(at)\(k): must be >= \(min), got \(d)") }
+        return d
+    }
+}

@@ -1,0 +1,46 @@
+import Dispatch
+import Foundation
+import Tensors
+import Transformer
+
+/// Trains every run of a study, `jobs` at a time (threads split evenly between jobs). Finished runs
+/// are skipped and interrupted ones resume, so re-running after a kill completes the same results.
+public struct Sweep: Sendable {
+    public let study: StudySpec
+    public let outDir: String
+    public let jobs: Int
+
+    public init(study: StudySpec, outDir: String, jobs: Int) { self.study = study; self.outDir = outDir; self.jobs = jobs }
+
+    public func runDirectory(_ run: RunSpec) -> String { outDir + "/" + run.name }
+
+    public func run() throws -> [TrainingRun] {
+        let runs = try study.runs().map { TrainingRun(spec: $0, dir: runDirectory($0)) }
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try AtomicFile.write(try enc.encode(study), to: outDir + "/study.json")
+        let pending = runs.filter { !$0.isComplete }
+        let workers = max(1, min(jobs, pending.count))
+        let threads = Engine.threads
+        Engine.setThreads(max(1, threads / workers))
+        defer { Engine.setThreads(threads) }
+        let board = ProgressBoard(runs: pending.map(\.spec.name))
+        let queue = WorkQueue(pending)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let r = queue.next() {
+                do { try r.run(progress: board.update) } catch { queue.fail(r.spec.name, error) }
+            }
+        }
+        if let (name, error) = queue.firstError { throw StudyError(file: name, problem: "\(error)") }
+        return runs
+    }
+}
+
+private final class WorkQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [TrainingRun]
+    private(set) var firstError: (String, Error)?
+    init(_ items: [TrainingRun]) { self.items = items.reversed() }
+    func next() -> TrainingRun? { lock.lock(); defer { lock.unlock() }; return items.popLast() }
+    func fail(_ name: String, _ e: Error) { lock.lock(); if firstError == nil { firstError = (name, e) }; lock.unlock() }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import Runs
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Train every model size x seed of a study, in parallel, resuming where a previous sweep stopped.",
+        discussion: """
+        Without --study, runs the embedded default study (print it with --show-default).
+        Each run writes <out>/<run>/{run.json, checkpoints/step_NNNNNN.safetensors, metrics.jsonl}.
+        Kill it at any time: running it again resumes every run from its last checkpoint and gives
+        the same files an uninterrupted sweep would (for the same --threads and --jobs).
+        """)
+
+    @Option(help: "Study file (YAML). Schema: see README or `lens sweep --show-default`.") var study: String?
+    @Option(help: "Output directory.") var out = "runs/default"
+    @Option(help: "Runs trained at the same time (default: cores).") var jobs: Int = ProcessInfoCores.count
+    @Flag(help: "Print the embedded default study and exit.") var showDefault = false
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        if showDefault { print(DefaultStudy.yaml); return }
+        common.apply()
+        let spec = try study.map { try StudySpec.load(path: $0) } ?? DefaultStudy.spec()
+        let outDir = study == nil || out != "runs/default" ? out : "runs/" + spec.name
+        let runs = try Sweep(study: spec, outDir: outDir, jobs: jobs).run()
+        let summary = runs.map { r -> [String: Any] in
+            let last = r.readMetrics().last
+            return ["run": r.spec.name, "dir": r.dir, "step": last?.step ?? 0,
+                    "exact_match": (last?.tasks ?? [:]).mapValues(\.exactMatch)]
+        }
+        if common.json {
+            print(String(decoding: try JSONSerialization.data(withJSONObject: ["study": spec.name, "out": outDir, "runs": summary],
+                                                              options: [.sortedKeys]), as: UTF8.self))
+        } else {
+            print("study \(spec.name): \(runs.count) runs in \(outDir)")
+            for r in runs {
+                let last = r.readMetrics().last
+                let em = (last?.tasks ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.3f", $0.value.exactMatch))" }
+                print("  \(r.spec.name) step \(last?.step ?? 0): " + em.joined(separator: " "))
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+@testable import ActivationStore
+
+@Suite struct BadFileTests {
+    /// `validate` must throw one line naming the file and containing `problem`.
+    func expectInvalid(_ path: String, _ problem: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            let s = try validate(path)
+            Issue.record("validate accepted \(path): \(s.n) rows", sourceLocation: sourceLocation)
+        } catch let e as ActivationStoreError {
+            let text = e.description
+            #expect(text.hasPrefix(path + ":"), "\(text)", sourceLocation: sourceLocation)
+            #expect(text.contains(problem), "\(text)", sourceLocation: sourceLocation)
+            #expect(!text.contains("\n"), sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("unexpected error type: \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func randomBytesAndMissingFile() throws {
+        let dir = try TempDir()
+        let path = dir.path("random.h5")
+        var rng = SystemRandomNumberGenerator()
+        try Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: URL(fileURLWithPath: path))
+        expectInvalid(path, "not an HDF5 file")
+        let empty = dir.path("empty.h5")
+        try Data().write(to: URL(fileURLWithPath: empty))
+        expectInvalid(empty, "HDF5")
+        expectInvalid(dir.path("absent.h5"), "no such file")
+        #expect(throws: ActivationStoreError.self) { try ActivationFileReader(path: path) }
+    }
+
+    @Test func truncatedFiles() throws {
+        let dir = try TempDir()
+        let good = dir.path("good.h5")
+        try Fixture(n: 6).write(good, compress: true)
+        _ = try validate(good)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        for cut in [0, 7, 100, 1000, bytes.count / 2, bytes.count - 1] {
+            let p = dir.path("cut-\(cut).h5")
+            try bytes.prefix(cut).write(to: URL(fileURLWithPath: p))
+            expectInvalid(p, cut < 8 ? "HDF5" : cut < 100 ? "" : "cannot open HDF5 file")
+            #expect(throws: ActivationStoreError.self) { try ActivationFileReader(path: p) }
+        }
+    }
+
+    /// A file laid out by hand: everything right except what `mutate` changes.
+    func handMade(_ path: String, tokens: H5DType? = .int32, labelType: H5DType = .int32, hookShape: [Int] = [2, 5, 3]) throws {
+        let f = try H5File.create(path)
+        for (k, v) in try Fixture.attributes.encodedWithoutFormat() { try f.root.setAttribute(k, .string(v)) }
+        try f.root.setAttribute("format", .string(FileAttributes.currentFormat))
+        if let tokens { try f.root.createDataset("tokens", dtype: tokens, shape: [2, 5]).close() }
+        try f.root.createDataset("lengths", dtype: .int32, shape: [2]).close()
+        try f.root.createDataset("prompts", dtype: .string, shape: [2]).close()
+        try f.root.createDataset("tasks", dtype: .string, shape: [2]).close()
+        try f.root.createDataset("positions/answer_start", dtype: .int32, shape: [2]).close()
+        try f.root.createDataset("labels/x", dtype: labelType, shape: [2]).close()
+        try f.root.createDataset("activations/blocks.0.hook_resid_post", dtype: .float32, shape: hookShape).close()
+        try f.close()
+    }
+
+    @Test func structuralProblems() throws {
+        let dir = try TempDir()
+        let ok = dir.path("ok.h5")
+        try handMade(ok)
+        let s = try validate(ok)
+        #expect(s.n == 2 && s.seqLen == 5 && s.hooks.map(\.shape) == [[2, 5, 3]])
+
+        let noTokens = dir.path("no-tokens.h5")
+        try handMade(noTokens, tokens: nil)
+        expectInvalid(noTokens, "/tokens: required dataset is missing")
+
+        let floatTokens = dir.path("float-tokens.h5")
+        try handMade(floatTokens, tokens: .float32)
+        expectInvalid(floatTokens, "/tokens: dtype is float32, expected int32")
+
+        let int64Label = dir.path("int64-label.h5")
+        try handMade(int64Label, labelType: .int64)
+        expectInvalid(int64Label, "/labels/x: dtype is int64, expected int32 or float32")
+
+        let badN = dir.path("bad-n.h5")
+        try handMade(badN, hookShape: [3, 5, 3])
+        expectInvalid(badN, "/activations/blocks.0.hook_resid_post: shape is [3, 5, 3], expected [2, ...]")
+
+        let plain = dir.path("plain.h5")
+        try H5File.create(plain).close()
+        expectInvalid(plain, "attribute 'format' is missing")
+    }
+
+    @Test func unfinishedWriterLeavesOnlyPartial() throws {
+        let dir = try TempDir()
+        let path = dir.path("run.h5")
+        try Fixture(n: 5).write(path, compress: false, finish: false)   // writer released without finish()
+        #expect(FileManager.default.fileExists(atPath: path + ".partial"))
+        #expect(!FileManager.default.fileExists(atPath: path))
+        expectInvalid(path + ".partial", "attribute 'format' is missing")
+        #expect(throws: ActivationStoreError.self) { try ActivationFileReader(path: path + ".partial") }
+
+        // finish() with rows missing refuses, and still leaves only the .partial.
+        let w = try ActivationFileWriter(path: path, attributes: Fixture.attributes, n: 3, seqLen: Fixture.t,
+                                         hooks: [], compress: false)
+        let e = #expect(throws: ActivationStoreError.self) { try w.finish() }
+        #expect(e?.description.contains("only 0 of 3 rows were written") == true)
+        #expect(!FileManager.default.fileExists(atPath: path))
+        // A batch that does not match the declared hooks is refused before anything is written.
+        #expect(throws: ActivationStoreError.self) {
+            try w.appendBatch(tokens: [Int32](repeating: 0, count: 5), lengths: [1], prompts: ["p"], tasks: ["t"],
+                              activations: ["unknown": [1]])
+        }
+        #expect(w.rowsWritten == 0)
+    }
+
+    @Test func summaryRendersTextAndJSON() throws {
+        let dir = try TempDir()
+        let path = dir.path("s.h5")
+        try Fixture(n: 3).write(path, compress: true)
+        let s = try validate(path)
+        let text = s.description
+        #expect(text.hasPrefix("\(path): emergence-lens.activations/1  N=3 T=5"))
+        #expect(text.contains("blocks.0.attn.hook_pattern  float32 [3, 2, 5, 5]  chunks [2, 2, 5, 5] gzip"))
+        #expect(text.contains("labels (2):") && text.contains("positions (2):"))
+        let back = try JSONDecoder().decode(FileSummary.self, from: Data(try s.json().utf8))
+        #expect(back == s)
+    }
+
+    @Test func benchmarkWritesPeerLayout() throws {
+        let dir = try TempDir()
+        let path = dir.path("bench.h5")
+        let r = try benchmarkWrite(path: path, n: 300, t: 4, d: 8, chunkRows: 128, compress: true, datasets: 2)
+        #expect(r.seconds > 0 && r.mbPerSecond > 0)
+        #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+        let f = try H5File.openReadOnly(path)
+        let ds = try f.openDataset("activations/blocks.1.hook_resid_post")
+        #expect(try ds.shape() == [300, 4, 8] && ds.maxShape() == [300, 4, 8])
+        #expect(try ds.chunkShape() == [128, 4, 8] && ds.isCompressed())
+        let a: [Float] = try ds.read(rows: 0..<1), b: [Float] = try ds.read(rows: 256..<257)
+        #expect(a == b)   // every batch is the same precomputed batch, as in the peer
+    }
+}
