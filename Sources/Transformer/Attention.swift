@@ -37,7 +37,7 @@ func attentionScores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, scores: U
                 for d in 0..<dh {
                     let qv = Q[i * dh + d] * scale
                     let kt = KT + d * T
-                    for j in 0..<T { row[j] += qv * kt[j] }
+                    for j in 0...i { row[j] += qv * kt[j] }
                 }
                 for j in (i + 1)..<max(T, i + 1) { row[j] = -Float.infinity }
             }
@@ -68,7 +68,9 @@ func attentionSoftmax(scores: UnsafePointer<Float>, pattern: UnsafeMutablePointe
 }
 
 // pattern [B, H, T, T], v [B, T, H, dh] -> z [B, T, H, dh]
-func attentionMix(pattern: UnsafePointer<Float>, v: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
+// `causal`: the pattern is known to be zero above the diagonal (no intervention touched it), so only
+// keys <= query are summed.
+func attentionMix(causal: Bool, pattern: UnsafePointer<Float>, v: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
                   B: Int, T: Int, H: Int, dh: Int) {
     let stride = H * dh
     Engine.parallelFor(B * H) { bh in
@@ -80,9 +82,8 @@ func attentionMix(pattern: UnsafePointer<Float>, v: UnsafePointer<Float>, z: Uns
             for i in 0..<T {
                 let zi = Z + i * dh
                 for d in 0..<dh { zi[d] = 0 }
-                for j in 0..<T {
+                for j in 0..<(causal ? i + 1 : T) {
                     let w = p[i * T + j]
-                    if w == 0 { continue }
                     let vj = V + j * dh
                     for d in 0..<dh { zi[d] += w * vj[d] }
                 }
@@ -93,7 +94,9 @@ func attentionMix(pattern: UnsafePointer<Float>, v: UnsafePointer<Float>, z: Uns
 }
 
 // dz [B, T, H, dh] -> dq, dk, dv [B, T, H, dh] (+=); dpattern, dscores [B, H, T, T] (=, kept for hook gradients)
-func attentionBackward(dz: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+// With `fullPattern` false, dpattern is computed for the causal part only (key <= query): enough for
+// every gradient except hook_pattern's own at masked entries, and half the work.
+func attentionBackward(fullPattern: Bool, dz: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                        pattern: UnsafePointer<Float>,
                        dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
                        dpattern: UnsafeMutablePointer<Float>, dscores: UnsafeMutablePointer<Float>,
@@ -115,14 +118,14 @@ func attentionBackward(dz: UnsafePointer<Float>, q: UnsafePointer<Float>, k: Uns
             for i in 0..<T {
                 let dzi = DZ + i * dh, dpi = dp + i * T, pi = p + i * T, dsi = ds + i * T
                 // through z = pattern @ v
+                let keys = fullPattern ? T : i + 1
                 for j in 0..<T { dpi[j] = 0 }
                 for d in 0..<dh {
                     let g = dzi[d], vt = VT + d * T
-                    for j in 0..<T { dpi[j] += g * vt[j] }
+                    for j in 0..<keys { dpi[j] += g * vt[j] }
                 }
-                for j in 0..<T {
+                for j in 0..<(i + 1) {       // pattern is zero above the diagonal in an unmodified pass
                     let w = pi[j]
-                    if w == 0 { continue }
                     let dvj = DV + j * dh
                     for d in 0..<dh { dvj[d] += w * dzi[d] }
                 }
@@ -132,9 +135,8 @@ func attentionBackward(dz: UnsafePointer<Float>, q: UnsafePointer<Float>, k: Uns
                 for j in 0..<T { dsi[j] = pi[j] * (dpi[j] - inner) }
                 // through scores = q k^T * scale
                 let qi = Q + i * dh, dqi = DQ + i * dh
-                for j in 0..<T {
+                for j in 0..<(i + 1) {       // so is d scores
                     let g = dsi[j] * scale
-                    if g == 0 { continue }
                     let kj = K + j * dh, dkj = DK + j * dh
                     for d in 0..<dh {
                         dqi[d] += g * kj[d]

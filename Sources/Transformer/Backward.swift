@@ -71,7 +71,7 @@ extension Transformer {
                 linearBackward(dout: g.dresid.ptr, inp: a.mlpPost.ptr, W: w(p + "mlp.W_out"), dinp: g.dmlpPost.ptr,
                                dW: dw(p + "mlp.W_out"), db: dw(p + "mlp.b_out"), N: BT, C: M, OC: D)
                 keep(p + "mlp.hook_post", g.dmlpPost)
-                activationBackward(Activation(c.act_fn), pre: a.mlpPre.ptr, dpost: g.dmlpPost.ptr, dpre: g.dmlpPre.ptr, n: BT * M)
+                activationBackward(Activation(c.act_fn), pre: a.mlpPre.ptr, saved: a.mlpSaved.ptr, dpost: g.dmlpPost.ptr, dpre: g.dmlpPre.ptr, n: BT * M)
                 keep(p + "mlp.hook_pre", g.dmlpPre)
                 g.dln.zero()
                 linearBackward(dout: g.dmlpPre.ptr, inp: a.ln2Out.ptr, W: w(p + "mlp.W_in"), dinp: g.dln.ptr,
@@ -96,7 +96,7 @@ extension Transformer {
                                dW: dw(p + "attn.W_O"), db: dw(p + "attn.b_O"), N: BT, C: HD, OC: D)
                 keep(p + "attn.hook_z", g.dz)
                 g.dq.zero(); g.dk.zero(); g.dv.zero()
-                attentionBackward(dz: g.dz.ptr, q: a.q.ptr, k: a.k.ptr, v: a.v.ptr, pattern: a.pattern.ptr,
+                attentionBackward(fullPattern: activationGradients.contains(p + "attn.hook_pattern"), dz: g.dz.ptr, q: a.q.ptr, k: a.k.ptr, v: a.v.ptr, pattern: a.pattern.ptr,
                                   dq: g.dq.ptr, dk: g.dk.ptr, dv: g.dv.ptr, dpattern: g.dpattern.ptr, dscores: g.dscores.ptr,
                                   B: B, T: T, H: H, dh: dh)
                 keep(p + "attn.hook_pattern", g.dpattern)

@@ -176,7 +176,7 @@ extension Transformer {
             attentionSoftmax(scores: a.scores.ptr, pattern: a.pattern.ptr, rows: B * H * T, T: T)
         case .mix(let l):
             let a = s.layers[l]
-            attentionMix(pattern: a.pattern.ptr, v: a.v.ptr, z: a.z.ptr, B: B, T: T, H: H, dh: dh)
+            attentionMix(causal: !s.modified, pattern: a.pattern.ptr, v: a.v.ptr, z: a.z.ptr, B: B, T: T, H: H, dh: dh)
         case .result(let l):
             guard let r = s.layers[l].result else { return }
             let WO = bw(l, "attn.W_O")
@@ -211,7 +211,7 @@ extension Transformer {
             linearForward(a.ln2Out.ptr, W: bw(l, "mlp.W_in"), b: bw(l, "mlp.b_in"), out: a.mlpPre.ptr, N: BT, C: D, OC: M)
         case .mlpPost(let l):
             let a = s.layers[l]
-            activationForward(Activation(c.act_fn), pre: a.mlpPre.ptr, post: a.mlpPost.ptr, n: BT * M)
+            activationForward(Activation(c.act_fn), pre: a.mlpPre.ptr, post: a.mlpPost.ptr, saved: a.mlpSaved.ptr, n: BT * M)
         case .mlpOut(let l):
             let a = s.layers[l]
             linearForward(a.mlpPost.ptr, W: bw(l, "mlp.W_out"), b: bw(l, "mlp.b_out"), out: a.mlpOut.ptr, N: BT, C: M, OC: D)

@@ -14,8 +14,9 @@ enum Activation: Sendable {
 
 private let geluScale: Float = 0.7978845608028654   // sqrt(2 / pi)
 
-// pre [n] -> post [n]
-func activationForward(_ act: Activation, pre: UnsafePointer<Float>, post: UnsafeMutablePointer<Float>, n: Int) {
+// pre [n] -> post [n]; for gelu_new also tanh(...) [n] into `saved`, so the backward pass need not recompute it
+func activationForward(_ act: Activation, pre: UnsafePointer<Float>, post: UnsafeMutablePointer<Float>,
+                       saved: UnsafeMutablePointer<Float>, n: Int) {
     switch act {
     case .geluNew:
         Engine.parallelFor(n / 4096 + 1) { chunk in
@@ -23,7 +24,9 @@ func activationForward(_ act: Activation, pre: UnsafePointer<Float>, post: Unsaf
             if lo >= hi { return }
             for i in lo..<hi {
                 let x = pre[i]
-                post[i] = 0.5 * x * (1 + fastTanh(geluScale * (x + 0.044715 * x * x * x)))
+                let t = fastTanh(geluScale * (x + 0.044715 * x * x * x))
+                saved[i] = t
+                post[i] = 0.5 * x * (1 + t)
             }
         }
     case .gelu:
@@ -34,8 +37,8 @@ func activationForward(_ act: Activation, pre: UnsafePointer<Float>, post: Unsaf
 }
 
 // dpost [n] -> dpre [n] (=)
-func activationBackward(_ act: Activation, pre: UnsafePointer<Float>, dpost: UnsafePointer<Float>,
-                        dpre: UnsafeMutablePointer<Float>, n: Int) {
+func activationBackward(_ act: Activation, pre: UnsafePointer<Float>, saved: UnsafePointer<Float>,
+                        dpost: UnsafePointer<Float>, dpre: UnsafeMutablePointer<Float>, n: Int) {
     switch act {
     case .geluNew:
         Engine.parallelFor(n / 4096 + 1) { chunk in
@@ -43,7 +46,7 @@ func activationBackward(_ act: Activation, pre: UnsafePointer<Float>, dpost: Uns
             if lo >= hi { return }
             for i in lo..<hi {
                 let x = pre[i]
-                let t = fastTanh(geluScale * (x + 0.044715 * x * x * x))
+                let t = saved[i]
                 let du = geluScale * (1 + 3 * 0.044715 * x * x)
                 dpre[i] = dpost[i] * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du)
             }

@@ -4,6 +4,7 @@
 final class LayerActivations: @unchecked Sendable {
     let residPre, ln1Mean, ln1Scale, ln1Out, q, k, v, scores, pattern, z, attnOut: Buffer
     let residMid, ln2Mean, ln2Scale, ln2Out, mlpPre, mlpPost, mlpOut, residPost: Buffer
+    let mlpSaved: Buffer         // tanh(...) of gelu_new per hidden unit, reused by the backward pass
     var result: Buffer?          // [B, T, H, D], only when hook_result is in use (TransformerLens's use_attn_result)
 
     init(_ c: ModelConfig, BT: Int, B: Int, T: Int) {
@@ -13,6 +14,7 @@ final class LayerActivations: @unchecked Sendable {
         scores = Buffer(S); pattern = Buffer(S); z = Buffer(BT * HD); attnOut = Buffer(BT * D)
         residMid = Buffer(BT * D); ln2Mean = Buffer(BT); ln2Scale = Buffer(BT); ln2Out = Buffer(BT * D)
         mlpPre = Buffer(BT * c.d_mlp); mlpPost = Buffer(BT * c.d_mlp); mlpOut = Buffer(BT * D); residPost = Buffer(BT * D)
+        mlpSaved = Buffer(BT * c.d_mlp)
     }
 
     private init(copying o: LayerActivations) {
@@ -21,6 +23,7 @@ final class LayerActivations: @unchecked Sendable {
         z = o.z.copy(); attnOut = o.attnOut.copy(); residMid = o.residMid.copy(); ln2Mean = o.ln2Mean.copy()
         ln2Scale = o.ln2Scale.copy(); ln2Out = o.ln2Out.copy(); mlpPre = o.mlpPre.copy(); mlpPost = o.mlpPost.copy()
         mlpOut = o.mlpOut.copy(); residPost = o.residPost.copy(); result = o.result?.copy()
+        mlpSaved = o.mlpSaved.copy()
     }
 
     func copy() -> LayerActivations { LayerActivations(copying: self) }
