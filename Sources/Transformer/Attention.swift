@@ -46,24 +46,27 @@ func attentionScores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, scores: U
 }
 
 // scores [B, H, T, T] -> pattern [B, H, T, T]   (rows that are all -inf give zeros, as TransformerLens does)
-func attentionSoftmax(scores: UnsafePointer<Float>, pattern: UnsafeMutablePointer<Float>, rows: Int, T: Int) {
+// `causal`: the scores are known to be -inf above the diagonal (no intervention touched them).
+func attentionSoftmax(causal: Bool, scores: UnsafePointer<Float>, pattern: UnsafeMutablePointer<Float>, rows: Int, T: Int) {
     Engine.parallelFor(rows, minPerThread: 64) { r in
         let s = scores + r * T, p = pattern + r * T
+        let keys = causal ? r % T + 1 : T
         var m = -Float.infinity
-        for j in 0..<T { m = max(m, s[j]) }
+        for j in 0..<keys { m = max(m, s[j]) }
+        for j in keys..<T { p[j] = 0 }
         if m == -Float.infinity {
-            for j in 0..<T { p[j] = 0 }
+            for j in 0..<keys { p[j] = 0 }
             return
         }
         var sum: Float = 0
-        for j in 0..<T {
+        for j in 0..<keys {
             let e = fastExp(s[j] - m)
             let kept: Float = s[j] == -Float.infinity ? 0 : e
             p[j] = kept
             sum += kept
         }
         let inv = 1 / sum
-        for j in 0..<T { p[j] *= inv }
+        for j in 0..<keys { p[j] *= inv }
     }
 }
 

@@ -51,8 +51,7 @@ extension Transformer {
 
             // unembed: logits = lnf W_U + b_U
             keep("unembed.hook_out", g.dlogits)
-            g.dln.zero()
-            linearBackward(dout: g.dlogits.ptr, inp: state.lnfOut.ptr, W: w("unembed.W_U"), dinp: g.dln.ptr,
+            linearBackward(dout: g.dlogits.ptr, inp: state.lnfOut.ptr, W: w("unembed.W_U"), dinp: g.dln.ptr, overwrite: true,
                            dW: dw("unembed.W_U"), db: dw("unembed.b_U"), N: BT, C: D, OC: V)
             keep("ln_final.hook_normalized", g.dln)
             g.dresid.zero()
@@ -67,14 +66,12 @@ extension Transformer {
                 keep(p + "hook_resid_post", g.dresid)
                 // MLP: resid_post = resid_mid + (act(ln2 W_in + b_in) W_out + b_out)
                 keep(p + "hook_mlp_out", g.dresid)
-                g.dmlpPost.zero()
-                linearBackward(dout: g.dresid.ptr, inp: a.mlpPost.ptr, W: w(p + "mlp.W_out"), dinp: g.dmlpPost.ptr,
+                linearBackward(dout: g.dresid.ptr, inp: a.mlpPost.ptr, W: w(p + "mlp.W_out"), dinp: g.dmlpPost.ptr, overwrite: true,
                                dW: dw(p + "mlp.W_out"), db: dw(p + "mlp.b_out"), N: BT, C: M, OC: D)
                 keep(p + "mlp.hook_post", g.dmlpPost)
                 activationBackward(Activation(c.act_fn), pre: a.mlpPre.ptr, saved: a.mlpSaved.ptr, dpost: g.dmlpPost.ptr, dpre: g.dmlpPre.ptr, n: BT * M)
                 keep(p + "mlp.hook_pre", g.dmlpPre)
-                g.dln.zero()
-                linearBackward(dout: g.dmlpPre.ptr, inp: a.ln2Out.ptr, W: w(p + "mlp.W_in"), dinp: g.dln.ptr,
+                linearBackward(dout: g.dmlpPre.ptr, inp: a.ln2Out.ptr, W: w(p + "mlp.W_in"), dinp: g.dln.ptr, overwrite: true,
                                dW: dw(p + "mlp.W_in"), db: dw(p + "mlp.b_in"), N: BT, C: D, OC: M)
                 keep(p + "ln2.hook_normalized", g.dln)
                 layernormBackward(dout: g.dln.ptr, inp: a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr,
@@ -91,8 +88,7 @@ extension Transformer {
                     for i in 0..<BT { for h in 0..<H { for d in 0..<D { r[(i * H + h) * D + d] = g.dresid.ptr[i * D + d] } } }
                     out[p + "attn.hook_result"] = Tensor(shape: [B, T, H, D], data: r)
                 }
-                g.dz.zero()
-                linearBackward(dout: g.dresid.ptr, inp: a.z.ptr, W: w(p + "attn.W_O"), dinp: g.dz.ptr,
+                linearBackward(dout: g.dresid.ptr, inp: a.z.ptr, W: w(p + "attn.W_O"), dinp: g.dz.ptr, overwrite: true,
                                dW: dw(p + "attn.W_O"), db: dw(p + "attn.b_O"), N: BT, C: HD, OC: D)
                 keep(p + "attn.hook_z", g.dz)
                 g.dq.zero(); g.dk.zero(); g.dv.zero()
@@ -103,10 +99,9 @@ extension Transformer {
                 keep(p + "attn.hook_attn_scores", g.dscores)
                 keep(p + "attn.hook_q", g.dq); keep(p + "attn.hook_k", g.dk); keep(p + "attn.hook_v", g.dv)
                 // Q/K/V projections through the packed weights, then back to [H, D, dh]
-                g.dln.zero()
-                for (name, packed, dout) in [("W_Q", state.packedQ[l], g.dq), ("W_K", state.packedK[l], g.dk), ("W_V", state.packedV[l], g.dv)] {
+                for (n, (name, packed, dout)) in [("W_Q", state.packedQ[l], g.dq), ("W_K", state.packedK[l], g.dk), ("W_V", state.packedV[l], g.dv)].enumerated() {
                     g.dWpacked.zero()
-                    linearBackward(dout: dout.ptr, inp: a.ln1Out.ptr, W: packed.ptr, dinp: g.dln.ptr, dW: g.dWpacked.ptr,
+                    linearBackward(dout: dout.ptr, inp: a.ln1Out.ptr, W: packed.ptr, dinp: g.dln.ptr, overwrite: n == 0, dW: g.dWpacked.ptr,
                                    db: dw(p + "attn.b_" + name.dropFirst(2)), N: BT, C: D, OC: HD)
                     unpackHeadsAdd(g.dWpacked.ptr, into: dw(p + "attn." + name), H: H, D: D, dh: dh)
                 }

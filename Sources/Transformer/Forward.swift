@@ -173,7 +173,7 @@ extension Transformer {
             attentionScores(q: a.q.ptr, k: a.k.ptr, scores: a.scores.ptr, B: B, T: T, H: H, dh: dh)
         case .softmax(let l):
             let a = s.layers[l]
-            attentionSoftmax(scores: a.scores.ptr, pattern: a.pattern.ptr, rows: B * H * T, T: T)
+            attentionSoftmax(causal: !s.modified, scores: a.scores.ptr, pattern: a.pattern.ptr, rows: B * H * T, T: T)
         case .mix(let l):
             let a = s.layers[l]
             attentionMix(causal: !s.modified, pattern: a.pattern.ptr, v: a.v.ptr, z: a.z.ptr, B: B, T: T, H: H, dh: dh)
