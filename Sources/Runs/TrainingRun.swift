@@ -66,6 +66,12 @@ public struct TrainingRun: Sendable {
         } else {
             try AtomicFile.write(try enc.encode(spec), to: specPath)
         }
+        // Temporary files of a killed process never became checkpoints: remove them.
+        for sub in ["", "/checkpoints"] {
+            for f in (try? fm.contentsOfDirectory(atPath: dir + sub)) ?? [] where f.contains(".partial-") {
+                try? fm.removeItem(atPath: dir + sub + "/" + f)
+            }
+        }
         let schedule = Set(spec.checkpointSteps)
         let evalSets = try spec.evaluationSets()
         var metrics = readMetrics()

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Runs
+import Skills
+import Transformer
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a checkpoint, or every checkpoint of a run, on held-out items of each task.",
+        discussion: """
+        Metrics: exact match of the greedy answer, per-token accuracy (teacher forced, answer + EOS),
+        mean log-prob of the correct answer, token edit distance, chance level; overall and per item
+        category (borrow / carry / order-dependent / told out of order).
+        Task ranges and the split come from the run's run.json when there is one.
+          lens eval runs/default/base-s1
+          lens eval runs/default/base-s1/checkpoints/step_004000.safetensors --tasks multistep_pad --n 500 --json
+        """)
+
+    @Argument(help: "A checkpoint (.safetensors) or a run directory.") var path: String
+    @Option(parsing: .upToNextOption, help: "Tasks (default: the run's evaluated tasks, or all).") var tasks: [String] = []
+    @Option(help: "Items per task.") var n = 300
+    @Option(help: "Split to draw items from: train, validation or test.") var split = "test"
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.apply()
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw ValidationError("\(path): no such file or directory") }
+        let runDir = isDir.boolValue ? path : URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent().path
+        let spec = FileManager.default.contents(atPath: runDir + "/run.json").flatMap { try? JSONDecoder().decode(RunSpec.self, from: $0) }
+        let checkpoints = isDir.boolValue
+            ? TrainingRun.completedSteps(path).map { TrainingRun.checkpointPath(path, step: $0) } : [path]
+        guard !checkpoints.isEmpty else { throw ValidationError("\(path): no checkpoints found") }
+        guard let which = Split(rawValue: split) else { throw ValidationError("--split must be train, validation or test") }
+        let names = tasks.isEmpty ? (spec?.evalTasks ?? Tasks.names) : tasks
+        let problem = spec?.problem ?? TaskConfig()
+        let policy = spec?.split ?? SplitPolicy()
+        let sets = try names.map { name -> (any SkillTask, [Example]) in
+            let t = try Tasks.named(name, config: problem)
+            return (t, try Dataset.generate(task: t, split: which, count: n, seed: policy.seed &+ 1000, policy: policy))
+        }
+        var results: [[String: Any]] = []
+        for ckpt in checkpoints {
+            let loaded = try Checkpoint.load(ckpt)
+            var perTask: [String: TaskMetrics] = [:]
+            for (t, examples) in sets { perTask[t.name] = try Evaluation.evaluate(model: loaded.model, examples: examples, task: t, batchSize: 100) }
+            if common.json {
+                let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+                results.append(["checkpoint": ckpt, "step": loaded.step, "tasks": try JSONSerialization.jsonObject(with: enc.encode(perTask))])
+            } else {
+                print("\(ckpt) (run \(loaded.run), step \(loaded.step))")
+                for (task, m) in perTask.sorted(by: { $0.key < $1.key }) {
+                    print(String(format: "  %-14@ n %4d  exact %.3f  token acc %.3f  log-prob %7.2f  edit %.2f  chance %.4f", task as NSString,
+                                 m.n, m.exactMatch, m.tokenAccuracy, m.meanAnswerLogProb, m.meanEditDistance, m.chanceExactMatch))
+                }
+            }
+        }
+        if common.json { print(String(decoding: try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys]), as: UTF8.self)) }
+    }
+}
