@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"]),
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Transformer"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer"]),
-        .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "Transformer", "Skills"]),
+        .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "Transformer", "Skills", "Runs"]),
         .testTarget(name: "NotebookTests"),
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "ActivationStore"]),
     ]

@@ -63,7 +63,7 @@ public struct FileSummary: Codable, Sendable, Equatable, CustomStringConvertible
 
 /// Checks that `path` is a complete activation file (CONTRACTS section 4) and summarises it.
 /// Throws one `ActivationStoreError` naming the file, the object and the first problem found.
-public func validate(_ path: String) throws -> FileSummary {
+public func validateActivationFile(_ path: String) throws -> FileSummary {
     try ActivationFileValidator(path: path).run()
 }
 

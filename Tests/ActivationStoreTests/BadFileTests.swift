@@ -6,7 +6,7 @@ import Testing
     /// `validate` must throw one line naming the file and containing `problem`.
     func expectInvalid(_ path: String, _ problem: String, sourceLocation: SourceLocation = #_sourceLocation) {
         do {
-            let s = try validate(path)
+            let s = try validateActivationFile(path)
             Issue.record("validate accepted \(path): \(s.n) rows", sourceLocation: sourceLocation)
         } catch let e as ActivationStoreError {
             let text = e.description
@@ -35,7 +35,7 @@ import Testing
         let dir = try TempDir()
         let good = dir.path("good.h5")
         try Fixture(n: 6).write(good, compress: true)
-        _ = try validate(good)
+        _ = try validateActivationFile(good)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
         for cut in [0, 7, 100, 1000, bytes.count / 2, bytes.count - 1] {
             let p = dir.path("cut-\(cut).h5")
@@ -64,7 +64,7 @@ import Testing
         let dir = try TempDir()
         let ok = dir.path("ok.h5")
         try handMade(ok)
-        let s = try validate(ok)
+        let s = try validateActivationFile(ok)
         #expect(s.n == 2 && s.seqLen == 5 && s.hooks.map(\.shape) == [[2, 5, 3]])
 
         let noTokens = dir.path("no-tokens.h5")
@@ -115,7 +115,7 @@ import Testing
         let dir = try TempDir()
         let path = dir.path("s.h5")
         try Fixture(n: 3).write(path, compress: true)
-        let s = try validate(path)
+        let s = try validateActivationFile(path)
         let text = s.description
         #expect(text.hasPrefix("\(path): emergence-lens.activations/1  N=3 T=5"))
         #expect(text.contains("blocks.0.attn.hook_pattern  float32 [3, 2, 5, 5]  chunks [2, 2, 5, 5] gzip"))

@@ -58,7 +58,7 @@ import Tensors
                 #expect(try r.readHook(hook.name, rows: 1..<n, positions: Array(ans[1...]), blockBytes: 3 * 4 * 50) == want)
             }
         }
-        let summary = try validate(path)
+        let summary = try validateActivationFile(path)
         #expect(summary.n == n && summary.hooks.count == 3)
         #expect(summary.hooks.allSatisfy { $0.compressed == compress && $0.chunks?.first == 2 })
     }

@@ -1,0 +1,70 @@
+import ActivationStore
+import ArgumentParser
+import Foundation
+import Runs
+import Skills
+
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump",
+        abstract: "Write the hook activations of a run's checkpoints to HDF5 (one file per checkpoint), for probes and h5py.",
+        discussion: """
+        Every checkpoint sees the same held-out items (--n per task). Files follow CONTRACTS.md section 4:
+        /tokens, /lengths, /prompts, /tasks, /positions/<name>, /labels/<name>, /activations/<hook>
+        (TransformerLens shapes, batch = N, chunked along N). Written in batches of --batch examples
+        to <file>.partial and renamed when complete; complete files are skipped unless --force.
+          lens dump --run runs/default/base-s1 --hooks 'blocks.*.hook_resid_post' --n 200
+          lens dump --run runs/default/base-s1 --steps 0,4000 --hooks blocks.0.attn.hook_pattern --compress
+        """)
+
+    @Option(name: .customLong("run"), help: "Run directory (with run.json and checkpoints/).") var runDir: String
+    @Option(help: "Checkpoint steps: all, or a comma-separated list.") var steps = "all"
+    @Option(parsing: .upToNextOption, help: "Hook names or globs (TransformerLens names).") var hooks: [String] = ["blocks.*.hook_resid_post"]
+    @Option(parsing: .upToNextOption, help: "Tasks (default: the run's evaluated tasks).") var tasks: [String] = []
+    @Option(help: "Held-out items per task.") var n = 200
+    @Option(help: "Output directory (default: <run>/activations).") var out: String?
+    @Option(help: "Examples per forward pass and per write.") var batch = 64
+    @Flag(help: "gzip + shuffle the activation datasets.") var compress = false
+    @Flag(help: "Rewrite files that are already complete.") var force = false
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.apply()
+        var dump = ActivationDump(runDir: runDir, outDir: out ?? runDir + "/activations", hookPatterns: hooks,
+                                  tasks: tasks.isEmpty ? nil : tasks, perTask: n)
+        dump.batchSize = batch; dump.compress = compress; dump.force = force
+        let wanted: [Int]? = steps == "all" ? nil : try steps.split(separator: ",").map {
+            guard let s = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--steps: \"\($0)\" is not a step") }
+            return s
+        }
+        let bar = ProgressLine(label: "dump")
+        let written = try dump.run(steps: wanted, progress: bar.update)
+        bar.finish()
+        if common.json {
+            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+            print(String(decoding: try enc.encode(written), as: UTF8.self))
+        } else {
+            for w in written { print("\(w.skipped ? "kept   " : "wrote  ") \(w.path)  n=\(w.n) hooks=\(w.hooks.count)") }
+        }
+    }
+}
+
+/// One progress bar line on stderr with ETA (redrawn in place on a terminal).
+final class ProgressLine {
+    let label: String
+    let start = Date()
+    var last = -1
+    init(label: String) { self.label = label }
+    func update(_ done: Int, _ total: Int) {
+        let frac = Double(done) / Double(max(total, 1))
+        let pct = Int(frac * 100)
+        guard pct != last else { return }
+        last = pct
+        let elapsed = Date().timeIntervalSince(start)
+        let eta = frac > 0 ? elapsed * (1 - frac) / frac : 0
+        let bar = String(repeating: "#", count: Int(frac * 20)) + String(repeating: ".", count: 20 - Int(frac * 20))
+        let line = "\(label) [\(bar)] \(done)/\(total) eta \(ProgressBoard.clock(eta))"
+        FileHandle.standardError.write(Data((isatty(2) == 1 ? "\r\u{1B}[2K" + line : line + "\n").utf8))
+    }
+    func finish() { if isatty(2) == 1 { FileHandle.standardError.write(Data("\n".utf8)) } }
+}
