@@ -35,9 +35,16 @@ test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
-# The default study: sweep model sizes x seeds, then print where the results are.
+# The default study: sweep model sizes x seeds, dump every run's residual stream at every checkpoint,
+# then print where the results are.
+STUDY_OUT ?= runs/default
 study: build
-	$(LENS) sweep --out runs/default
+	$(LENS) sweep --out $(STUDY_OUT)
+	@for r in $(STUDY_OUT)/*/; do \
+	  [ -f $$r/run.json ] || continue; \
+	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 50 > /dev/null || exit 1; \
+	done
+	@echo "results: $(STUDY_OUT)/<run>/metrics.jsonl (evaluations), checkpoints/ (safetensors), activations/ (HDF5)"
 
 bench: bench-train
 bench-train: build

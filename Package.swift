@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "Runs", dependencies: ["Tensors", "Transformer", "Skills", .product(name: "Yams", package: "Yams")],
                 swiftSettings: fast),
         .target(name: "ActivationStore", dependencies: ["CHDF5", "Tensors", "Transformer", "Skills", "Runs"], swiftSettings: fast),
-        .target(name: "Probing", dependencies: ["Tensors", "ActivationStore"], swiftSettings: fast),
+        .target(name: "Probing", dependencies: ["Tensors", "Transformer", "ActivationStore", .product(name: "Yams", package: "Yams")],
+                swiftSettings: fast),
         .executableTarget(name: "lens", dependencies: [
             "Tensors", "Transformer", "Skills", "Runs", "ActivationStore", "Probing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -41,6 +42,6 @@ let package = Package(
         .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer"]),
         .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "Transformer", "Skills", "Runs"]),
         .testTarget(name: "NotebookTests"),
-        .testTarget(name: "ProbingTests", dependencies: ["Probing", "ActivationStore"]),
+        .testTarget(name: "ProbingTests", dependencies: ["Probing", "ActivationStore", "Runs", "Transformer"], exclude: ["Fixtures"]),
     ]
 )

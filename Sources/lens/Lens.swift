@@ -13,7 +13,7 @@ struct Lens: ParsableCommand {
         Every command that computes results accepts --json (one JSON document on stdout);
         progress and logs go to stderr.
         """,
-        subcommands: [TasksCommand.self, TrainCommand.self, SweepCommand.self, EvalCommand.self, DumpCommand.self, InspectCommand.self, Bench.self])
+        subcommands: [TasksCommand.self, TrainCommand.self, SweepCommand.self, EvalCommand.self, DumpCommand.self, InspectCommand.self, ProbeCommand.self, Bench.self])
 }
 
 /// Options every compute command shares.

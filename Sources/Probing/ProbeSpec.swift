@@ -1,0 +1,117 @@
+import Foundation
+import Yams
+
+/// One probe, declared in `Probes/<name>.yaml`:
+///
+/// ```yaml
+/// name: intermediate
+/// question: Is the result after the first step linearly decodable before the answer is written?
+/// target: intermediate          # /labels/<target>; examples where it is -1 are left out
+/// kind: multiclass              # multiclass | binary | ridge
+/// hooks: ["blocks.*.hook_resid_post"]        # hook names or globs
+/// positions: [equals, answer_start]           # named positions, integers, or all
+/// tasks: [multistep_pad]        # optional: only these tasks' examples
+/// where: {told_out_of_order: 1} # optional: only examples whose labels have these values
+/// split: {test: 0.25, seed: 0}  # held-out fraction and seed (the same split at every checkpoint)
+/// l2: [0.0001, 0.001, 0.01]     # a number, or a grid chosen on a validation split of the training part
+/// control: true                 # fit the Hewitt & Liang control task (input type = the prompt)
+/// ```
+public struct ProbeSpec: Codable, Sendable, Equatable {
+    public enum Position: Codable, Sendable, Equatable, CustomStringConvertible {
+        case named(String), index(Int)
+        public var description: String { switch self { case .named(let s): s; case .index(let i): String(i) } }
+    }
+
+    public var name: String
+    public var question: String
+    public var target: String
+    public var kind: ProbeKind
+    public var hooks: [String]
+    public var positions: [Position]
+    public var allPositions = false
+    public var tasks: [String] = []
+    public var filters: [String: Int] = [:]
+    public var testFraction = 0.25
+    public var seed: UInt64 = 0
+    public var l2: [Double] = []          // empty: the default grid
+    public var control = true
+
+    public static let keys = ["name", "question", "target", "kind", "hooks", "positions", "tasks", "where", "split", "l2", "control"]
+
+    public static func load(path: String) throws(ProbeSpecError) -> ProbeSpec {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ProbeSpecError(file: path, problem: "cannot read file") }
+        return try parse(String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws(ProbeSpecError) -> ProbeSpec {
+        func fail(_ m: String) -> ProbeSpecError { ProbeSpecError(file: file, problem: m) }
+        let root: Any?
+        do { root = try Yams.load(yaml: text) } catch {
+            throw fail("malformed YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
+        }
+        guard let m = root as? [String: Any] else { throw fail("top level must be a mapping of keys") }
+        for k in m.keys.sorted() where !keys.contains(k) { throw fail("unknown key \"\(k)\" (known: \(keys.joined(separator: ", ")))") }
+        func string(_ k: String) throws(ProbeSpecError) -> String {
+            guard let v = m[k] as? String, !v.isEmpty else { throw fail("\(k): required string") }
+            return v
+        }
+        func strings(_ k: String) throws(ProbeSpecError) -> [String] {
+            if let s = m[k] as? String { return [s] }
+            guard let v = m[k] as? [String], !v.isEmpty else { throw fail("\(k): required list of strings") }
+            return v
+        }
+        let kindText = try string("kind")
+        guard let kind = ProbeKind(rawValue: kindText) else { throw fail("kind: must be multiclass, binary or ridge, got \"\(kindText)\"") }
+        var spec = ProbeSpec(name: try string("name"), question: try string("question"), target: try string("target"),
+                             kind: kind, hooks: try strings("hooks"), positions: [])
+        guard let pos = m["positions"] else { throw fail("positions: required (names, integers, or all)") }
+        if let s = pos as? String, s == "all" { spec.allPositions = true } else {
+            let list: [Any] = (pos as? [Any]) ?? [pos]
+            for p in list {
+                if let i = p as? Int, i >= 0 { spec.positions.append(.index(i)) }
+                else if let s = p as? String, s == "all" { spec.allPositions = true }
+                else if let s = p as? String { spec.positions.append(.named(s)) }
+                else { throw fail("positions: \"\(p)\" is neither a position name nor a non-negative integer") }
+            }
+        }
+        if m["tasks"] != nil { spec.tasks = try strings("tasks") }
+        if let w = m["where"] {
+            guard let f = w as? [String: Int] else { throw fail("where: must map label names to integers") }
+            spec.filters = f
+        }
+        if let s = m["split"] {
+            guard let sm = s as? [String: Any] else { throw fail("split: must be a mapping {test, seed}") }
+            for k in sm.keys where !["test", "seed"].contains(k) { throw fail("unknown key \"split.\(k)\" (known: test, seed)") }
+            if let t = sm["test"] {
+                guard let f = (t as? Double) ?? (t as? Int).map(Double.init), f > 0, f < 1 else { throw fail("split.test: must be a number in (0, 1)") }
+                spec.testFraction = f
+            }
+            if let sd = sm["seed"] {
+                guard let i = sd as? Int, i >= 0 else { throw fail("split.seed: must be a non-negative integer") }
+                spec.seed = UInt64(i)
+            }
+        }
+        if let l = m["l2"] {
+            let values: [Any] = (l as? [Any]) ?? [l]
+            for v in values {
+                guard let d = (v as? Double) ?? (v as? Int).map(Double.init), d >= 0 else { throw fail("l2: \"\(v)\" is not a non-negative number") }
+                spec.l2.append(d)
+            }
+        }
+        if let c = m["control"] {
+            guard let b = c as? Bool else { throw fail("control: must be true or false") }
+            spec.control = b
+        }
+        return spec
+    }
+
+    var lambdaChoice: LambdaChoice {
+        switch l2.count { case 0: .defaultGrid; case 1: .fixed(l2[0]); default: .grid(l2) }
+    }
+}
+
+public struct ProbeSpecError: Error, CustomStringConvertible {
+    public let file: String
+    public let problem: String
+    public var description: String { "\(file): \(problem)" }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import Probing
+
+struct ProbeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Fit the linear probes of a spec on activation files: one per checkpoint, hook and position.",
+        discussion: """
+        Reports test accuracy (R² for ridge) with a bootstrap interval, the majority baseline, the same
+        probe on the run's step-0 checkpoint, the control task and selectivity (Hewitt & Liang 2019).
+        --activations takes files or directories (a run's activations/, or a whole study).
+        Writes <out>/<name>.json (every number, the train/test indices, hyper-parameters), <name>.md and SVG figures.
+          lens probe --spec Probes/intermediate.yaml --activations runs/default
+          lens probe --spec Probes/borrow.yaml --activations runs/default/base-s1/activations/step_004000.h5 --json
+        Spec format: see Probes/README.md.
+        """)
+
+    @Option(help: "Probe spec (YAML).") var spec: String
+    @Option(parsing: .upToNextOption, help: "Activation files or directories.") var activations: [String]
+    @Option(help: "Output directory for JSON, markdown and SVG.") var out = "probes-out"
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        common.apply()
+        let spec = try ProbeSpec.load(path: self.spec)
+        let files = try ProbeJob.files(activations)
+        let bar = ProgressLine(label: "probe \(spec.name)")
+        let report = try ProbeJob.run(spec, files: files, progress: bar.update)
+        bar.finish()
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        let json = try enc.encode(report)
+        try json.write(to: URL(fileURLWithPath: out + "/\(spec.name).json"), options: .atomic)
+        let md = report.markdown()
+        try md.write(toFile: out + "/\(spec.name).md", atomically: true, encoding: .utf8)
+        for (name, svg) in report.figures() { try svg.write(toFile: out + "/" + name, atomically: true, encoding: .utf8) }
+        if common.json { print(String(decoding: json, as: UTF8.self)) } else {
+            print(md)
+            print("wrote \(out)/\(spec.name).json, \(out)/\(spec.name).md and \(report.figures().count) figures")
+        }
+    }
+}

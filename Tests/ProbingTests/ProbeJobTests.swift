@@ -1,0 +1,84 @@
+import ActivationStore
+import Foundation
+import Runs
+import Testing
+import Transformer
+@testable import Probing
+
+private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+/// A run directory holding a real trained checkpoint (the default study's `base` size, 5000 steps,
+/// committed as a fixture) and its step-0 checkpoint (re-created from the seed), dumped to HDF5.
+private func dumpedRun() throws -> (dir: String, acts: String) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: fixtures + "/base-s1-run.json", toPath: dir + "/run.json")
+    try FileManager.default.copyItem(atPath: fixtures + "/base-s1-step5000.safetensors", toPath: TrainingRun.checkpointPath(dir, step: 5000))
+    let spec = try JSONDecoder().decode(RunSpec.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
+    try Checkpoint.save(try Transformer(config: spec.model), step: 0, run: spec.name, to: TrainingRun.checkpointPath(dir, step: 0))
+    let dump = ActivationDump(runDir: dir, outDir: dir + "/acts", hookPatterns: ["blocks.1.hook_resid_post"],
+                              tasks: ["multistep_pad", "multistep", "sub"], perTask: 120)
+    _ = try dump.run(steps: nil)
+    return (dir, dir + "/acts")
+}
+
+@Suite(.serialized) struct ProbeJobTests {
+    @Test func intermediateResultProbeOnATrainedModelBeatsTheUntrainedBaseline() throws {
+        let (dir, acts) = try dumpedRun()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spec = try ProbeSpec.parse("""
+            name: intermediate
+            question: q
+            target: intermediate
+            kind: ridge
+            hooks: [blocks.1.hook_resid_post]
+            positions: [equals]
+            tasks: [multistep_pad, multistep]
+            l2: [0.1, 1, 10]
+            """, file: "i.yaml")
+        let report = try ProbeJob.run(spec, files: try ProbeJob.files([acts + "/step_005000.h5"]))
+        let trained = report.cells.first { $0.step == 5000 }!, untrained = report.cells.first { $0.step == 0 }!
+        #expect(trained.untrainedScore == untrained.result.score, "step-0 baseline found from the sibling file")
+        #expect(trained.result.score > untrained.result.score + 0.1,
+                "trained R² \(trained.result.score) vs untrained \(untrained.result.score)")
+        #expect(trained.result.ciLow > untrained.result.score, "the interval clears the untrained baseline")
+        #expect(trained.result.selectivity! > 0.5)
+        // The split is the same at every checkpoint, and recorded as file rows.
+        #expect(trained.testRows == untrained.testRows && !trained.testRows.isEmpty)
+        #expect(Set(trained.trainRows).isDisjoint(with: trained.testRows))
+        // Report renders: markdown with every cell, figures as SVG.
+        #expect(report.markdown().contains("| base-s1 | 5000 |"))
+        let figures = report.figures()
+        #expect(figures.keys.contains { $0.contains("heatmap") } && figures.keys.contains { $0.contains("steps") })
+        #expect(figures.values.allSatisfy { $0.hasPrefix("<svg") || $0.hasPrefix("<?xml") })
+    }
+
+    @Test func specErrorsNameTheFileAndListWhatIsAvailable() throws {
+        let (dir, acts) = try dumpedRun()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let base = "name: x\nquestion: q\nkind: binary\ntarget: borrow\nhooks: [blocks.1.hook_resid_post]\npositions: [equals]\n"
+        let cases: [(String, String)] = [
+            (base.replacingOccurrences(of: "target: borrow", with: "target: nope"), "no label \"nope\" (available: "),
+            (base.replacingOccurrences(of: "blocks.1.hook_resid_post", with: "blocks.7.hook_mlp_out"), "no hook matches \"blocks.7.hook_mlp_out\" (available: blocks.1.hook_resid_post)"),
+            (base.replacingOccurrences(of: "[equals]", with: "[nowhere]"), "no position \"nowhere\" (available: "),
+        ]
+        for (text, expected) in cases {
+            let spec = try ProbeSpec.parse(text, file: "x.yaml")
+            do { _ = try ProbeJob.run(spec, files: [acts + "/step_005000.h5"]); Issue.record("accepted \(text)") }
+            catch { #expect("\(error)".contains(expected), "\(error)") }
+        }
+        for (text, expected) in [(base + "colour: red\n", "unknown key \"colour\""), (base.replacingOccurrences(of: "binary", with: "svm"), "kind:"),
+                                 ("name: [x\n", "malformed YAML"), (base + "l2: -1\n", "l2:")] {
+            do { _ = try ProbeSpec.parse(text, file: "x.yaml"); Issue.record("accepted \(text)") }
+            catch { #expect(error.description.hasPrefix("x.yaml: ") && error.description.contains(expected), "\(error)") }
+        }
+    }
+
+    @Test func shippedSpecsParse() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Probes"
+        let specs = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }
+        #expect(specs.count >= 5)
+        let targets = try specs.map { try ProbeSpec.load(path: dir + "/" + $0).target }
+        for t in ["intermediate", "op1", "answer_tens", "borrow", "operand_a"] { #expect(targets.contains(t), "no shipped probe for \(t)") }
+    }
+}
