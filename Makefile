@@ -9,7 +9,7 @@ SWIFT ?= swift
 LENS := .build/release/lens
 export INTEROP_PY
 
-.PHONY: all deps pydeps build test study bench bench-train clean
+.PHONY: all deps pydeps build test study bench bench-train bench-dump clean
 
 all: build
 
@@ -36,19 +36,30 @@ test: deps pydeps
 	$(SWIFT) test --skip-build
 
 # The default study: sweep model sizes x seeds, dump every run's residual stream at every checkpoint,
-# then print where the results are.
+# fit every shipped probe on all of it, then print where the results are.
 STUDY_OUT ?= runs/default
 study: build
 	$(LENS) sweep --out $(STUDY_OUT)
 	@for r in $(STUDY_OUT)/*/; do \
 	  [ -f $$r/run.json ] || continue; \
-	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 50 > /dev/null || exit 1; \
+	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 100 > /dev/null || exit 1; \
 	done
-	@echo "results: $(STUDY_OUT)/<run>/metrics.jsonl (evaluations), checkpoints/ (safetensors), activations/ (HDF5)"
+	@for s in Probes/*.yaml; do \
+	  $(LENS) probe --spec $$s --activations $(STUDY_OUT) --out $(STUDY_OUT)/probes > /dev/null || exit 1; \
+	done
+	@echo "results in $(STUDY_OUT):"
+	@echo "  <run>/metrics.jsonl        evaluations at every checkpoint (lens eval, --json)"
+	@echo "  <run>/checkpoints/         safetensors, TransformerLens names"
+	@echo "  <run>/activations/         HDF5 per checkpoint (lens inspect FILE)"
+	@echo "  probes/<probe>.md .json    probe tables and numbers; probes/*.svg figures"
 
-bench: bench-train
+bench: bench-train bench-dump
 bench-train: build
 	scripts/bench-train.sh $${PEER_PY:-/tmp/peers/bin/python} 3
+
+bench-dump: build
+	for i in 1 2 3; do $(LENS) bench dump --out /dev/shm/lens.h5; $(INTEROP_PY) ../shared/peers/h5py_write_bench.py --out /dev/shm/peer.h5; done
+	for i in 1 2; do $(LENS) bench dump --compress --out /dev/shm/lens.h5; $(INTEROP_PY) ../shared/peers/h5py_write_bench.py --compress --out /dev/shm/peer.h5; done
 
 clean:
 	rm -rf .build .pydeps
