@@ -23,20 +23,23 @@ public struct RunSpec: Codable, Sendable, Equatable {
     public var checkpointSteps: [Int] { checkpoints.steps(total: steps) }
 
     /// The training batch of step `step`: a pure function of (spec, step), so a resumed run sees
-    /// exactly the batches an uninterrupted one would. Each step trains one task, drawn by the mixture
-    /// weights, and its batch is only as long as that task's longest item: a 10-token `add` batch
-    /// costs a fifth of a 48-token story batch.
+    /// exactly the batches an uninterrupted one would. Every row draws its task by the mixture weights
+    /// (mixed batches learn the sub-skills markedly faster than one task per step, measured on the
+    /// default study), and the batch is only as long as its longest item.
     public func batch(at step: Int) throws -> TrainingBatch {
         let names = Tasks.names.filter { tasks[$0] != nil }
+        let generators = try names.map { try Tasks.named($0, config: problem) }
         let weights = names.map { tasks[$0]! }
+        let total = weights.reduce(0, +)
         var rng = RNG(seed: seed &* 0x9E37_79B9 &+ 17).derived(UInt64(step) &+ 1)
-        var u = rng.uniform() * weights.reduce(0, +), pick = 0
-        while pick < weights.count - 1 && u >= weights[pick] { u -= weights[pick]; pick += 1 }
-        let task = try Tasks.named(names[pick], config: problem)
         var examples: [Example] = []
         while examples.count < batch {
-            let e = task.example(rng: &rng)
-            if split.split(of: e, task: task) == .train { examples.append(e) }
+            var u = rng.uniform() * total, pick = 0
+            while pick < weights.count - 1 && u >= weights[pick] { u -= weights[pick]; pick += 1 }
+            let task = generators[pick]
+            var e = task.example(rng: &rng)
+            while split.split(of: e, task: task) != .train { e = task.example(rng: &rng) }
+            examples.append(e)
         }
         let length = min(model.n_ctx, examples.map(\.encodedLength).max() ?? 1)
         let enc = try EncodedBatch(examples: examples, length: length, lossScope: loss)

@@ -92,7 +92,7 @@ extension Transformer {
                                dW: dw(p + "attn.W_O"), db: dw(p + "attn.b_O"), N: BT, C: HD, OC: D)
                 keep(p + "attn.hook_z", g.dz)
                 g.dq.zero(); g.dk.zero(); g.dv.zero()
-                attentionBackward(fullPattern: activationGradients.contains(p + "attn.hook_pattern"), dz: g.dz.ptr, q: a.q.ptr, k: a.k.ptr, v: a.v.ptr, pattern: a.pattern.ptr,
+                attentionBackward(dz: g.dz.ptr, q: a.q.ptr, k: a.k.ptr, v: a.v.ptr, pattern: a.pattern.ptr,
                                   dq: g.dq.ptr, dk: g.dk.ptr, dv: g.dv.ptr, dpattern: g.dpattern.ptr, dscores: g.dscores.ptr,
                                   B: B, T: T, H: H, dh: dh)
                 keep(p + "attn.hook_pattern", g.dpattern)

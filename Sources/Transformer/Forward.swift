@@ -176,7 +176,7 @@ extension Transformer {
             attentionSoftmax(causal: !s.modified, scores: a.scores.ptr, pattern: a.pattern.ptr, rows: B * H * T, T: T)
         case .mix(let l):
             let a = s.layers[l]
-            attentionMix(causal: !s.modified, pattern: a.pattern.ptr, v: a.v.ptr, z: a.z.ptr, B: B, T: T, H: H, dh: dh)
+            attentionMix(pattern: a.pattern.ptr, v: a.v.ptr, z: a.z.ptr, B: B, T: T, H: H, dh: dh)
         case .result(let l):
             guard let r = s.layers[l].result else { return }
             let WO = bw(l, "attn.W_O")
