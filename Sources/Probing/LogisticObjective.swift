@@ -61,25 +61,31 @@ public struct LogisticObjective: Sendable {
         var z = Self.logits(x: x, m: n, d: d, params: params, columns: c)
         var loss = 0.0
         // Turn logits into dCE/dz in place: softmax(z) - onehot(y), or sigmoid(z) - y.
-        for i in 0..<n {
-            let row = i * c, y = labels[i]
-            if sigmoid {
-                let t = z[row], yi = Double(y)
-                // log(1 + e^t) - y t, written to stay finite for large |t|.
-                loss += max(t, 0) + log1p(exp(-abs(t))) - yi * t
-                z[row] = (t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t))) - yi
-            } else {
-                var mx = -Double.infinity
-                for k in 0..<c { mx = max(mx, z[row + k]) }
-                var sum = 0.0
-                let shiftedTarget = z[row + y] - mx
-                for k in 0..<c { let e = exp(z[row + k] - mx); z[row + k] = e; sum += e }
-                // CE = logsumexp(z) - z_y = log(sum) - (z_y - max); finite even if exp(z_y - max) underflows.
-                loss += log(sum) - shiftedTarget
-                let inv = 1 / sum
-                for k in 0..<c { z[row + k] *= inv }
-                z[row + y] -= 1
+        // Raw pointers: this loop runs once per L-BFGS evaluation over n x K values.
+        z.withUnsafeMutableBufferPointer { zb in
+        labels.withUnsafeBufferPointer { lb in
+            let zp = zb.baseAddress!, yp = lb.baseAddress!
+            for i in 0..<n {
+                let row = zp + i * c, y = yp[i]
+                if sigmoid {
+                    let t = row[0], yi = Double(y)
+                    // log(1 + e^t) - y t, written to stay finite for large |t|.
+                    loss += max(t, 0) + log1p(exp(-abs(t))) - yi * t
+                    row[0] = (t >= 0 ? 1 / (1 + exp(-t)) : exp(t) / (1 + exp(t))) - yi
+                } else {
+                    var mx = -Double.infinity
+                    for k in 0..<c { mx = max(mx, row[k]) }
+                    var sum = 0.0
+                    let shiftedTarget = row[y] - mx
+                    for k in 0..<c { let e = expDouble(row[k] - mx); row[k] = e; sum += e }
+                    // CE = logsumexp(z) - z_y = log(sum) - (z_y - max); finite even if exp(z_y - max) underflows.
+                    loss += log(sum) - shiftedTarget
+                    let inv = 1 / sum
+                    for k in 0..<c { row[k] *= inv }
+                    row[y] -= 1
+                }
             }
+        }
         }
         let invN = 1 / Double(n)
         if grad.count != parameterCount { grad = [Double](repeating: 0, count: parameterCount) }

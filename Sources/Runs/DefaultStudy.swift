@@ -17,7 +17,7 @@ public enum DefaultStudy {
     lr: 0.003
     warmup: 100
     checkpoints: {dense_until: 1000, dense_count: 6, every: 500}
-    eval: {n: 200}
+    eval: {n: 150}
     split: {seed: 0, validation: 0.1, test: 0.1}
     """
 

@@ -11,7 +11,8 @@ struct BenchProbe: ParsableCommand {
         discussion: """
         Reads --hook at --position (a /positions name or an integer) and /labels/<label> for every example,
         standardises on the training rows, fits multinomial logistic regression (L-BFGS) with
-        λ = 1 / (C · n_train) (scikit-learn's C), and times the fit alone, as the peer does.
+        λ = 1 / (C · n_train) (scikit-learn's C) and its stopping rule (--tol, max_iter 1000), and times the
+        fit alone, as the peer does. (`lens probe` itself stops at the tighter 1e-5.)
         Prints `lens probe accuracy=A seconds=S n_train=N n_test=M classes=K`.
           lens bench probe --h5 F.h5 --hook blocks.1.hook_resid_post --position equals --label answer_tens --split split.json
         """)
@@ -23,6 +24,7 @@ struct BenchProbe: ParsableCommand {
     @Option(help: "JSON {\"train\": [...], \"test\": [...]} of file row indices.") var split: String
     @Option(name: .customLong("C")) var c = 1.0
     @Option var repeats = 5
+    @Option(help: "L-BFGS stopping rule: max |gradient| of the mean objective (scikit-learn's tol, default 1e-4).") var tol = 1e-4
 
     func run() throws {
         let r = try ActivationFileReader(path: h5)
@@ -39,17 +41,24 @@ struct BenchProbe: ParsableCommand {
         let x = std.transform(features: t.data, d: d, rows: train)
         let xt = std.transform(features: t.data, d: d, rows: test)
         let lambda = 1 / (c * Double(train.count))
+        var options = LBFGSOptions()
+        options.gradientTolerance = tol
+        options.maxIterations = 1000      // sklearn's max_iter in the peer
         var times: [Double] = []
         var model: LogisticModel?
+        var iterations = 0, evaluations = 0
         for _ in 0..<repeats {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            model = LogisticRegression.fit(x: x, n: train.count, d: d, y: train.map { index[y[$0]]! }, classes: classes,
-                                           sigmoid: false, lambda: lambda).model
+            let fit = LogisticRegression.fit(x: x, n: train.count, d: d, y: train.map { index[y[$0]]! }, classes: classes,
+                                             sigmoid: false, lambda: lambda, options: options)
+            model = fit.model
+            iterations = fit.report.iterations; evaluations = fit.report.evaluations
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
         let predicted = model!.predict(x: xt, m: test.count)
         let correct = zip(predicted, test).filter { classes[$0.0] == y[$0.1] }.count
-        print(String(format: "lens probe accuracy=%.4f seconds=%.3f n_train=%d n_test=%d classes=%d",
-                     Double(correct) / Double(test.count), times.sorted()[times.count / 2], train.count, test.count, classes.count))
+        print(String(format: "lens probe accuracy=%.4f seconds=%.4f n_train=%d n_test=%d classes=%d iterations=%d evaluations=%d",
+                     Double(correct) / Double(test.count), times.sorted()[times.count / 2], train.count, test.count, classes.count,
+                     iterations, evaluations))
     }
 }

@@ -82,3 +82,18 @@ private func dumpedRun() throws -> (dir: String, acts: String) {
         for t in ["intermediate", "op1", "answer_tens", "borrow", "operand_a"] { #expect(targets.contains(t), "no shipped probe for \(t)") }
     }
 }
+
+@Suite struct FastExpTests {
+    @Test func expDoubleMatchesLibm() {
+        var worst = 0.0
+        var x = -700.0
+        while x < 700 {
+            let want = Foundation.exp(x), got = expDouble(x)
+            worst = max(worst, abs(got - want) / want)
+            x += 0.0137
+        }
+        #expect(worst < 5e-16, "max relative error \(worst)")
+        #expect(expDouble(-1000) == 0 || expDouble(-1000) < 1e-300)
+        #expect(expDouble(0) == 1)
+    }
+}
