@@ -101,9 +101,15 @@ public struct LogisticObjective: Sendable {
                 }
             }
         }
-        for k in 0..<c { grad[wCount + k] = 0 }
-        for i in 0..<n { for k in 0..<c { grad[wCount + k] += z[i * c + k] } }
-        for k in 0..<c { grad[wCount + k] *= invN }
+        // Intercept gradients: column sums of G. One running sum per column in a register (a row-major
+        // "grad[k] += z[i][k]" loop re-stores the same few values every row and stalls on them).
+        z.withUnsafeBufferPointer { zb in
+            for k in 0..<c {
+                var sum = 0.0
+                for i in 0..<n { sum += zb[i * c + k] }
+                grad[wCount + k] = sum * invN
+            }
+        }
         return loss * invN + 0.5 * lambda * penalty
     }
 }
