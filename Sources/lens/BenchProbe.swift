@@ -37,7 +37,7 @@ struct BenchProbe: ParsableCommand {
         let train = s["train"]!, test = s["test"]!
         let classes = Array(Set(train.map { y[$0] })).sorted()
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
-        let std = Standardizer(features: t.data, d: d, rows: Array(0..<n).filter { Set(train).contains($0) })
+        let std = Standardizer(features: t.data, d: d, rows: train.sorted())
         let x = std.transform(features: t.data, d: d, rows: train)
         let xt = std.transform(features: t.data, d: d, rows: test)
         let lambda = 1 / (c * Double(train.count))
