@@ -61,7 +61,9 @@ public struct ActivationDump: Sendable {
         }
         let examples = try items(spec)
         let T = spec.model.n_ctx
-        let hooks = try HookPoints.resolve(hookPatterns, spec.model)
+        let hooks: [String]
+        do { hooks = try HookPoints.resolve(hookPatterns, spec.model) }
+        catch { throw ActivationStoreError(file: runDir, problem: error.description) }
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let labelNames = LabelCatalog.labelNames, positionNames = LabelCatalog.positionNames
         let kinds: [(name: String, kind: LabelKind)] = labelNames.map { name in

@@ -50,14 +50,14 @@ extension StudySpec {
             let at = "models[\(i)]."
             guard let L = try r.int(m, "n_layers", at: at), let D = try r.int(m, "d_model", at: at),
                   let H = try r.int(m, "n_heads", at: at), let M = try r.int(m, "d_mlp", at: at) else {
-                throw fail("\(at): n_layers, d_model, n_heads and d_mlp are required")
+                throw fail("models[\(i)]: n_layers, d_model, n_heads and d_mlp are required")
             }
             guard H > 0 else { throw fail("\(at)n_heads: must be > 0, got \(H)") }
             let dh = try r.int(m, "d_head", at: at) ?? (D / H)
             let name = try r.string(m, "name") ?? "L\(L)-d\(D)"
             let size = ModelSize(name: name, n_layers: L, d_model: D, n_heads: H, d_head: dh, d_mlp: M)
             let cfg = ModelConfig(n_layers: L, d_model: D, n_heads: H, d_head: dh, d_mlp: M, n_ctx: 64, d_vocab: 40)
-            do { try cfg.validate() } catch { throw fail("\(at): impossible size: \(error.description)") }
+            do { try cfg.validate() } catch { throw fail("models[\(i)]: impossible size: \(error.description)") }
             guard !s.models.contains(where: { $0.name == name }) else { throw fail("\(at)name: duplicate model name \"\(name)\"") }
             s.models.append(size)
         }

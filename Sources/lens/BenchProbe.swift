@@ -24,6 +24,7 @@ struct BenchProbe: ParsableCommand {
     @Option(help: "JSON {\"train\": [...], \"test\": [...]} of file row indices.") var split: String
     @Option(name: .customLong("C")) var c = 1.0
     @Option var repeats = 5
+    @Flag(help: "Print one JSON document.") var json = false
     @Option(help: "L-BFGS stopping rule: max |gradient| of the mean objective (scikit-learn's tol, default 1e-4).") var tol = 1e-4
 
     func run() throws {
@@ -57,6 +58,13 @@ struct BenchProbe: ParsableCommand {
         }
         let predicted = model!.predict(x: xt, m: test.count)
         let correct = zip(predicted, test).filter { classes[$0.0] == y[$0.1] }.count
+        if json {
+            let doc: [String: Any] = ["accuracy": Double(correct) / Double(test.count), "seconds": times.sorted()[times.count / 2],
+                                      "n_train": train.count, "n_test": test.count, "classes": classes.count,
+                                      "iterations": iterations, "evaluations": evaluations]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
         print(String(format: "lens probe accuracy=%.4f seconds=%.4f n_train=%d n_test=%d classes=%d iterations=%d evaluations=%d",
                      Double(correct) / Double(test.count), times.sorted()[times.count / 2], train.count, test.count, classes.count,
                      iterations, evaluations))

@@ -26,12 +26,12 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         common.apply()
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw ValidationError("\(path): no such file or directory") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CLIError(path, "no such file or directory") }
         let runDir = isDir.boolValue ? path : URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent().path
         let spec = FileManager.default.contents(atPath: runDir + "/run.json").flatMap { try? JSONDecoder().decode(RunSpec.self, from: $0) }
         let checkpoints = isDir.boolValue
             ? TrainingRun.completedSteps(path).map { TrainingRun.checkpointPath(path, step: $0) } : [path]
-        guard !checkpoints.isEmpty else { throw ValidationError("\(path): no checkpoints found") }
+        guard !checkpoints.isEmpty else { throw CLIError(path, "no checkpoints found") }
         guard let which = Split(rawValue: split) else { throw ValidationError("--split must be train, validation or test") }
         let names = tasks.isEmpty ? (spec?.evalTasks ?? Tasks.names) : tasks
         let problem = spec?.problem ?? TaskConfig()

@@ -29,3 +29,9 @@ struct CommonOptions: ParsableArguments {
 
 import Foundation
 enum ProcessInfoCores { static var count: Int { ProcessInfo.processInfo.activeProcessorCount } }
+
+/// A problem with a file or directory named on the command line: one line, no usage text.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ path: String, _ problem: String) { description = "\(path): \(problem)" }
+}
