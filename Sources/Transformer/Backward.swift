@@ -2,11 +2,11 @@ import Tensors
 
 /// Scratch gradients of one backward pass (llm.c's grads_acts), kept with the forward state for reuse.
 final class GradientBuffers: @unchecked Sendable {
-    let dresid, dln, dattnOut, dz, dq, dk, dv, dscores, dpattern, dmlpPre, dmlpPost, dlogits, dscale: Buffer
+    let dresid, dln, dnorm, dattnOut, dz, dq, dk, dv, dscores, dpattern, dmlpPre, dmlpPost, dlogits, dscale: Buffer
     let dWpacked: Buffer
     init(_ c: ModelConfig, B: Int, T: Int) {
         let BT = B * T, D = c.d_model, HD = c.n_heads * c.d_head, S = B * c.n_heads * T * T
-        dresid = Buffer(BT * D); dln = Buffer(BT * D); dattnOut = Buffer(BT * D)
+        dresid = Buffer(BT * D); dln = Buffer(BT * D); dnorm = Buffer(BT * D); dattnOut = Buffer(BT * D)
         dz = Buffer(BT * HD); dq = Buffer(BT * HD); dk = Buffer(BT * HD); dv = Buffer(BT * HD)
         dscores = Buffer(S); dpattern = Buffer(S); dmlpPre = Buffer(BT * c.d_mlp); dmlpPost = Buffer(BT * c.d_mlp)
         dlogits = Buffer(BT * c.d_vocab); dscale = Buffer(BT); dWpacked = Buffer(D * HD)
@@ -53,12 +53,12 @@ extension Transformer {
             keep("unembed.hook_out", g.dlogits)
             linearBackward(dout: g.dlogits.ptr, inp: state.lnfOut.ptr, W: w("unembed.W_U"), dinp: g.dln.ptr, overwrite: true,
                            dW: dw("unembed.W_U"), db: dw("unembed.b_U"), N: BT, C: D, OC: V)
-            keep("ln_final.hook_normalized", g.dln)
+            layernormAffineBackward(dout: g.dln.ptr, norm: state.lnfNorm.ptr, w: w("ln_final.w"), dnorm: g.dnorm.ptr,
+                                    dw: dw("ln_final.w"), db: dw("ln_final.b"), N: BT, C: D)
+            keep("ln_final.hook_normalized", g.dnorm)
             g.dresid.zero()
-            let last = state.layers[c.n_layers - 1].residPost
-            layernormBackward(dout: g.dln.ptr, inp: last.ptr, mean: state.lnfMean.ptr, scale: state.lnfScale.ptr,
-                              w: w("ln_final.w"), dinp: g.dresid.ptr, dw: dw("ln_final.w"), db: dw("ln_final.b"),
-                              dscale: g.dscale.ptr, N: BT, C: D)
+            layernormBackward(dnorm: g.dnorm.ptr, norm: state.lnfNorm.ptr, scale: state.lnfScale.ptr,
+                              dinp: g.dresid.ptr, dscale: g.dscale.ptr, N: BT, C: D)
             keep("ln_final.hook_scale", g.dscale)
 
             for l in stride(from: c.n_layers - 1, through: 0, by: -1) {
@@ -73,10 +73,11 @@ extension Transformer {
                 keep(p + "mlp.hook_pre", g.dmlpPre)
                 linearBackward(dout: g.dmlpPre.ptr, inp: a.ln2Out.ptr, W: w(p + "mlp.W_in"), dinp: g.dln.ptr, overwrite: true,
                                dW: dw(p + "mlp.W_in"), db: dw(p + "mlp.b_in"), N: BT, C: D, OC: M)
-                keep(p + "ln2.hook_normalized", g.dln)
-                layernormBackward(dout: g.dln.ptr, inp: a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr,
-                                  w: w(p + "ln2.w"), dinp: g.dresid.ptr, dw: dw(p + "ln2.w"), db: dw(p + "ln2.b"),
-                                  dscale: g.dscale.ptr, N: BT, C: D)
+                layernormAffineBackward(dout: g.dln.ptr, norm: a.ln2Norm.ptr, w: w(p + "ln2.w"), dnorm: g.dnorm.ptr,
+                                        dw: dw(p + "ln2.w"), db: dw(p + "ln2.b"), N: BT, C: D)
+                keep(p + "ln2.hook_normalized", g.dnorm)
+                layernormBackward(dnorm: g.dnorm.ptr, norm: a.ln2Norm.ptr, scale: a.ln2Scale.ptr,
+                                  dinp: g.dresid.ptr, dscale: g.dscale.ptr, N: BT, C: D)
                 keep(p + "ln2.hook_scale", g.dscale)
                 keep(p + "hook_resid_mid", g.dresid)
 
@@ -105,10 +106,11 @@ extension Transformer {
                                    db: dw(p + "attn.b_" + name.dropFirst(2)), N: BT, C: D, OC: HD)
                     unpackHeadsAdd(g.dWpacked.ptr, into: dw(p + "attn." + name), H: H, D: D, dh: dh)
                 }
-                keep(p + "ln1.hook_normalized", g.dln)
-                layernormBackward(dout: g.dln.ptr, inp: a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr,
-                                  w: w(p + "ln1.w"), dinp: g.dresid.ptr, dw: dw(p + "ln1.w"), db: dw(p + "ln1.b"),
-                                  dscale: g.dscale.ptr, N: BT, C: D)
+                layernormAffineBackward(dout: g.dln.ptr, norm: a.ln1Norm.ptr, w: w(p + "ln1.w"), dnorm: g.dnorm.ptr,
+                                        dw: dw(p + "ln1.w"), db: dw(p + "ln1.b"), N: BT, C: D)
+                keep(p + "ln1.hook_normalized", g.dnorm)
+                layernormBackward(dnorm: g.dnorm.ptr, norm: a.ln1Norm.ptr, scale: a.ln1Scale.ptr,
+                                  dinp: g.dresid.ptr, dscale: g.dscale.ptr, N: BT, C: D)
                 keep(p + "ln1.hook_scale", g.dscale)
                 keep(p + "hook_resid_pre", g.dresid)
             }

@@ -159,10 +159,10 @@ extension Transformer {
             layernormStats(a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr, N: BT, C: D, eps: eps)
         case .ln1Apply(let l):
             let a = s.layers[l]
-            layernormApply(a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr, w: bw(l, "ln1.w"), b: bw(l, "ln1.b"),
-                           out: a.ln1Out.ptr, N: BT, C: D)
+            layernormNormalize(a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr, norm: a.ln1Norm.ptr, N: BT, C: D)
         case .qkv(let l):
             let a = s.layers[l]
+            layernormAffine(a.ln1Norm.ptr, w: bw(l, "ln1.w"), b: bw(l, "ln1.b"), out: a.ln1Out.ptr, N: BT, C: D)
             for (name, packed, out) in [("W_Q", s.packedQ[l], a.q), ("W_K", s.packedK[l], a.k), ("W_V", s.packedV[l], a.v)] {
                 packHeads(bw(l, "attn." + name), into: packed.ptr, H: H, D: D, dh: dh)
                 let bias = bw(l, "attn.b_" + name.dropFirst(2))
@@ -204,10 +204,10 @@ extension Transformer {
             layernormStats(a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr, N: BT, C: D, eps: eps)
         case .ln2Apply(let l):
             let a = s.layers[l]
-            layernormApply(a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr, w: bw(l, "ln2.w"), b: bw(l, "ln2.b"),
-                           out: a.ln2Out.ptr, N: BT, C: D)
+            layernormNormalize(a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr, norm: a.ln2Norm.ptr, N: BT, C: D)
         case .mlpPre(let l):
             let a = s.layers[l]
+            layernormAffine(a.ln2Norm.ptr, w: bw(l, "ln2.w"), b: bw(l, "ln2.b"), out: a.ln2Out.ptr, N: BT, C: D)
             linearForward(a.ln2Out.ptr, W: bw(l, "mlp.W_in"), b: bw(l, "mlp.b_in"), out: a.mlpPre.ptr, N: BT, C: D, OC: M)
         case .mlpPost(let l):
             let a = s.layers[l]
@@ -223,9 +223,9 @@ extension Transformer {
             layernormStats(x.ptr, mean: s.lnfMean.ptr, scale: s.lnfScale.ptr, N: BT, C: D, eps: eps)
         case .lnfApply:
             let x = s.layers[c.n_layers - 1].residPost
-            layernormApply(x.ptr, mean: s.lnfMean.ptr, scale: s.lnfScale.ptr, w: w("ln_final.w"), b: w("ln_final.b"),
-                           out: s.lnfOut.ptr, N: BT, C: D)
+            layernormNormalize(x.ptr, mean: s.lnfMean.ptr, scale: s.lnfScale.ptr, norm: s.lnfNorm.ptr, N: BT, C: D)
         case .unembed:
+            layernormAffine(s.lnfNorm.ptr, w: w("ln_final.w"), b: w("ln_final.b"), out: s.lnfOut.ptr, N: BT, C: D)
             linearForward(s.lnfOut.ptr, W: w("unembed.W_U"), b: w("unembed.b_U"), out: s.logits.ptr, N: BT, C: D, OC: c.d_vocab)
         }
     }

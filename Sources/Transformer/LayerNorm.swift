@@ -1,6 +1,7 @@
-// LayerNorm, TransformerLens semantics: scale = sqrt(var + eps) is `hook_scale` [N, 1];
-// `hook_normalized` is the output after the affine map, (x - mean) / scale * w + b.
-// Split in two so that an intervention on hook_scale is seen by the normalisation.
+// LayerNorm, TransformerLens semantics (components/layer_norm.py): scale = sqrt(var + eps) is
+// `hook_scale` [N, 1]; `hook_normalized` is (x - mean) / scale, BEFORE the gain and bias; the layer's
+// output is normalized * w + b. Three kernels so each hook sees exactly what TransformerLens's does and
+// an intervention on either hook is seen by what follows.
 
 // inp [N, C] -> mean [N], scale [N]
 func layernormStats(_ inp: UnsafePointer<Float>, mean: UnsafeMutablePointer<Float>, scale: UnsafeMutablePointer<Float>,
@@ -18,46 +19,53 @@ func layernormStats(_ inp: UnsafePointer<Float>, mean: UnsafeMutablePointer<Floa
     }
 }
 
-// inp [N, C], mean [N], scale [N], w [C], b [C] -> out [N, C]
-func layernormApply(_ inp: UnsafePointer<Float>, mean: UnsafePointer<Float>, scale: UnsafePointer<Float>,
-                    w: UnsafePointer<Float>, b: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, N: Int, C: Int) {
+// inp [N, C], mean [N], scale [N] -> norm [N, C] = (inp - mean) / scale
+func layernormNormalize(_ inp: UnsafePointer<Float>, mean: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                        norm: UnsafeMutablePointer<Float>, N: Int, C: Int) {
     Engine.parallelFor(N, minPerThread: 256) { i in
-        let x = inp + i * C, o = out + i * C
+        let x = inp + i * C, o = norm + i * C
         let m = mean[i], r = 1 / scale[i]
-        for c in 0..<C { o[c] = (x[c] - m) * r * w[c] + b[c] }
+        for c in 0..<C { o[c] = (x[c] - m) * r }
     }
 }
 
-// dout [N, C] -> dinp [N, C] (+=), dw [C] (+=), db [C] (+=), dscale [N] (=, optional: d loss / d hook_scale
-// with the normalisation's inputs held fixed, as a backward hook on hook_scale would see it).
-func layernormBackward(dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, mean: UnsafePointer<Float>,
-                       scale: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                       dinp: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
-                       dscale: UnsafeMutablePointer<Float>?, N: Int, C: Int) {
-    // Rows in parallel for dinp; dw/db reduced serially afterwards so the sum order never depends on threads.
+// norm [N, C], w [C], b [C] -> out [N, C] = norm * w + b
+func layernormAffine(_ norm: UnsafePointer<Float>, w: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                     out: UnsafeMutablePointer<Float>, N: Int, C: Int) {
     Engine.parallelFor(N, minPerThread: 256) { i in
-        let x = inp + i * C, g = dout + i * C, d = dinp + i * C
-        let m = mean[i], r = 1 / scale[i]
+        let x = norm + i * C, o = out + i * C
+        for c in 0..<C { o[c] = x[c] * w[c] + b[c] }
+    }
+}
+
+// dout [N, C] (gradient of the affine output) -> dnorm [N, C] (=), dw [C] (+=), db [C] (+=)
+func layernormAffineBackward(dout: UnsafePointer<Float>, norm: UnsafePointer<Float>, w: UnsafePointer<Float>,
+                             dnorm: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
+                             N: Int, C: Int) {
+    for i in 0..<N {
+        let g = dout + i * C, x = norm + i * C, d = dnorm + i * C
+        for c in 0..<C {
+            d[c] = g[c] * w[c]
+            dw[c] += g[c] * x[c]
+            db[c] += g[c]
+        }
+    }
+}
+
+// dnorm [N, C] -> dinp [N, C] (+=), dscale [N] (=: d loss / d hook_scale with the centred input held
+// fixed, as a backward hook on hook_scale would see it)
+func layernormBackward(dnorm: UnsafePointer<Float>, norm: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+                       dinp: UnsafeMutablePointer<Float>, dscale: UnsafeMutablePointer<Float>?, N: Int, C: Int) {
+    Engine.parallelFor(N, minPerThread: 256) { i in
+        let g = dnorm + i * C, xhat = norm + i * C, d = dinp + i * C
+        let r = 1 / scale[i]
         var meanG: Float = 0, meanGX: Float = 0
         for c in 0..<C {
-            let xhat = (x[c] - m) * r
-            let gn = g[c] * w[c]
-            meanG += gn
-            meanGX += gn * xhat
+            meanG += g[c]
+            meanGX += g[c] * xhat[c]
         }
         if let dscale { dscale[i] = -meanGX * r }
         meanG /= Float(C); meanGX /= Float(C)
-        for c in 0..<C {
-            let xhat = (x[c] - m) * r
-            d[c] += r * (g[c] * w[c] - meanG - xhat * meanGX)
-        }
-    }
-    for i in 0..<N {
-        let x = inp + i * C, g = dout + i * C
-        let m = mean[i], r = 1 / scale[i]
-        for c in 0..<C {
-            dw[c] += g[c] * (x[c] - m) * r
-            db[c] += g[c]
-        }
+        for c in 0..<C { d[c] += r * (g[c] - meanG - xhat[c] * meanGX) }
     }
 }

@@ -5,6 +5,8 @@ final class LayerActivations: @unchecked Sendable {
     let residPre, ln1Mean, ln1Scale, ln1Out, q, k, v, scores, pattern, z, attnOut: Buffer
     let residMid, ln2Mean, ln2Scale, ln2Out, mlpPre, mlpPost, mlpOut, residPost: Buffer
     let mlpSaved: Buffer         // tanh(...) of gelu_new per hidden unit, reused by the backward pass
+    // hook_normalized, (x - mean) / scale before the gain and bias; ln1Out / ln2Out are the LayerNorm outputs.
+    let ln1Norm, ln2Norm: Buffer
     var result: Buffer?          // [B, T, H, D], only when hook_result is in use (TransformerLens's use_attn_result)
 
     init(_ c: ModelConfig, BT: Int, B: Int, T: Int) {
@@ -15,6 +17,7 @@ final class LayerActivations: @unchecked Sendable {
         residMid = Buffer(BT * D); ln2Mean = Buffer(BT); ln2Scale = Buffer(BT); ln2Out = Buffer(BT * D)
         mlpPre = Buffer(BT * c.d_mlp); mlpPost = Buffer(BT * c.d_mlp); mlpOut = Buffer(BT * D); residPost = Buffer(BT * D)
         mlpSaved = Buffer(BT * c.d_mlp)
+        ln1Norm = Buffer(BT * D); ln2Norm = Buffer(BT * D)
     }
 
     private init(copying o: LayerActivations) {
@@ -24,6 +27,7 @@ final class LayerActivations: @unchecked Sendable {
         ln2Scale = o.ln2Scale.copy(); ln2Out = o.ln2Out.copy(); mlpPre = o.mlpPre.copy(); mlpPost = o.mlpPost.copy()
         mlpOut = o.mlpOut.copy(); residPost = o.residPost.copy(); result = o.result?.copy()
         mlpSaved = o.mlpSaved.copy()
+        ln1Norm = o.ln1Norm.copy(); ln2Norm = o.ln2Norm.copy()
     }
 
     func copy() -> LayerActivations { LayerActivations(copying: self) }
@@ -33,7 +37,7 @@ final class LayerActivations: @unchecked Sendable {
         switch leaf {
         case "hook_resid_pre": return residPre
         case "ln1.hook_scale": return ln1Scale
-        case "ln1.hook_normalized": return ln1Out
+        case "ln1.hook_normalized": return ln1Norm
         case "attn.hook_q": return q
         case "attn.hook_k": return k
         case "attn.hook_v": return v
@@ -44,7 +48,7 @@ final class LayerActivations: @unchecked Sendable {
         case "hook_attn_out": return attnOut
         case "hook_resid_mid": return residMid
         case "ln2.hook_scale": return ln2Scale
-        case "ln2.hook_normalized": return ln2Out
+        case "ln2.hook_normalized": return ln2Norm
         case "mlp.hook_pre": return mlpPre
         case "mlp.hook_post": return mlpPost
         case "hook_mlp_out": return mlpOut
@@ -62,7 +66,7 @@ public final class ForwardState: @unchecked Sendable {
     public internal(set) var tokens: [Int32]
     let embed, posEmbed: Buffer
     let layers: [LayerActivations]
-    let lnfMean, lnfScale, lnfOut, logits: Buffer
+    let lnfMean, lnfScale, lnfNorm, lnfOut, logits: Buffer
     /// Packed Q/K/V weights [D, H*dh] per layer, rebuilt from the parameters on every forward.
     let packedQ, packedK, packedV: [Buffer]
     /// True once an intervention or a late start changed the pass: its gradients would not be the model's.
@@ -75,7 +79,7 @@ public final class ForwardState: @unchecked Sendable {
         let BT = B * T, D = c.d_model
         embed = Buffer(BT * D); posEmbed = Buffer(BT * D)
         layers = (0..<c.n_layers).map { _ in LayerActivations(c, BT: BT, B: B, T: T) }
-        lnfMean = Buffer(BT); lnfScale = Buffer(BT); lnfOut = Buffer(BT * D); logits = Buffer(BT * c.d_vocab)
+        lnfMean = Buffer(BT); lnfScale = Buffer(BT); lnfNorm = Buffer(BT * D); lnfOut = Buffer(BT * D); logits = Buffer(BT * c.d_vocab)
         let wq = c.d_model * c.n_heads * c.d_head
         packedQ = (0..<c.n_layers).map { _ in Buffer(wq) }
         packedK = (0..<c.n_layers).map { _ in Buffer(wq) }
@@ -85,7 +89,7 @@ public final class ForwardState: @unchecked Sendable {
     private init(copying o: ForwardState) {
         config = o.config; batch = o.batch; length = o.length; tokens = o.tokens
         embed = o.embed.copy(); posEmbed = o.posEmbed.copy(); layers = o.layers.map { $0.copy() }
-        lnfMean = o.lnfMean.copy(); lnfScale = o.lnfScale.copy(); lnfOut = o.lnfOut.copy(); logits = o.logits.copy()
+        lnfMean = o.lnfMean.copy(); lnfScale = o.lnfScale.copy(); lnfNorm = o.lnfNorm.copy(); lnfOut = o.lnfOut.copy(); logits = o.logits.copy()
         packedQ = o.packedQ.map { $0.copy() }; packedK = o.packedK.map { $0.copy() }; packedV = o.packedV.map { $0.copy() }
         modified = o.modified
     }
@@ -98,7 +102,7 @@ public final class ForwardState: @unchecked Sendable {
         case "hook_embed": return embed
         case "hook_pos_embed": return posEmbed
         case "ln_final.hook_scale": return lnfScale
-        case "ln_final.hook_normalized": return lnfOut
+        case "ln_final.hook_normalized": return lnfNorm
         case "unembed.hook_out": return logits
         default:
             guard name.hasPrefix("blocks.") else { return nil }

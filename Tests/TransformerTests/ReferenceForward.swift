@@ -8,17 +8,18 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
     let c = m.config, D = c.d_model, H = c.n_heads, dh = c.d_head, M = c.d_mlp, V = c.d_vocab
     func p(_ n: String) -> [Double] { m.params.tensor(n)!.data.map(Double.init) }
     var acts: [String: [Double]] = [:]
-    func layerNorm(_ x: [Double], _ w: [Double], _ b: [Double]) -> (scale: [Double], out: [Double]) {
-        var scale = [Double](repeating: 0, count: B * T), out = x
+    // TransformerLens: hook_scale = sqrt(var + eps), hook_normalized = (x - mean) / scale (before w, b).
+    func layerNorm(_ x: [Double], _ w: [Double], _ b: [Double]) -> (scale: [Double], normalized: [Double], out: [Double]) {
+        var scale = [Double](repeating: 0, count: B * T), out = x, normalized = x
         for r in 0..<(B * T) {
             let row = Array(x[(r * D)..<((r + 1) * D)])
             let mean = row.reduce(0, +) / Double(D)
             let centred = row.map { $0 - mean }
             let s = (centred.map { $0 * $0 }.reduce(0, +) / Double(D) + c.eps).squareRoot()
             scale[r] = s
-            for d in 0..<D { out[r * D + d] = centred[d] / s * w[d] + b[d] }
+            for d in 0..<D { normalized[r * D + d] = centred[d] / s; out[r * D + d] = centred[d] / s * w[d] + b[d] }
         }
-        return (scale, out)
+        return (scale, normalized, out)
     }
     func act(_ x: Double) -> Double {
         switch c.act_fn {
@@ -38,8 +39,8 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
     for l in 0..<c.n_layers {
         let pre = "blocks.\(l)."
         acts[pre + "hook_resid_pre"] = resid
-        let (s1, n1) = layerNorm(resid, p(pre + "ln1.w"), p(pre + "ln1.b"))
-        acts[pre + "ln1.hook_scale"] = s1; acts[pre + "ln1.hook_normalized"] = n1
+        let (s1, h1, n1) = layerNorm(resid, p(pre + "ln1.w"), p(pre + "ln1.b"))
+        acts[pre + "ln1.hook_scale"] = s1; acts[pre + "ln1.hook_normalized"] = h1
         // q/k/v [B, T, H, dh] = einsum("btd,hde->bthe") + b
         func project(_ W: [Double], _ bias: [Double]) -> [Double] {
             var out = [Double](repeating: 0, count: B * T * H * dh)
@@ -92,8 +93,8 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
         acts[pre + "attn.hook_result"] = result; acts[pre + "hook_attn_out"] = attnOut
         resid = zip(resid, attnOut).map { $0 + $1 }
         acts[pre + "hook_resid_mid"] = resid
-        let (s2, n2) = layerNorm(resid, p(pre + "ln2.w"), p(pre + "ln2.b"))
-        acts[pre + "ln2.hook_scale"] = s2; acts[pre + "ln2.hook_normalized"] = n2
+        let (s2, h2, n2) = layerNorm(resid, p(pre + "ln2.w"), p(pre + "ln2.b"))
+        acts[pre + "ln2.hook_scale"] = s2; acts[pre + "ln2.hook_normalized"] = h2
         let Win = p(pre + "mlp.W_in"), bin = p(pre + "mlp.b_in"), Wout = p(pre + "mlp.W_out"), bout = p(pre + "mlp.b_out")
         var hpre = [Double](repeating: 0, count: B * T * M)
         for r in 0..<(B * T) { for j in 0..<M {
@@ -112,8 +113,8 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
         resid = zip(resid, mlpOut).map { $0 + $1 }
         acts[pre + "hook_resid_post"] = resid
     }
-    let (sf, nf) = layerNorm(resid, p("ln_final.w"), p("ln_final.b"))
-    acts["ln_final.hook_scale"] = sf; acts["ln_final.hook_normalized"] = nf
+    let (sf, hf, nf) = layerNorm(resid, p("ln_final.w"), p("ln_final.b"))
+    acts["ln_final.hook_scale"] = sf; acts["ln_final.hook_normalized"] = hf
     let WU = p("unembed.W_U"), bU = p("unembed.b_U")
     var logits = [Double](repeating: 0, count: B * T * V)
     for r in 0..<(B * T) { for o in 0..<V {
