@@ -39,11 +39,16 @@ public struct ActivationDump: Sendable {
         catch { throw ActivationStoreError(file: path, problem: "run.json is not a run spec") }
     }
 
-    /// The items every checkpoint is run on: `perTask` held-out items of each task, in task order.
+    /// The items every checkpoint is run on: up to `perTask` distinct held-out items of each task, in task
+    /// order. Distinct, so a probe's train and test parts never share an example; a task whose held-out
+    /// split has fewer distinct items (`order`, `double` at small ranges) contributes all it has.
     public func items(_ spec: RunSpec) throws -> [Example] {
         try (tasks ?? spec.evalTasks).flatMap { name -> [Example] in
             let task = try Tasks.named(name, config: spec.problem)
-            return try Dataset.generate(task: task, split: split, count: perTask, seed: spec.split.seed &+ 2000, policy: spec.split)
+            let pool = try Dataset.generate(task: task, split: split, count: 8 * perTask, seed: spec.split.seed &+ 2000, policy: spec.split)
+            var seen = Set<String>(), distinct: [Example] = []
+            for e in pool where distinct.count < perTask && seen.insert(e.prompt).inserted { distinct.append(e) }
+            return distinct
         }
     }
 
@@ -75,7 +80,14 @@ public struct ActivationDump: Sendable {
         var done = 0
         for step in steps {
             let path = outDir + "/" + Self.fileName(step: step)
-            if !force, (try? validateActivationFile(path)) != nil {
+            if !force, let existing = try? validateActivationFile(path) {
+                // Keep a complete file only if it is the dump asked for; never report it as something it is not.
+                let storedTasks = existing.attributes["tasks"].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+                let same = existing.n == examples.count && storedTasks == (tasks ?? spec.evalTasks)
+                    && Set(existing.hooks.map { String($0.path.split(separator: "/").last!) }) == Set(hooks)
+                guard same else {
+                    throw ActivationStoreError(file: path, problem: "holds a different dump (N=\(existing.n), \(existing.hooks.count) hooks); use --force to overwrite it or --out for another directory")
+                }
                 written.append(Written(step: step, path: path, skipped: true, n: examples.count, hooks: hooks))
                 done += (examples.count + batchSize - 1) / max(batchSize, 1)
                 continue

@@ -1,3 +1,4 @@
+import Transformer
 import Foundation
 
 /// What `validate` found in a good activation file: an h5ls-like listing in our terms, Codable for `--json`.
@@ -111,9 +112,11 @@ private struct ActivationFileValidator {
             throw fail("/", "attribute '\(name)' is missing")
         }
         let attrs = try FileAttributes.read(from: root)
-        guard let cfg = attrs.config.data(using: .utf8), (try? JSONSerialization.jsonObject(with: cfg)) != nil else {
+        guard let cfgData = attrs.config.data(using: .utf8), (try? JSONSerialization.jsonObject(with: cfgData)) != nil else {
             throw fail("/", "attribute 'config' is not valid JSON")
         }
+        // The model config, when it is lens's (TransformerLens names): hook names and shapes are checked against it.
+        let model = try? JSONDecoder().decode(ModelConfig.self, from: cfgData)
         var stored: [String: String] = [:]
         for name in try root.attributeNames() { stored[name] = try root.attribute(name).description }
 
@@ -151,6 +154,14 @@ private struct ActivationFileValidator {
             let axis = HookLayout.positionAxis(name)
             guard axis < d.shape.count, d.shape[axis] == t else {
                 throw fail(p, "shape is \(d.shape), expected T=\(t) at axis \(axis)")
+            }
+            if let model {
+                guard let expected = HookPoints.shape(name, model, batch: n, length: t) else {
+                    throw fail(p, "no hook named '\(name)' in a model of this config (\(model.n_layers) layers)")
+                }
+                guard d.shape == expected else {
+                    throw fail(p, "shape is \(d.shape), expected \(expected) (TransformerLens shape for this config)")
+                }
             }
             hooks.append(d)
         }
