@@ -63,6 +63,9 @@ public enum ProbeJob {
         // Step-0 baseline of each cell, from the same run's untrained checkpoint.
         var untrained: [String: Double] = [:]
         for c in cells where c.step == 0 { untrained["\(c.run)|\(c.hook)|\(c.position)"] = c.result.score }
+        for run in Set(cells.map(\.run)).sorted() where !cells.contains(where: { $0.run == run && $0.step == 0 }) {
+            warnings.append("\(run): no step-0 activation file (step_000000.h5) beside the given files; the untrained baseline is missing")
+        }
         for i in cells.indices { cells[i].untrainedScore = untrained["\(cells[i].run)|\(cells[i].hook)|\(cells[i].position)"] }
         cells.sort { ($0.run, $0.step, $0.hook, $0.position) < ($1.run, $1.step, $1.hook, $1.position) }
         return ProbeReport(spec: spec, cells: cells, warnings: warnings)
@@ -101,6 +104,15 @@ public enum ProbeJob {
         }
         let prompts = try reader.prompts()
         let run = reader.attributes.run, step = reader.attributes.step
+        // Control-task input types (see ProbeSpec.controlType).
+        var typeLabel: [Float]? = nil
+        if spec.control, !["prompt", "token"].contains(spec.controlType) {
+            guard labelNames.contains(spec.controlType) else {
+                throw fail("probe \(spec.name): control_type: no label \"\(spec.controlType)\" (available: prompt, token, \(labelNames.joined(separator: ", ")))")
+            }
+            typeLabel = try reader.label(spec.controlType).floats
+        }
+        let tokens = spec.control && spec.controlType == "token" ? try reader.tokens() : []
         var cells: [ProbeCell] = []
         for position in positions {
             var rows = (0..<n).filter { keep[$0] }
@@ -116,14 +128,31 @@ public enum ProbeJob {
             guard rows.count >= 10 else {
                 throw fail("probe \(spec.name): only \(rows.count) examples at position \(position) after filters (need at least 10)")
             }
-            // The split depends only on the spec's seed and the examples, so it is the same at every checkpoint.
-            var order = Array(rows.indices)
+            // Split by distinct prompt, so a repeated item can never sit on both sides; it depends only on
+            // the spec's seed and the items, so it is the same at every checkpoint of a run.
+            var distinct: [String] = []
+            var seen = Set<String>()
+            for r in rows where seen.insert(prompts[r]).inserted { distinct.append(prompts[r]) }
             var rng = RNG(seed: spec.seed)
-            rng.shuffle(&order)
-            let testCount = max(2, Int((Double(rows.count) * spec.testFraction).rounded()))
-            let testIdx = Array(order.prefix(testCount)).sorted(), trainIdx = Array(order.dropFirst(testCount)).sorted()
+            rng.shuffle(&distinct)
+            let testPrompts = Set(distinct.prefix(max(1, Int((Double(distinct.count) * spec.testFraction).rounded()))))
+            let testIdx = rows.indices.filter { testPrompts.contains(prompts[rows[$0]]) }
+            let trainIdx = rows.indices.filter { !testPrompts.contains(prompts[rows[$0]]) }
             let labels = rows.map { Int32(target[$0]) }
-            let keys: [ProbeInputKey]? = spec.control ? rows.map { .string(prompts[$0]) } : nil
+            var keys: [ProbeInputKey]? = !spec.control ? nil : rows.map { r -> ProbeInputKey in
+                switch spec.controlType {
+                case "prompt": return .string(prompts[r])
+                case "token":
+                    let p: Int
+                    switch position { case .index(let i): p = i; case .named: p = Int(perRow[r]) }
+                    return .int(Int(tokens[r * reader.seqLen + p]))
+                default: return .int(Int(typeLabel![r]))
+                }
+            }
+            if let k = keys, Set(k).count < 2 {
+                warnings.append("\(run) step \(step) @\(position): control_type \(spec.controlType) has a single input type here; no control task fitted")
+                keys = nil
+            }
             for hook in hooks {
                 let t = try reader.readHook(hook, rows: 0..<n, positions: perRow)
                 let d = t.count / max(n, 1)

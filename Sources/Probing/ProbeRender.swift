@@ -6,7 +6,7 @@ extension ProbeReport {
         let metric = spec.kind == .ridge ? "R²" : "accuracy"
         var s = "## Probe `\(spec.name)`: \(spec.question)\n\n"
         s += "Target `/labels/\(spec.target)`, \(spec.kind.rawValue) probe, test fraction \(spec.testFraction), seed \(spec.seed)."
-        s += " Selectivity = \(metric) − control \(metric) (Hewitt & Liang 2019; control labels per distinct prompt).\n\n"
+        s += spec.control ? " Selectivity = \(metric) − control \(metric) (Hewitt & Liang 2019; one random control label per `\(spec.controlType)`).\n\n" : "\n\n"
         s += "| run | step | hook | position | \(metric) [95% CI] | majority | step 0 | control | selectivity | λ | n train/test |\n"
         s += "| --- | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         func f(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "–" }

@@ -14,8 +14,13 @@ import Yams
 /// where: {told_out_of_order: 1} # optional: only examples whose labels have these values
 /// split: {test: 0.25, seed: 0}  # held-out fraction and seed (the same split at every checkpoint)
 /// l2: [0.0001, 0.001, 0.01]     # a number, or a grid chosen on a validation split of the training part
-/// control: true                 # fit the Hewitt & Liang control task (input type = the prompt)
+/// control: true                 # fit the Hewitt & Liang control task
+/// control_type: operand_a       # what an "input type" is for the control task: a label name (its value),
+///                               # token (the token at the probed position) or prompt (the whole prompt)
 /// ```
+/// The control task gives every input type a fixed random label; a probe that can fit it on held-out
+/// examples is memorising types, so types must recur between train and test: a label such as the
+/// operand that the prompt starts with is the analogue of Hewitt & Liang's word type.
 public struct ProbeSpec: Codable, Sendable, Equatable {
     public enum Position: Codable, Sendable, Equatable, CustomStringConvertible {
         case named(String), index(Int)
@@ -35,8 +40,10 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
     public var seed: UInt64 = 0
     public var l2: [Double] = []          // empty: the default grid
     public var control = true
+    public var controlType = "token"
 
-    public static let keys = ["name", "question", "target", "kind", "hooks", "positions", "tasks", "where", "split", "l2", "control"]
+    public static let keys = ["name", "question", "target", "kind", "hooks", "positions", "tasks", "where", "split", "l2", "control",
+                              "control_type"]
 
     public static func load(path: String) throws(ProbeSpecError) -> ProbeSpec {
         guard let data = FileManager.default.contents(atPath: path) else { throw ProbeSpecError(file: path, problem: "cannot read file") }
@@ -102,6 +109,7 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
             guard let b = c as? Bool else { throw fail("control: must be true or false") }
             spec.control = b
         }
+        if m["control_type"] != nil { spec.controlType = try string("control_type") }
         return spec
     }
 
