@@ -57,9 +57,12 @@ bench: bench-train bench-dump
 bench-train: build
 	scripts/bench-train.sh $${PEER_PY:-/tmp/peers/bin/python} 3
 
+# HDF5 write rate beside h5py, alternating; `sync` before each run so neither tool pays for the other's
+# dirty pages (without it, disk results swing 3-5x with the order of the runs).
+BENCH_DIR ?= /tmp
 bench-dump: build
-	for i in 1 2 3; do $(LENS) bench dump --out /dev/shm/lens.h5; $(INTEROP_PY) ../shared/peers/h5py_write_bench.py --out /dev/shm/peer.h5; done
-	for i in 1 2; do $(LENS) bench dump --compress --out /dev/shm/lens.h5; $(INTEROP_PY) ../shared/peers/h5py_write_bench.py --compress --out /dev/shm/peer.h5; done
+	for i in 1 2 3; do sync; $(LENS) bench dump --out $(BENCH_DIR)/lens.h5; sync; $(INTEROP_PY) ../shared/peers/h5py_write_bench.py --out $(BENCH_DIR)/peer.h5; rm -f $(BENCH_DIR)/peer.h5*; done
+	for i in 1 2; do sync; $(LENS) bench dump --compress --out $(BENCH_DIR)/lens.h5; sync; $(INTEROP_PY) ../shared/peers/h5py_write_bench.py --compress --out $(BENCH_DIR)/peer.h5; rm -f $(BENCH_DIR)/peer.h5*; done
 
 clean:
 	rm -rf .build .pydeps
