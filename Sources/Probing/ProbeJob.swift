@@ -160,9 +160,12 @@ public enum ProbeJob {
                 for (k, r) in rows.enumerated() {
                     for j in 0..<d { features[k * d + j] = t.data[r * d + j] }
                 }
-                let result = try fitProbe(features: features, n: rows.count, d: d, labels: labels, kind: spec.kind,
-                                          trainIdx: trainIdx, testIdx: testIdx, lambda: spec.lambdaChoice,
-                                          controlKeys: keys, seed: spec.seed)
+                // Ridge regresses on the label's value as stored (float32 labels keep their fraction).
+                let result = spec.kind == .ridge
+                    ? try fitProbe(features: features, n: rows.count, d: d, targets: rows.map { Double(target[$0]) },
+                                   trainIdx: trainIdx, testIdx: testIdx, lambda: spec.lambdaChoice, controlKeys: keys, seed: spec.seed)
+                    : try fitProbe(features: features, n: rows.count, d: d, labels: labels, kind: spec.kind,
+                                   trainIdx: trainIdx, testIdx: testIdx, lambda: spec.lambdaChoice, controlKeys: keys, seed: spec.seed)
                 for w in result.warnings { warnings.append("\(run) step \(step) \(hook) @\(position): \(w)") }
                 cells.append(ProbeCell(run: run, step: step, file: path, hook: hook, position: position.description,
                                        result: result, trainRows: trainIdx.map { rows[$0] }, testRows: testIdx.map { rows[$0] },
