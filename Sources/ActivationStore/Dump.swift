@@ -45,10 +45,7 @@ public struct ActivationDump: Sendable {
     public func items(_ spec: RunSpec) throws -> [Example] {
         try (tasks ?? spec.evalTasks).flatMap { name -> [Example] in
             let task = try Tasks.named(name, config: spec.problem)
-            let pool = try Dataset.generate(task: task, split: split, count: 8 * perTask, seed: spec.split.seed &+ 2000, policy: spec.split)
-            var seen = Set<String>(), distinct: [Example] = []
-            for e in pool where distinct.count < perTask && seen.insert(e.prompt).inserted { distinct.append(e) }
-            return distinct
+            return try distinctItems(task, split: split, count: perTask, seed: spec.split.seed &+ 2000, policy: spec.split)
         }
     }
 

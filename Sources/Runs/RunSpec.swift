@@ -27,6 +27,25 @@ public struct RunSpec: Codable, Sendable, Equatable {
     /// (mixed batches learn the sub-skills markedly faster than one task per step, measured on the
     /// default study), and the batch is only as long as its longest item.
     public func batch(at step: Int) throws -> TrainingBatch {
+        let examples = try trainingItems(at: step)
+        let length = min(model.n_ctx, examples.map(\.encodedLength).max() ?? 1)
+        let enc = try EncodedBatch(examples: examples, length: length, lossScope: loss)
+        return TrainingBatch(tokens: enc.tokens, targets: enc.targets, mask: enc.lossMask, batch: batch, length: length)
+    }
+
+    /// The held-out test items of every evaluated task (the same for every run of a study): up to `evalN`
+    /// distinct items each. A task whose test split holds fewer distinct items (`double`: one per held-out
+    /// operand; `order`: one per held-out story) is evaluated on all of them, so `n` in the metrics is
+    /// the true number of distinct items and the resolution of its exact match.
+    public func evaluationSets() throws -> [(task: any SkillTask, examples: [Example])] {
+        try evalTasks.map { name in
+            let task = try Tasks.named(name, config: problem)
+            return (task, try distinctItems(task, split: .test, count: evalN, seed: split.seed &+ 1000, policy: split))
+        }
+    }
+
+    /// The training items of step `step`'s batch, in row order (what `batch(at:)` encodes).
+    public func trainingItems(at step: Int) throws -> [Example] {
         let names = Tasks.names.filter { tasks[$0] != nil }
         let generators = try names.map { try Tasks.named($0, config: problem) }
         let weights = names.map { tasks[$0]! }
@@ -41,18 +60,19 @@ public struct RunSpec: Codable, Sendable, Equatable {
             while split.split(of: e, task: task) != .train { e = task.example(rng: &rng) }
             examples.append(e)
         }
-        let length = min(model.n_ctx, examples.map(\.encodedLength).max() ?? 1)
-        let enc = try EncodedBatch(examples: examples, length: length, lossScope: loss)
-        return TrainingBatch(tokens: enc.tokens, targets: enc.targets, mask: enc.lossMask, batch: batch, length: length)
+        return examples
     }
+}
 
-    /// The held-out test items of every evaluated task (the same for every run of a study).
-    public func evaluationSets() throws -> [(task: any SkillTask, examples: [Example])] {
-        try evalTasks.map { name in
-            let task = try Tasks.named(name, config: problem)
-            return (task, try Dataset.generate(task: task, split: .test, count: evalN, seed: split.seed &+ 1000, policy: split))
-        }
-    }
+/// Up to `count` distinct items (by prompt) of a split, drawn from a pool 8x larger, in draw order.
+public func distinctItems(_ task: any SkillTask, split: Split, count: Int, seed: UInt64, policy: SplitPolicy) throws -> [Example] {
+    let pool = try Dataset.generate(task: task, split: split, count: 8 * count, seed: seed, policy: policy)
+    var seen = Set<String>(), out: [Example] = []
+    for e in pool where out.count < count && seen.insert(e.prompt).inserted { out.append(e) }
+    return out
+}
+
+extension RunSpec {
 }
 
 /// One line of `metrics.jsonl`: the evaluation of one checkpoint.

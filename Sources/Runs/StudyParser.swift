@@ -65,6 +65,7 @@ extension StudySpec {
         guard ModelConfig.activations.contains(s.actFn) else { throw fail("act_fn: must be one of \(ModelConfig.activations.joined(separator: ", "))") }
         if let seeds = top["seeds"] {
             guard let list = seeds as? [Int], !list.isEmpty, list.allSatisfy({ $0 >= 0 }) else { throw fail("seeds: must be a non-empty list of non-negative integers") }
+            guard Set(list).count == list.count else { throw fail("seeds: duplicate seeds in \(list)") }
             s.seeds = list.map { UInt64($0) }
         }
         s.steps = try r.int(top, "steps", at: "", min: 1) ?? s.steps

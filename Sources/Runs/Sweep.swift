@@ -22,7 +22,9 @@ public struct Sweep: Sendable {
         let pending = runs.filter { !$0.isComplete }
         let workers = max(1, min(jobs, pending.count))
         let threads = Engine.threads
-        Engine.setThreads(max(1, threads / workers))
+        // Threads per run follow from the whole study, not from what is left to do: a run's shard count
+        // (and so its floating-point sums) must not change when a resumed sweep has fewer runs pending.
+        Engine.setThreads(max(1, threads / max(1, min(jobs, runs.count))))
         defer { Engine.setThreads(threads) }
         let board = ProgressBoard(runs: pending.map(\.spec.name))
         let queue = WorkQueue(pending)

@@ -105,7 +105,9 @@ public struct ArithmeticTask: SkillTask {
     }
 
     public func splitKey(of example: Example) -> [Int] {
-        [example.label("operand_a"), example.label("operand_b")]
+        let a = example.label("operand_a"), b = example.label("operand_b")
+        // Addition commutes: a + b and b + a are one problem, so they share a split.
+        return operation == .add ? [min(a, b), max(a, b)] : [a, b]
     }
 
     /// Uniform over the integers the task can answer: 0...2*maxOperand (add), 0...maxOperand (sub),

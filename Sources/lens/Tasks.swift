@@ -45,7 +45,15 @@ struct TasksCommand: ParsableCommand {
             let examples = (0..<n).map { _ in t.example(rng: &rng) }
             if json {
                 let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-                let items = try examples.map { try JSONSerialization.jsonObject(with: enc.encode($0)) }
+                // Labels as plain numbers (the Codable form of LabelValue is an enum wrapper).
+                let items = try examples.map { e -> Any in
+                    var obj = try JSONSerialization.jsonObject(with: enc.encode(e)) as! [String: Any]
+                    obj["labels"] = e.labels.mapValues { v -> Any in
+                        if case .float32(let f) = v { return Double(f) }
+                        return v.intValue
+                    }
+                    return obj
+                }
                 doc.append(["task": t.name, "format": t.formatDescription, "max_encoded_length": t.maxEncodedLength, "examples": items])
             } else {
                 print("\(t.name)  (max encoded length \(t.maxEncodedLength))")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Skills
 @testable import Runs
 
 private let minimal = """
@@ -37,6 +38,7 @@ models:
         (minimal + "\nproblem: {max_operand: x}\n", "problem.max_operand"),
         ("name: [unclosed\n", "malformed YAML"),
         (minimal + "\nsplit: {test: 0.6, validation: 0.5}\n", "split"),
+        (minimal + "\nseeds: [1, 1]\n", "duplicate seeds"),
     ])
     func badStudiesAreOneLineErrorsNamingTheFileAndKey(text: String, expected: String) {
         do {
@@ -64,5 +66,11 @@ models:
         #expect(a.tokens == b.tokens && a.targets == b.targets)
         #expect(a.tokens != c.tokens)
         #expect(a.batch == run.batch && a.tokens.count == a.batch * a.length)
+        // Every item of a batch is from the training split, and none is an evaluation item.
+        let task = try Tasks.named("add", config: run.problem)
+        let items = try run.trainingItems(at: 7)
+        #expect(items.allSatisfy { run.split.split(of: $0, task: task) == .train })
+        let evalPrompts = Set(try run.evaluationSets().flatMap { $0.examples.map(\.prompt) })
+        #expect(!evalPrompts.isEmpty && items.allSatisfy { !evalPrompts.contains($0.prompt) })
     }
 }

@@ -96,4 +96,28 @@ private func files(_ dir: String) -> [String: Data] {
         #expect(Set(a.keys) == Set(b.keys))
         for (name, data) in a { #expect(b[name] == data, "\(name) differs after resume") }
     }
+
+    /// A sweep resumed with fewer runs pending than --jobs keeps each run's thread (shard) count, so its
+    /// floating-point sums and files are the same as an uninterrupted sweep's.
+    @Test func resumeWithFewerPendingRunsGivesIdenticalFiles() throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pending-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        try tinyStudy.replacingOccurrences(of: "seeds: [3]", with: "seeds: [3, 4]").write(toFile: base + "/two.yaml", atomically: true, encoding: .utf8)
+        let args = ["sweep", "--study", base + "/two.yaml", "--threads", "2", "--jobs", "2", "--out"]
+        #expect(try lens(args + [base + "/a"], dir: base) == 0)
+        // "Kill" run d16-s4 after its step-20 checkpoint: drop what came later.
+        try FileManager.default.copyItem(atPath: base + "/a", toPath: base + "/b")
+        let run = base + "/b/d16-s4"
+        for f in try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints") where f > "step_000020.state.safetensors" {
+            try FileManager.default.removeItem(atPath: run + "/checkpoints/" + f)
+        }
+        let lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
+        try (lines.filter { !$0.contains("\"step\":40") && !$0.contains("\"step\":60") }.joined(separator: "\n") + "\n")
+            .write(toFile: run + "/metrics.jsonl", atomically: true, encoding: .utf8)
+        #expect(try lens(args + [base + "/b"], dir: base) == 0)
+        let a = files(base + "/a/d16-s4"), b = files(run)
+        #expect(Set(a.keys) == Set(b.keys))
+        for (name, data) in a { #expect(b[name] == data, "\(name) differs after resuming with one run pending") }
+    }
 }
