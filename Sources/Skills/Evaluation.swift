@@ -3,7 +3,7 @@
 //
 // Greedy decoding is batched: each row starts as `<bos> prompt`, rows are padded on the right with
 // PAD (harmless for a causal model), and each row reads its logits at its own last real position.
-// A row decodes at most answer length + 1 tokens and stops at EOS. Ties in argmax go to the lowest id.
+// A row decodes until EOS, at most as many tokens as the task's longest answer for that prompt + EOS. Ties in argmax go to the lowest id.
 
 public enum Evaluation {
     public static func evaluate(model: some NextTokenModel, examples: [Example], task: any SkillTask,
@@ -40,7 +40,7 @@ public enum Evaluation {
             sequences.append(sequence)
         }
         let forced = try teacherForced(model: model, chunk: chunk, sequences: sequences)
-        let decoded = try greedyDecode(model: model, chunk: chunk, sequences: sequences)
+        let decoded = try greedyDecode(model: model, chunk: chunk, sequences: sequences, task: task)
         return chunk.indices.map { i in
             let answerTokens = Array(sequences[i][(1 + chunk[i].prompt.count)..<(sequences[i].count - 1)])
             let output = decoded[i]
@@ -78,10 +78,15 @@ public enum Evaluation {
     }
 
     /// Greedy continuation of `<bos> prompt`, at most answer length + 1 tokens per row, stopping at EOS.
-    private static func greedyDecode(model: some NextTokenModel, chunk: [Example], sequences: [[Int32]])
+    private static func greedyDecode(model: some NextTokenModel, chunk: [Example], sequences: [[Int32]], task: any SkillTask)
         throws(SkillsError) -> [[Int32]] {
         var current = chunk.indices.map { Array(sequences[$0].prefix(1 + chunk[$0].prompt.count)) }
-        let budget = chunk.indices.map { sequences[$0].count - current[$0].count }   // answer + EOS
+        // The decoder must not know the item's answer length: it may write as many tokens as the longest
+        // answer any item of this task with this prompt length could have (task.maxEncodedLength bounds
+        // <bos> prompt answer <eos>), plus the EOS; a longer output counts in the edit distance.
+        let budget = chunk.indices.map { i in
+            max(sequences[i].count - current[i].count, min(task.maxEncodedLength, model.contextLength) - current[i].count)
+        }
         var outputs = [[Int32]](repeating: [], count: chunk.count)
         var active = Set(chunk.indices)
         while !active.isEmpty {

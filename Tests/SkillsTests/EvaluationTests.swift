@@ -81,8 +81,11 @@ struct LookupModel: NextTokenModel {
         #expect(abs(metrics.meanAnswerLogProb - expected) < 1e-9)
         #expect(metrics.exactMatch == 0)
         #expect(metrics.tokenAccuracy == 0)
-        // Decodes answer length + 1 PADs: every answer token substituted plus one insertion.
-        #expect(metrics.meanEditDistance == Double(2 + 3 + 2) / 3)
+        // Never emits EOS, so it writes the whole budget of PADs: the task's longest sequence (`add` up to
+        // 49: "<bos>49+49=98<eos>", 10 tokens) minus <bos> and the prompt: 5, 5 and 3 tokens here. Edit
+        // distance to "9", "14", "3": 5, 5, 3 (every answer token substituted, the rest inserted).
+        #expect(task.maxEncodedLength == 10)
+        #expect(metrics.meanEditDistance == Double(5 + 5 + 3) / 3)
     }
 
     @Test func categoriesSplitTheItems() throws {
