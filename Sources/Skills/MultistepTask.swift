@@ -12,7 +12,8 @@
 // Labels: start, op1, op2, step1_value, step2_value, step1_clause, step2_clause, template,
 // told_out_of_order, order_dependent, intermediate, answer (+digits), carry, borrow.
 // Corruptions: operand (start or one k, same digit count), order (swap the two order words),
-// operation (add k <-> sub k; add/sub k with one-digit k <-> twice, same length by design).
+// operation (add k <-> sub k: one latent; "twice" steps have no operation corruption, since swapping
+// them with "add k" would also change the step's number).
 
 import Tensors
 
@@ -115,7 +116,7 @@ public struct MultistepTask: SkillTask {
             var targets = Array(story.steps.indices)
             rng.shuffle(&targets)
             for target in targets {
-                for replacement in operationSwaps(of: story.steps[target], rng: &rng) {
+                for replacement in operationSwaps(of: story.steps[target]) {
                     var changed = story
                     changed.steps[target] = replacement
                     candidates.append((start, changed, "op\(target + 1)"))
@@ -133,21 +134,15 @@ public struct MultistepTask: SkillTask {
         return nil
     }
 
-    /// Replacements of one step that keep the clause length: add k <-> sub k, and
-    /// add/sub k (one digit) <-> twice ("twice" is as long as "add 3").
-    private func operationSwaps(of step: Step, rng: inout RNG) -> [Step] {
-        var swaps: [Step] = []
+    /// Replacements of one step that change its operation and nothing else: add k <-> sub k (same k, same
+    /// clause length). "twice" has no number, so swapping it with "add k" would change two latents (the
+    /// operation and the step's value); a step told as "twice" has no operation corruption.
+    private func operationSwaps(of step: Step) -> [Step] {
         switch step.operation {
-        case .add, .sub:
-            swaps.append(Step(operation: step.operation == .add ? .sub : .add, value: step.value))
-            if let k = step.value, k < 10 { swaps.append(Step(operation: .double, value: nil)) }
-        case .double:
-            let k = rng.int(in: 1...min(9, config.maxStep))
-            swaps.append(Step(operation: .add, value: k))
-            swaps.append(Step(operation: .sub, value: k))
+        case .add: return [Step(operation: .sub, value: step.value)]
+        case .sub: return [Step(operation: .add, value: step.value)]
+        case .double: return []
         }
-        rng.shuffle(&swaps)
-        return swaps
     }
 
     /// Start and the step numbers as a multiset (twice counts as -1): the same numbers told in another

@@ -57,8 +57,6 @@ struct Latents: Equatable {
             } else if kind == .operand {
                 #expect(corrupted.positions == clean.positions, "\(clean.prompt) => \(corrupted.prompt)")
             }
-            // (An operation swap twice <-> add k moves the end of that step's op word and creates or
-            // removes its number; everything outside the step stays put, checked above.)
             #expect(corrupted.prompt != clean.prompt)
             let record = try #require(corrupted.corruption)
             #expect(record.kind == kind)
@@ -88,6 +86,10 @@ struct Latents: Equatable {
                 #expect(before.start == after.start && before.operandA == after.operandA && before.operandB == after.operandB)
                 let changedOps = zip(before.toldClauses, after.toldClauses).filter { $0.0[0] != $0.1[0] }.count
                 #expect(changedOps == 1, "\(clean.prompt) => \(corrupted.prompt)")
+                // Only the operation changes: every step keeps its number, and every position stays.
+                #expect(before.toldClauses.map { $0.count > 1 ? $0[1] : -1 } == after.toldClauses.map { $0.count > 1 ? $0[1] : -1 },
+                        "\(clean.prompt) => \(corrupted.prompt)")
+                #expect(corrupted.positions == clean.positions, "\(clean.prompt) => \(corrupted.prompt)")
                 #expect(clean.label(record.changedLatent) != corrupted.label(record.changedLatent))
             case .order:
                 #expect(before.toldClauses == after.toldClauses, "\(clean.prompt) => \(corrupted.prompt)")
