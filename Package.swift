@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Runs", dependencies: ["Tensors", "Transformer", "Skills", .product(name: "Yams", package: "Yams")],
                 swiftSettings: fast),
         .target(name: "ActivationStore", dependencies: ["CHDF5", "Tensors", "Transformer", "Skills", "Runs"], swiftSettings: fast),
-        .target(name: "Probing", dependencies: ["Tensors", "Transformer", "ActivationStore", .product(name: "Yams", package: "Yams")],
+        .target(name: "Probing", dependencies: ["Tensors", "Transformer", "Runs", "ActivationStore"],
                 swiftSettings: fast),
         .executableTarget(name: "lens", dependencies: [
             "Tensors", "Transformer", "Skills", "Runs", "ActivationStore", "Probing",

@@ -1,5 +1,5 @@
 import Foundation
-import Yams
+import Runs
 
 /// One probe, declared in `Probes/<name>.yaml`:
 ///
@@ -52,11 +52,11 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
 
     public static func parse(_ text: String, file: String) throws(ProbeSpecError) -> ProbeSpec {
         func fail(_ m: String) -> ProbeSpecError { ProbeSpecError(file: file, problem: m) }
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch {
-            throw fail("malformed YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
+        let m: [String: Any]
+        switch yamlTopLevelMapping(text) {
+        case .success(let mapping): m = mapping
+        case .failure(let problem): throw fail(problem.message)
         }
-        guard let m = root as? [String: Any] else { throw fail("top level must be a mapping of keys") }
         for k in m.keys.sorted() where !keys.contains(k) { throw fail("unknown key \"\(k)\" (known: \(keys.joined(separator: ", ")))") }
         func string(_ k: String) throws(ProbeSpecError) -> String {
             guard let v = m[k] as? String, !v.isEmpty else { throw fail("\(k): required string") }

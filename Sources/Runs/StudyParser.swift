@@ -1,7 +1,6 @@
 import Foundation
 import Skills
 import Transformer
-import Yams
 
 extension StudySpec {
     static let topKeys = ["name", "tasks", "eval_tasks", "problem", "models", "act_fn", "seeds", "steps", "batch", "lr",
@@ -15,11 +14,11 @@ extension StudySpec {
 
     public static func parse(_ text: String, file: String) throws(StudyError) -> StudySpec {
         func fail(_ m: String) -> StudyError { StudyError(file: file, problem: m) }
-        let root: Any?
-        do { root = try Yams.load(yaml: text) } catch {
-            throw fail("malformed YAML: \(String(describing: error).split(separator: "\n").joined(separator: " "))")
+        let top: [String: Any]
+        switch yamlTopLevelMapping(text) {
+        case .success(let mapping): top = mapping
+        case .failure(let problem): throw fail(problem.message)
         }
-        guard let top = root as? [String: Any] else { throw fail("top level must be a mapping of keys") }
         let r = Reader(file: file)
         try r.known(top, topKeys, at: "")
         var s = StudySpec()

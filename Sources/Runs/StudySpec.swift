@@ -1,7 +1,6 @@
 import Foundation
 import Skills
 import Transformer
-import Yams
 
 /// A study: model sizes x seeds trained on one task mixture, with one schedule. Read from YAML:
 ///

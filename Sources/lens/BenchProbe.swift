@@ -62,7 +62,7 @@ struct BenchProbe: ParsableCommand {
             let doc: [String: Any] = ["accuracy": Double(correct) / Double(test.count), "seconds": times.sorted()[times.count / 2],
                                       "n_train": train.count, "n_test": test.count, "classes": classes.count,
                                       "iterations": iterations, "evaluations": evaluations]
-            print(String(decoding: try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]), as: UTF8.self))
+            try JSONOut.print(doc)
             return
         }
         print(String(format: "lens probe accuracy=%.4f seconds=%.4f n_train=%d n_test=%d classes=%d iterations=%d evaluations=%d",

@@ -55,7 +55,7 @@ struct BenchTrain: ParsableCommand {
         let result: [String: Double] = ["tokens_per_s": tokens / dt, "ms_per_step": 1000 * dt / Double(steps),
                                         "params": Double(trainer.model.parameterCount), "gflops": flops / dt / 1e9]
         if common.json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]), as: UTF8.self))
+            try JSONOut.print(result)
         } else {
             print(String(format: "lens train tokens_per_s=%.0f ms_per_step=%.2f params=%d gflops=%.1f",
                          result["tokens_per_s"]!, result["ms_per_step"]!, trainer.model.parameterCount, result["gflops"]!))

@@ -41,8 +41,7 @@ struct DumpCommand: ParsableCommand {
         let written = try dump.run(steps: wanted, progress: bar.update)
         bar.finish()
         if common.json {
-            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-            print(String(decoding: try enc.encode(written), as: UTF8.self))
+            try JSONOut.print(written)
         } else {
             for w in written { print("\(w.skipped ? "kept   " : "wrote  ") \(w.path)  n=\(w.n) hooks=\(w.hooks.count)") }
         }

@@ -46,8 +46,7 @@ struct EvalCommand: ParsableCommand {
             var perTask: [String: TaskMetrics] = [:]
             for (t, examples) in sets { perTask[t.name] = try Evaluation.evaluate(model: loaded.model, examples: examples, task: t, batchSize: 100) }
             if common.json {
-                let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-                results.append(["checkpoint": ckpt, "step": loaded.step, "tasks": try JSONSerialization.jsonObject(with: enc.encode(perTask))])
+                results.append(["checkpoint": ckpt, "step": loaded.step, "tasks": try JSONOut.object(perTask)])
             } else {
                 print("\(ckpt) (run \(loaded.run), step \(loaded.step))")
                 for (task, m) in perTask.sorted(by: { $0.key < $1.key }) {
@@ -56,6 +55,6 @@ struct EvalCommand: ParsableCommand {
                 }
             }
         }
-        if common.json { print(String(decoding: try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys]), as: UTF8.self)) }
+        if common.json { try JSONOut.print(results) }
     }
 }

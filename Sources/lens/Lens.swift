@@ -35,3 +35,19 @@ struct CLIError: Error, CustomStringConvertible {
     let description: String
     init(_ path: String, _ problem: String) { description = "\(path): \(problem)" }
 }
+
+/// The one JSON document a command prints with --json (keys sorted, so output is stable).
+enum JSONOut {
+    static let encoder: JSONEncoder = { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]; return e }()
+
+    static func print(_ object: Any) throws {
+        Swift.print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+    }
+    static func print<T: Encodable>(_ value: T) throws {
+        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+    /// An Encodable value as a JSON object tree, to embed in a larger document.
+    static func object<T: Encodable>(_ value: T) throws -> Any {
+        try JSONSerialization.jsonObject(with: encoder.encode(value))
+    }
+}

@@ -29,15 +29,15 @@ struct ProbeCommand: ParsableCommand {
         let report = try ProbeJob.run(spec, files: files, progress: bar.update)
         bar.finish()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-        let json = try enc.encode(report)
+        let json = try JSONOut.encoder.encode(report)
         try json.write(to: URL(fileURLWithPath: out + "/\(spec.name).json"), options: .atomic)
         let md = report.markdown()
         try md.write(toFile: out + "/\(spec.name).md", atomically: true, encoding: .utf8)
-        for (name, svg) in report.figures() { try svg.write(toFile: out + "/" + name, atomically: true, encoding: .utf8) }
+        let figures = report.figures()
+        for (name, svg) in figures { try svg.write(toFile: out + "/" + name, atomically: true, encoding: .utf8) }
         if common.json { print(String(decoding: json, as: UTF8.self)) } else {
             print(md)
-            print("wrote \(out)/\(spec.name).json, \(out)/\(spec.name).md and \(report.figures().count) figures")
+            print("wrote \(out)/\(spec.name).json, \(out)/\(spec.name).md and \(figures.count) figures")
         }
     }
 }

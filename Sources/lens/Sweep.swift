@@ -25,18 +25,16 @@ struct SweepCommand: ParsableCommand {
         let spec = try study.map { try StudySpec.load(path: $0) } ?? DefaultStudy.spec()
         let outDir = study == nil || out != "runs/default" ? out : "runs/" + spec.name
         let runs = try Sweep(study: spec, outDir: outDir, jobs: jobs).run()
-        let summary = runs.map { r -> [String: Any] in
-            let last = r.readMetrics().last
-            return ["run": r.spec.name, "dir": r.dir, "step": last?.step ?? 0,
-                    "exact_match": (last?.tasks ?? [:]).mapValues(\.exactMatch)]
-        }
+        let finals = runs.map { ($0, $0.readMetrics().last) }
         if common.json {
-            print(String(decoding: try JSONSerialization.data(withJSONObject: ["study": spec.name, "out": outDir, "runs": summary],
-                                                              options: [.sortedKeys]), as: UTF8.self))
+            let summary = finals.map { r, last -> [String: Any] in
+                ["run": r.spec.name, "dir": r.dir, "step": last?.step ?? 0,
+                 "exact_match": (last?.tasks ?? [:]).mapValues(\.exactMatch)]
+            }
+            try JSONOut.print(["study": spec.name, "out": outDir, "runs": summary])
         } else {
             print("study \(spec.name): \(runs.count) runs in \(outDir)")
-            for r in runs {
-                let last = r.readMetrics().last
+            for (r, last) in finals {
                 let em = (last?.tasks ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\(String(format: "%.3f", $0.value.exactMatch))" }
                 print("  \(r.spec.name) step \(last?.step ?? 0): " + em.joined(separator: " "))
             }

@@ -29,7 +29,7 @@ struct TasksCommand: ParsableCommand {
             if json {
                 let doc: [String: Any] = ["labels": Dictionary(uniqueKeysWithValues: LabelCatalog.labels.map { ($0.0, $0.1) }),
                                           "positions": Dictionary(uniqueKeysWithValues: LabelCatalog.positions.map { ($0.0, $0.1) })]
-                print(String(decoding: try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]), as: UTF8.self))
+                try JSONOut.print(doc)
             } else {
                 print("labels:"); for (name, meaning) in LabelCatalog.labels { print("  \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(meaning)") }
                 print("positions:"); for (name, meaning) in LabelCatalog.positions { print("  \(name.padding(toLength: 18, withPad: " ", startingAt: 0)) \(meaning)") }
@@ -44,10 +44,9 @@ struct TasksCommand: ParsableCommand {
             var rng = RNG(seed: seed)
             let examples = (0..<n).map { _ in t.example(rng: &rng) }
             if json {
-                let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
                 // Labels as plain numbers (the Codable form of LabelValue is an enum wrapper).
                 let items = try examples.map { e -> Any in
-                    var obj = try JSONSerialization.jsonObject(with: enc.encode(e)) as! [String: Any]
+                    var obj = try JSONOut.object(e) as! [String: Any]
                     obj["labels"] = e.labels.mapValues { v -> Any in
                         if case .float32(let f) = v { return Double(f) }
                         return v.intValue
@@ -67,6 +66,6 @@ struct TasksCommand: ParsableCommand {
                 }
             }
         }
-        if json { print(String(decoding: try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]), as: UTF8.self)) }
+        if json { try JSONOut.print(doc) }
     }
 }

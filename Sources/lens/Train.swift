@@ -36,8 +36,7 @@ struct TrainCommand: ParsableCommand {
         try run.run(progress: board.update)
         let last = run.readMetrics().last
         if common.json {
-            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-            print(String(decoding: try enc.encode(last), as: UTF8.self))
+            try JSONOut.print(last)
         } else {
             print("\(runSpec.name): \(dir), step \(last?.step ?? 0)")
             for (task, m) in (last?.tasks ?? [:]).sorted(by: { $0.key < $1.key }) {
