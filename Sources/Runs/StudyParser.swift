@@ -94,12 +94,23 @@ extension StudySpec {
         }
         if let sp = top["split"] {
             guard let m = sp as? [String: Any] else { throw fail("split: must be a mapping") }
-            try r.known(m, ["seed", "validation", "test"], at: "split.")
+            try r.known(m, ["seed", "validation", "test", "held_out_templates"], at: "split.")
             s.split.seed = UInt64(try r.int(m, "seed", at: "split.", min: 0) ?? Int(s.split.seed))
             s.split.validationFraction = try r.double(m, "validation", min: 0, at: "split.") ?? s.split.validationFraction
             s.split.testFraction = try r.double(m, "test", min: 0, at: "split.") ?? s.split.testFraction
             guard s.split.validationFraction + s.split.testFraction < 1, s.split.testFraction > 0 else {
                 throw fail("split: test must be > 0 and validation + test < 1")
+            }
+            if let held = m["held_out_templates"] {
+                let names = StoryTemplate.allCases.map(\.name)
+                guard let list = held as? [String] else { throw fail("split.held_out_templates: must be a list of template names (\(names.joined(separator: ", ")))") }
+                for t in list where !names.contains(t) {
+                    throw fail("split.held_out_templates: unknown template \"\(t)\" (known: \(names.joined(separator: ", ")))")
+                }
+                s.split.heldOutTemplates = StoryTemplate.allCases.filter { list.contains($0.name) }
+                guard s.split.heldOutTemplates.count < StoryTemplate.allCases.count else {
+                    throw fail("split.held_out_templates: holding out every template leaves no story to train on")
+                }
             }
         }
         _ = try s.sequenceLength()

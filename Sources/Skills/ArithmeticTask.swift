@@ -1,9 +1,11 @@
 // Tasks `add`, `sub`, `double`: one binary operation written with symbols.
 //
 // Format (no spaces):   prompt `<a><op><b>=`   answer `<result>`
-//   add     `3+6=`   -> `9`      a, b in 0...maxOperand
-//   sub     `23-20=` -> `3`      a, b in 0...maxOperand with a >= b (results never negative)
-//   double  `7*2=`   -> `14`     a in 0...maxOperand, b is always 2
+//   add     `3+6=`   -> `9`      a, b, a+b in 0...maxResult
+//   sub     `23-20=` -> `3`      0 <= b <= a <= maxResult (results never negative)
+//   double  `7*2=`   -> `14`     a in 0...maxResult/2, b is always 2
+// The range is the stories' whole number range, so every equation a multistep scratchpad writes
+// (`14-3=11`) is an item of these tasks.
 // Labels: operand_a, operand_b, op1, answer (+digits), carry (add/double), borrow (sub), num_steps = 1.
 // Positions: pos_operand_a, pos_op1 (the symbol), pos_operand_b, equals (the `=`).
 // Corruptions: operand (one of a, b; same digit count, same answer length); operation (+ <-> -, and
@@ -30,16 +32,16 @@ public struct ArithmeticTask: SkillTask {
 
     public var formatDescription: String {
         switch operation {
-        case .add: return "`a+b=` -> `a+b` (e.g. `3+6=` -> `9`), a, b in 0...\(config.maxOperand)"
-        case .sub: return "`a-b=` -> `a-b` (e.g. `23-20=` -> `3`), 0 <= b <= a <= \(config.maxOperand)"
-        case .double: return "`a*2=` -> `2a` (e.g. `7*2=` -> `14`), a in 0...\(config.maxOperand)"
+        case .add: return "`a+b=` -> `a+b` (e.g. `3+6=` -> `9`), a, b, a+b in 0...\(config.maxResult)"
+        case .sub: return "`a-b=` -> `a-b` (e.g. `23-20=` -> `3`), 0 <= b <= a <= \(config.maxResult)"
+        case .double: return "`a*2=` -> `2a` (e.g. `7*2=` -> `14`), a in 0...\(config.maxResult / 2)"
         }
     }
 
     public func example(rng: inout RNG) -> Example {
         while true {
-            var a = rng.int(in: 0...config.maxOperand)
-            var b = operation == .double ? 2 : rng.int(in: 0...config.maxOperand)
+            var a = rng.int(in: 0...(operation == .double ? config.maxResult / 2 : config.maxResult))
+            var b = operation == .double ? 2 : rng.int(in: 0...config.maxResult)
             if operation == .sub && a < b { swap(&a, &b) }
             if let example = render(a: a, b: b) { return example }
         }
@@ -84,7 +86,7 @@ public struct ArithmeticTask: SkillTask {
             for target in targets {
                 for _ in 0..<10 {
                     let old = target == "operand_a" ? a : b
-                    guard let new = sameWidthNumber(replacing: old, in: 0...config.maxOperand, rng: &rng) else { break }
+                    guard let new = sameWidthNumber(replacing: old, in: 0...config.maxResult, rng: &rng) else { break }
                     candidates.append((target == "operand_a" ? render(a: new, b: b) : render(a: a, b: new), target))
                 }
             }
@@ -110,24 +112,15 @@ public struct ArithmeticTask: SkillTask {
         return operation == .add ? [min(a, b), max(a, b)] : [a, b]
     }
 
-    /// Uniform over the integers the task can answer: 0...2*maxOperand (add), 0...maxOperand (sub),
-    /// the even numbers 0...2*maxOperand (double).
+    /// Uniform over the integers the task can answer: 0...maxResult (add, sub), the even numbers
+    /// 0...maxResult (double).
     public func answerSpaceSize(of example: Example) -> Int {
-        switch operation {
-        case .add: return min(2 * config.maxOperand, config.maxResult) + 1
-        case .sub: return config.maxOperand + 1
-        case .double: return min(config.maxOperand, config.maxResult / 2) + 1
-        }
+        operation == .double ? config.maxResult / 2 + 1 : config.maxResult + 1
     }
 
     public var maxEncodedLength: Int {
-        let a = digitCount(config.maxOperand)
-        let b = operation == .double ? 1 : a
-        let result: Int
-        switch operation {
-        case .add, .double: result = min(2 * config.maxOperand, config.maxResult)
-        case .sub: result = config.maxOperand
-        }
-        return 1 + a + 1 + b + 1 + digitCount(result) + 1
+        let a = digitCount(operation == .double ? config.maxResult / 2 : config.maxResult)
+        let b = operation == .double ? 1 : digitCount(config.maxResult)
+        return 1 + a + 1 + b + 1 + digitCount(config.maxResult) + 1
     }
 }

@@ -26,6 +26,11 @@ public enum Evaluation {
             results += try evaluateChunk(model: model, chunk: chunk, task: task, tokenizer: tokenizer)
             start += chunk.count
         }
+        // Edit-distance chance: item i's answer against item i+1's (cyclically), in answer tokens.
+        let answers = try examples.map { e throws(SkillsError) in try tokenizer.encode(e.answer) }
+        for i in results.indices {
+            results[i].chanceEditDistance = levenshtein(answers[(i + 1) % answers.count], answers[i])
+        }
         return results
     }
 
@@ -52,7 +57,10 @@ public enum Evaluation {
                 answerLogProb: forced[i].logProb,
                 editDistance: levenshtein(untilEOS, answerTokens),
                 decoded: untilEOS,
-                chance: 1 / Double(max(1, task.answerSpaceSize(of: chunk[i]))))
+                chance: 1 / Double(max(1, task.answerSpaceSize(of: chunk[i]))),
+                chanceLogProb: -Double(answerTokens.count) * log(Double(model.vocabSize)),
+                chanceCorrectTokens: Double(answerTokens.count + 1) / Double(model.vocabSize),
+                chanceEditDistance: 0)
         }
     }
 

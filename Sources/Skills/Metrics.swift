@@ -15,6 +15,13 @@ public struct ItemResult: Sendable, Codable, Equatable {
     public var decoded: [Int32]
     /// Chance of an exact match for a uniform guess over the task's answer space (1 / size).
     public var chance: Double
+    /// What a model that knows nothing (uniform over the vocabulary) scores on this item: summed answer
+    /// log-probability (-answer tokens * ln V) and expected correct tokens (scored tokens / V).
+    public var chanceLogProb: Double
+    public var chanceCorrectTokens: Double
+    /// Edit distance from this item's answer to another item's answer of the same set: a guess that
+    /// is a well-formed answer of the task, just not this item's.
+    public var chanceEditDistance: Int
 }
 
 public struct MetricSummary: Sendable, Codable, Equatable {
@@ -29,11 +36,17 @@ public struct MetricSummary: Sendable, Codable, Equatable {
     public var meanEditDistance: Double
     /// Mean over items of the exact-match chance of a uniform guess over the task's answer space.
     public var chanceExactMatch: Double
+    /// Chance levels of the continuous metrics (see ItemResult): uniform-over-vocabulary token accuracy
+    /// and answer log-probability, and the edit distance of another item's answer.
+    public var chanceTokenAccuracy: Double
+    public var chanceAnswerLogProb: Double
+    public var chanceEditDistance: Double
 
     public init(items: [ItemResult]) {
         n = items.count
         guard n > 0 else {
             exactMatch = 0; tokenAccuracy = 0; meanAnswerLogProb = 0; meanEditDistance = 0; chanceExactMatch = 0
+            chanceTokenAccuracy = 0; chanceAnswerLogProb = 0; chanceEditDistance = 0
             return
         }
         let count = Double(n)
@@ -43,6 +56,9 @@ public struct MetricSummary: Sendable, Codable, Equatable {
         meanAnswerLogProb = items.reduce(0) { $0 + $1.answerLogProb } / count
         meanEditDistance = Double(items.reduce(0) { $0 + $1.editDistance }) / count
         chanceExactMatch = items.reduce(0) { $0 + $1.chance } / count
+        chanceTokenAccuracy = scored == 0 ? 0 : items.reduce(0) { $0 + $1.chanceCorrectTokens } / Double(scored)
+        chanceAnswerLogProb = items.reduce(0) { $0 + $1.chanceLogProb } / count
+        chanceEditDistance = Double(items.reduce(0) { $0 + $1.chanceEditDistance }) / count
     }
 }
 
@@ -51,7 +67,7 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
     public var overall: MetricSummary
     /// Breakdown by item category (only categories with at least one item):
     /// borrow / no_borrow, carry / no_carry, order_dependent / order_independent,
-    /// told_in_order / told_out_of_order.
+    /// told_in_order / told_out_of_order, template_absolute / template_relative.
     public var categories: [String: MetricSummary]
 
     public var n: Int { overall.n }
@@ -67,6 +83,7 @@ public struct TaskMetrics: Sendable, Codable, Equatable {
         ("carry", "carry", 1), ("no_carry", "carry", 0),
         ("order_dependent", "order_dependent", 1), ("order_independent", "order_dependent", 0),
         ("told_in_order", "told_out_of_order", 0), ("told_out_of_order", "told_out_of_order", 1),
+        ("template_absolute", "template", 0), ("template_relative", "template", 1),
     ]
 
     public init(task: String, examples: [Example], items: [ItemResult]) {

@@ -3,7 +3,9 @@
 //
 // Format:  prompt `had <S>. <clause>. <clause>. now?`   (clause: `[<order word> ]<op word>[ <k>]`)
 //   multistep      `had 7. later sub 3. first twice. now?`   -> `11`     (7*2 = 14, then 14-3 = 11)
-//   multistep_pad  `had 7. later sub 3. first twice. now?`   -> `14;11`  (intermediate;final)
+//   multistep_pad  `had 7. later sub 3. first twice. now?`   -> `7*2=14;14-3=11`
+//                  (a scratchpad: each step written as the equation of its arithmetic task, in
+//                  temporal order, so every token of the answer is one sub-skill applied once)
 //   relative       `had 7. sub 3. prior twice. now?`          -> `11`
 // S in 0...maxOperand, k in 1...maxStep, ops uniform among add/sub/double, told order uniform,
 // template uniform among config.templates. Items whose intermediate or final value leaves
@@ -31,8 +33,8 @@ public struct MultistepTask: SkillTask {
 
     public var formatDescription: String {
         "`had S. [first|later] <op>. [first|later|after|prior] <op>. now?` with <op> one of `add k`, `sub k`, `twice`"
-            + " -> " + (scratchpad ? "`<intermediate>;<final>`" : "`<final>`")
-            + " (e.g. `had 7. later sub 3. first twice. now?` -> `" + (scratchpad ? "14;11" : "11") + "`);"
+            + " -> " + (scratchpad ? "`<step 1 equation>;<step 2 equation>`" : "`<final>`")
+            + " (e.g. `had 7. later sub 3. first twice. now?` -> `" + (scratchpad ? "7*2=14;14-3=11" : "11") + "`);"
             + " S in 0...\(config.maxOperand), k in 1...\(config.maxStep)"
     }
 
@@ -84,7 +86,9 @@ public struct MultistepTask: SkillTask {
         if !borrowing.isEmpty {
             labels.set("borrow", borrowing.contains { $0.0.operation.borrows($0.1, $0.0.value) } ? 1 : 0)
         }
-        let answer = scratchpad ? "\(intermediate);\(final)" : String(final)
+        let answer = scratchpad
+            ? Self.equation(start, s1, intermediate) + ";" + Self.equation(intermediate, s2, final)
+            : String(final)
         return builder.finish(task: name, answer: answer, labels: labels)
     }
 
@@ -126,12 +130,19 @@ public struct MultistepTask: SkillTask {
         for candidate in candidates {
             guard let corrupted = render(start: candidate.start, story: candidate.story),
                   corrupted.prompt.count == example.prompt.count,
-                  corrupted.answer.count == example.answer.count else { continue }
+                  corrupted.answer.count == example.answer.count,
+                  ["separator", "step1_equals", "step2_equals"].allSatisfy({ corrupted.position($0) == example.position($0) })
+            else { continue }
             var result = corrupted
             result.corruption = Corruption(kind: kind, changedLatent: candidate.latent, cleanAnswer: example.answer)
             return result
         }
         return nil
+    }
+
+    /// One scratchpad step in the format of the arithmetic tasks: `14-3=11`, `7*2=14`.
+    static func equation(_ x: Int, _ step: Step, _ result: Int) -> String {
+        "\(x)\(step.operation.symbol)\(step.value ?? 2)=\(result)"
     }
 
     /// Replacements of one step that change its operation and nothing else: add k <-> sub k (same k, same
@@ -171,8 +182,10 @@ public struct MultistepTask: SkillTask {
     public var maxEncodedLength: Int {
         let clause = 5 + 1 + 3 + 1 + digitCount(config.maxStep) + 1   // "first add kk."
         let prompt = 4 + digitCount(config.maxOperand) + 1 + 1 + clause + 1 + clause + 5
+        let k = digitCount(max(config.maxStep, 2))
         let answer = scratchpad
-            ? digitCount(largestIntermediate) + 1 + digitCount(largestFinal)
+            ? (digitCount(config.maxOperand) + 1 + k + 1 + digitCount(largestIntermediate)) + 1
+                + (digitCount(largestIntermediate) + 1 + k + 1 + digitCount(largestFinal))
             : digitCount(largestFinal)
         return 1 + prompt + answer + 1
     }

@@ -1,16 +1,19 @@
-// Task `order`: a story of 2 or 3 operations without numbers, told with order words (Story.swift),
-// possibly out of temporal order; the answer is the operation symbols in temporal order.
+// Task `order`: a story of 2 or 3 operations told with order words (Story.swift), possibly out of
+// temporal order; the answer is the operation symbols in temporal order. The clauses are those of
+// `multistep` stories, numbers included, but there is no start value and nothing to compute.
 //
-// Format:  prompt `<clause>. <clause>.[ <clause>.] order?`   (clause: `[<order word> ]<op word>`)
-//   `later sub. first twice. order?`             -> `*-`    (double happens first, then sub)
-//   `add. prior sub. order?`                      -> `-+`    (relative template: "prior" = before that)
-//   `final add. first sub. later twice. order?`   -> `-*+`
+// Format:  prompt `<clause>. <clause>.[ <clause>.] order?`   (clause: `[<order word> ]<op word>[ <k>]`)
+//   `later sub 3. first twice. order?`                -> `*-`    (double happens first, then sub)
+//   `add 5. prior sub 12. order?`                      -> `-+`    (relative: "prior" = before that)
+//   `final add 7. first sub 21. later twice. order?`   -> `-*+`
 // The operations of one story are distinct (drawn without replacement from add, sub, double), so the
-// answer is a permutation and every item is order dependent. 3-step stories use the absolute template.
-// Labels: op1..op3 (temporal), step1_clause..step3_clause, template, told_out_of_order,
-// order_dependent (always 1), num_steps. Numeric labels are -1.
-// Corruptions: order (swap the order words of two steps), operation (add <-> sub when the other is not
-// already in the story; "twice" has another length); operand does not apply.
+// answer is a permutation and every item is order dependent; k in 1...maxStep. 3-step stories use the
+// absolute template.
+// Labels: op1..op3 and step1_value..step3_value (temporal), step1_clause..step3_clause, template,
+// told_out_of_order, order_dependent (always 1), num_steps. Arithmetic labels are -1.
+// Corruptions: order (swap the order words of two steps), operation (add k <-> sub k when the other is
+// not already in the story; "twice" has no number); operand does not apply (numbers do not change
+// the answer).
 
 import Tensors
 
@@ -22,8 +25,9 @@ public struct OrderTask: SkillTask {
     public var name: String { "order" }
 
     public var formatDescription: String {
-        "`[first|later|final|after|prior] <op>. ... order?` with <op> one of add, sub, twice"
-            + " -> the symbols + - * in temporal order (e.g. `later sub. first twice. order?` -> `*-`)"
+        "`[first|later|final|after|prior] <op>. ... order?` with <op> one of `add k`, `sub k`, `twice`"
+            + " -> the symbols + - * in temporal order (e.g. `later sub 3. first twice. order?` -> `*-`);"
+            + " k in 1...\(config.maxStep)"
     }
 
     /// (step count, template) pairs the config allows; relative stories have exactly 2 steps.
@@ -38,7 +42,9 @@ public struct OrderTask: SkillTask {
         let (count, template) = shapes[rng.int(shapes.count)]
         var operations = StepOperation.allCases
         rng.shuffle(&operations)
-        let steps = operations.prefix(count).map { Step(operation: $0, value: nil) }
+        let steps = operations.prefix(count).map {
+            Step(operation: $0, value: $0.takesValue ? rng.int(in: 1...config.maxStep) : nil)
+        }
         return render(Story.tell(Array(steps), template: template, rng: &rng))
     }
 
@@ -86,21 +92,24 @@ public struct OrderTask: SkillTask {
         return nil
     }
 
-    /// The whole skeleton (told operations, told order, template): with so few distinct stories,
-    /// held-out items are held-out stories.
+    /// The whole item (template, told operations and numbers, told order): a test story never occurs in
+    /// training, though its skeleton does with other numbers (hold out a template in the config to test
+    /// unseen skeletons).
     public func splitKey(of example: Example) -> [Int] {
         guard let story = Story(labels: example) else { return [] }
-        return [story.template.rawValue] + story.toldSteps.map(\.operation.rawValue) + story.toldOrder
+        return [story.template.rawValue] + story.toldSteps.flatMap { [$0.operation.rawValue, $0.value ?? -1] }
+            + story.toldOrder
     }
 
     /// Uniform over the ordered selections of distinct operations: 3*2 = 6 for 2 steps, 3! = 6 for 3.
     public func answerSpaceSize(of example: Example) -> Int { 6 }
 
-    /// `later sub. final add. first twice. order?` -> 3 symbols (or 2-step equivalent).
+    /// `final add 29. later sub 29. first twice. order?` -> 3 symbols (or the 2-step equivalent).
     public var maxEncodedLength: Int {
         let longest = config.orderStepCounts.max() ?? 2
-        // each clause "<word> <op>." = 6 + op + 1; the ops are distinct: add, sub, twice
-        let clauses = ["twice", "add", "sub"].prefix(longest).map { 6 + $0.count + 1 }
+        // clause "<word> <op>[ k]." = 6 + op + (1 + digits of k) + 1; the ops are distinct
+        let number = 1 + digitCount(config.maxStep)
+        let clauses = [3 + number, 3 + number, 5].prefix(longest).map { 6 + $0 + 1 }
         let prompt = clauses.reduce(0, +) + (longest - 1) + 7
         return 1 + prompt + longest + 1
     }

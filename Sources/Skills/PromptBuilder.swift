@@ -25,6 +25,10 @@ struct PromptBuilder {
         positions["eos"] = answerStart + answer.count
         if let separator = answer.firstIndex(of: ";") {
             positions["separator"] = answerStart + answer.distance(from: answer.startIndex, to: separator)
+            let equals = answer.indices.filter { answer[$0] == "=" }
+            for (k, i) in equals.prefix(2).enumerated() {
+                positions["step\(k + 1)_equals"] = answerStart + answer.distance(from: answer.startIndex, to: i)
+            }
         }
         return Example(task: task, prompt: text, answer: answer, labels: labels, positions: positions)
     }

@@ -4,6 +4,8 @@
 // with a fixed, platform-independent mixer (never Swift's Hasher, which is seeded per process) into
 // [0, 1) and bucketed by the fractions. Equal keys therefore always land in the same split, so no
 // test item shares its operand tuple with a training item, in any run, on any machine.
+// Optionally whole story templates are held out: every item told with one of them is a test item,
+// so test accuracy on them measures generalisation to a way of telling never seen in training.
 
 public enum Split: String, Sendable, Codable, CaseIterable {
     case train, validation, test
@@ -13,15 +15,20 @@ public struct SplitPolicy: Sendable, Codable, Equatable {
     public var seed: UInt64
     public var validationFraction: Double
     public var testFraction: Double
+    /// Story templates whose items are all test items (never trained on).
+    public var heldOutTemplates: [StoryTemplate]
 
-    public init(seed: UInt64 = 0, validationFraction: Double = 0.1, testFraction: Double = 0.1) {
+    public init(seed: UInt64 = 0, validationFraction: Double = 0.1, testFraction: Double = 0.1,
+                heldOutTemplates: [StoryTemplate] = []) {
         self.seed = seed
         self.validationFraction = validationFraction
         self.testFraction = testFraction
+        self.heldOutTemplates = heldOutTemplates
     }
 
     public func split(of example: Example, task: any SkillTask) -> Split {
-        split(ofKey: task.splitKey(of: example))
+        if heldOutTemplates.contains(where: { $0.rawValue == example.label("template") }) { return .test }
+        return split(ofKey: task.splitKey(of: example))
     }
 
     public func split(ofKey key: [Int]) -> Split {

@@ -2,6 +2,8 @@
 // order, each clause carrying an order word that says when it happens.
 //
 // Clause: `[<order word> ]<op word>[ <k>].`  op words: add, sub, twice (double has no number).
+// Both story tasks tell the same clauses, numbers included (`later sub 3.`), so ordering practised
+// in `order` is ordering of exactly what `multistep` stories say.
 // Order words are all five letters, so swapping them keeps every token position (minimal pairs):
 //   absolute template: first / later / final  (= happens 1st / 2nd / 3rd; "final" only with 3 steps)
 //                      `first add 3. later twice.`  or out of order  `later twice. first add 3.`
@@ -15,6 +17,8 @@ import Tensors
 public enum StoryTemplate: Int, Sendable, Codable, CaseIterable {
     case absolute = 0
     case relative = 1
+
+    public var name: String { self == .absolute ? "absolute" : "relative" }
 }
 
 struct Step: Sendable, Equatable {
@@ -71,7 +75,7 @@ struct Story: Sendable, Equatable {
         labels.set("told_out_of_order", isToldOutOfOrder ? 1 : 0)
         for (t, step) in steps.enumerated() {
             labels.set("op\(t + 1)", step.operation.rawValue)
-            if t < 2 { labels.set("step\(t + 1)_value", step.value) }
+            labels.set("step\(t + 1)_value", step.value)
             labels.set("step\(t + 1)_clause", toldOrder.firstIndex(of: t))
         }
     }
@@ -85,7 +89,7 @@ struct Story: Sendable, Equatable {
         var toldOrder = [Int](repeating: -1, count: count)
         for t in 0..<count {
             guard let op = StepOperation(rawValue: example.label("op\(t + 1)")) else { return nil }
-            let value = t < 2 ? example.label("step\(t + 1)_value") : -1
+            let value = example.label("step\(t + 1)_value")
             steps.append(Step(operation: op, value: value >= 0 ? value : nil))
             let clause = example.label("step\(t + 1)_clause")
             guard (0..<count).contains(clause) else { return nil }

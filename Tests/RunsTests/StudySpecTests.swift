@@ -39,6 +39,8 @@ models:
         ("name: [unclosed\n", "malformed YAML"),
         (minimal + "\nsplit: {test: 0.6, validation: 0.5}\n", "split"),
         (minimal + "\nseeds: [1, 1]\n", "duplicate seeds"),
+        (minimal + "\nsplit: {held_out_templates: [sideways]}\n", "unknown template \"sideways\""),
+        (minimal + "\nsplit: {held_out_templates: [absolute, relative]}\n", "every template"),
     ])
     func badStudiesAreOneLineErrorsNamingTheFileAndKey(text: String, expected: String) {
         do {
@@ -72,5 +74,18 @@ models:
         #expect(items.allSatisfy { run.split.split(of: $0, task: task) == .train })
         let evalPrompts = Set(try run.evaluationSets().flatMap { $0.examples.map(\.prompt) })
         #expect(!evalPrompts.isEmpty && items.allSatisfy { !evalPrompts.contains($0.prompt) })
+    }
+
+    @Test func heldOutTemplateIsNeverTrainedAndIsTested() throws {
+        let text = "name: t\ntasks: {order: 1, multistep_pad: 1}\neval: {n: 60}\n"
+            + "models:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n"
+            + "split: {held_out_templates: [relative]}\n"
+        let run = try StudySpec.parse(text, file: "h.yaml").runs()[0]
+        #expect(run.split.heldOutTemplates == [.relative])
+        let trained = try (0..<5).flatMap { try run.trainingItems(at: $0) }
+        #expect(trained.allSatisfy { $0.label("template") == StoryTemplate.absolute.rawValue })
+        for (_, examples) in try run.evaluationSets() {
+            #expect(examples.contains { $0.label("template") == StoryTemplate.relative.rawValue })
+        }
     }
 }

@@ -25,7 +25,7 @@ struct Latents: Equatable {
             toldClauses = [[e.label("op1"), -1]]
         } else {
             toldOrder = (0..<steps).map { c in (1...steps).first { e.label("step\($0)_clause") == c }! - 1 }
-            toldClauses = toldOrder.map { t in [e.label("op\(t + 1)"), t < 2 ? e.label("step\(t + 1)_value") : -1] }
+            toldClauses = toldOrder.map { t in [e.label("op\(t + 1)"), e.label("step\(t + 1)_value")] }
         }
     }
 }

@@ -48,7 +48,7 @@ struct LookupModel: NextTokenModel {
         #expect(metrics.tokenAccuracy == 1)
         #expect(metrics.meanAnswerLogProb == 0)
         #expect(metrics.meanEditDistance == 0)
-        #expect(metrics.chanceExactMatch == 1.0 / 99)
+        #expect(metrics.chanceExactMatch == 1.0 / 100)   // add answers 0...99
     }
 
     @Test(arguments: [1, 2, 64])
@@ -79,10 +79,15 @@ struct LookupModel: NextTokenModel {
         // Answer tokens (EOS excluded): 1 + 2 + 1, each with probability 1 / vocabSize.
         let expected = -4 * log(Double(Tokenizer.standard.vocabSize)) / 3
         #expect(abs(metrics.meanAnswerLogProb - expected) < 1e-9)
+        // ...which is the log-prob chance level; token-accuracy chance is 1 / vocabSize; edit-distance
+        // chance compares "9" with "14", "14" with "3", "3" with "9": 2, 2, 1.
+        #expect(abs(metrics.overall.chanceAnswerLogProb - expected) < 1e-9)
+        #expect(abs(metrics.overall.chanceTokenAccuracy - 1 / Double(Tokenizer.standard.vocabSize)) < 1e-12)
+        #expect(metrics.overall.chanceEditDistance == 5.0 / 3)
         #expect(metrics.exactMatch == 0)
         #expect(metrics.tokenAccuracy == 0)
         // Never emits EOS, so it writes the whole budget of PADs: the task's longest sequence (`add` up to
-        // 49: "<bos>49+49=98<eos>", 10 tokens) minus <bos> and the prompt: 5, 5 and 3 tokens here. Edit
+        // 99: "<bos>99+99=99<eos>", 10 tokens) minus <bos> and the prompt: 5, 5 and 3 tokens here. Edit
         // distance to "9", "14", "3": 5, 5, 3 (every answer token substituted, the rest inserted).
         #expect(task.maxEncodedLength == 10)
         #expect(metrics.meanEditDistance == Double(5 + 5 + 3) / 3)

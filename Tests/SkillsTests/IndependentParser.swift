@@ -108,7 +108,13 @@ enum IndependentParser {
         item.borrow = borrows.isEmpty ? -1 : (borrows.contains(true) ? 1 : 0)
         let reversed = item.temporal.reversed().reduce(item.start) { apply($0, $1) }
         item.orderDependent = reversed != x ? 1 : 0
-        item.answerText = pad ? "\(values[0]);\(x)" : String(x)
+        // Scratchpad: each step as its arithmetic task's equation, in temporal order.
+        let inputs = [item.start, values[0]]
+        let equations = item.temporal.indices.map { t in
+            let step = item.temporal[t]
+            return "\(inputs[t])\(["+", "-", "*"][step.op])\(step.op == 2 ? 2 : step.value)=\(values[t])"
+        }
+        item.answerText = pad ? equations.joined(separator: ";") : String(x)
         return item
     }
 }
