@@ -94,7 +94,7 @@ public struct TrainingRun: Sendable {
         }
         var lossSum = 0.0, lossCount = 0
         for step in start..<spec.steps {
-            let r = try trainer.step(try spec.batch(at: step))
+            let r = try trainer.step(try spec.batches(at: step))
             lossSum += Double(r.loss); lossCount += 1
             if schedule.contains(step + 1) {
                 try save(trainer, step: step + 1, loss: lossSum / Double(lossCount), evalSets: evalSets, metrics: &metrics)

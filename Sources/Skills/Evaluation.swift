@@ -3,7 +3,11 @@
 //
 // Greedy decoding is batched: each row starts as `<bos> prompt`, rows are padded on the right with
 // PAD (harmless for a causal model), and each row reads its logits at its own last real position.
-// A row decodes until EOS, at most as many tokens as the task's longest answer for that prompt + EOS. Ties in argmax go to the lowest id.
+// A row decodes until EOS, at most as many tokens as the task's longest answer for that prompt length
+// + EOS. Ties in argmax go to the lowest id.
+// Greedy decoding follows the correct answer exactly as long as the teacher-forced argmax is right, so
+// it only runs for rows with a teacher-forced miss, starting at their first miss: the same outputs as
+// decoding every row from the prompt, at a fraction of the cost once a model is mostly right.
 
 public enum Evaluation {
     public static func evaluate(model: some NextTokenModel, examples: [Example], task: any SkillTask,
@@ -45,7 +49,8 @@ public enum Evaluation {
             sequences.append(sequence)
         }
         let forced = try teacherForced(model: model, chunk: chunk, sequences: sequences)
-        let decoded = try greedyDecode(model: model, chunk: chunk, sequences: sequences, task: task)
+        let decoded = try greedyDecode(model: model, chunk: chunk, sequences: sequences, task: task,
+                                       firstMiss: forced.map(\.firstMiss))
         return chunk.indices.map { i in
             let answerTokens = Array(sequences[i][(1 + chunk[i].prompt.count)..<(sequences[i].count - 1)])
             let output = decoded[i]
@@ -66,7 +71,7 @@ public enum Evaluation {
 
     /// One forward pass over the full sequences; scores the predictions of answer tokens and EOS.
     private static func teacherForced(model: some NextTokenModel, chunk: [Example], sequences: [[Int32]])
-        throws(SkillsError) -> [(correct: Int, logProb: Double)] {
+        throws(SkillsError) -> [(correct: Int, logProb: Double, firstMiss: Int?)] {
         let logits = try run(model, sequences)
         let length = sequences.map(\.count).max() ?? 0
         let vocab = model.vocabSize
@@ -74,43 +79,48 @@ public enum Evaluation {
             let answerStart = 1 + chunk[i].prompt.count
             var correct = 0
             var logProb = 0.0
+            var firstMiss: Int? = nil
             for p in answerStart..<sequences[i].count {
                 let row = logits[((i * length) + p - 1) * vocab ..< ((i * length) + p) * vocab]
                 let target = Int(sequences[i][p])
-                if argmax(row) == target { correct += 1 }
+                if argmax(row) == target { correct += 1 } else if firstMiss == nil { firstMiss = p }
                 // EOS counts for accuracy but not for the answer log-probability.
                 if p < sequences[i].count - 1 { logProb += logSoftmax(row, at: target) }
             }
-            return (correct, logProb)
+            return (correct, logProb, firstMiss)
         }
     }
 
-    /// Greedy continuation of `<bos> prompt`, at most answer length + 1 tokens per row, stopping at EOS.
-    private static func greedyDecode(model: some NextTokenModel, chunk: [Example], sequences: [[Int32]], task: any SkillTask)
-        throws(SkillsError) -> [[Int32]] {
-        var current = chunk.indices.map { Array(sequences[$0].prefix(1 + chunk[$0].prompt.count)) }
+    /// Greedy continuation of `<bos> prompt`, at most the budget per row, stopping at EOS. A row whose
+    /// teacher-forced argmax never misses decodes to its answer + EOS; another row starts from the correct
+    /// prefix up to its first miss (sequence position `firstMiss`), which greedy decoding reproduces.
+    private static func greedyDecode(model: some NextTokenModel, chunk: [Example], sequences: [[Int32]], task: any SkillTask,
+                                     firstMiss: [Int?]) throws(SkillsError) -> [[Int32]] {
+        let promptEnd = chunk.indices.map { 1 + chunk[$0].prompt.count }
         // The decoder must not know the item's answer length: it may write as many tokens as the longest
         // answer any item of this task with this prompt length could have (task.maxEncodedLength bounds
         // <bos> prompt answer <eos>), plus the EOS; a longer output counts in the edit distance.
         let budget = chunk.indices.map { i in
-            max(sequences[i].count - current[i].count, min(task.maxEncodedLength, model.contextLength) - current[i].count)
+            max(sequences[i].count - promptEnd[i], min(task.maxEncodedLength, model.contextLength) - promptEnd[i])
         }
-        var outputs = [[Int32]](repeating: [], count: chunk.count)
-        var active = Set(chunk.indices)
+        var current = chunk.indices.map { Array(sequences[$0].prefix(firstMiss[$0] ?? sequences[$0].count)) }
+        var outputs = chunk.indices.map { Array(current[$0].dropFirst(promptEnd[$0])) }
+        var active = chunk.indices.filter { firstMiss[$0] != nil }
         while !active.isEmpty {
-            let logits = try run(model, current)
-            let length = current.map(\.count).max() ?? 0
+            let logits = try run(model, active.map { current[$0] })
+            let length = active.map { current[$0].count }.max() ?? 0
             let vocab = model.vocabSize
-            for i in active.sorted() {
+            var still: [Int] = []
+            for (row, i) in active.enumerated() {
                 let p = current[i].count - 1
-                let token = Int32(argmax(logits[((i * length) + p) * vocab ..< ((i * length) + p + 1) * vocab]))
+                let token = Int32(argmax(logits[((row * length) + p) * vocab ..< ((row * length) + p + 1) * vocab]))
                 outputs[i].append(token)
-                if token == Tokenizer.eos || outputs[i].count == budget[i] {
-                    active.remove(i)
-                } else {
+                if token != Tokenizer.eos && outputs[i].count < budget[i] {
                     current[i].append(token)
+                    still.append(i)
                 }
             }
+            active = still
         }
         return outputs
     }

@@ -156,6 +156,21 @@ public struct MultistepTask: SkillTask {
         }
     }
 
+    /// The story as an `order` item, and each step as its arithmetic task's item (`7*2=`, `14-3=`): what
+    /// the split checks so that no held-out sub-skill item is trained on inside a story.
+    public func components(of example: Example) -> [(task: any SkillTask, example: Example)] {
+        guard let story = Story(labels: example), story.steps.count == 2 else { return [] }
+        let order = OrderTask(config: config)
+        var parts: [(task: any SkillTask, example: Example)] = [(order, order.render(story))]
+        var x = example.label("start")
+        for step in story.steps {
+            let arithmetic = ArithmeticTask(step.operation, config: config)
+            if let item = arithmetic.render(a: x, b: step.value ?? 2) { parts.append((arithmetic, item)) }
+            x = step.operation.apply(x, step.value)
+        }
+        return parts
+    }
+
     /// Start and the step numbers as a multiset (twice counts as -1): the same numbers told in another
     /// order or with other operations stay in the same split, so a test story never reuses a training
     /// story's numbers. Shared by multistep and multistep_pad so their splits agree.

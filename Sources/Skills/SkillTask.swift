@@ -25,9 +25,16 @@ public protocol SkillTask: Sendable {
 
     /// Longest encoded sequence (`<bos> prompt answer <eos>`) this task can produce under its config.
     var maxEncodedLength: Int { get }
+
+    /// Items of other tasks that this item contains (a story's telling as an `order` item, each
+    /// scratchpad equation as an `add`/`sub`/`double` item). An item is trained on only if all of its
+    /// components are training items too, so no held-out sub-skill item is seen inside a composite.
+    func components(of example: Example) -> [(task: any SkillTask, example: Example)]
 }
 
 extension SkillTask {
+    public func components(of example: Example) -> [(task: any SkillTask, example: Example)] { [] }
+
     /// Index in `Tasks.names`, written as label `task_id` (-1 for unregistered plug-in tasks).
     var taskID: Int { Tasks.names.firstIndex(of: name) ?? -1 }
 }

@@ -4,6 +4,8 @@
 // with a fixed, platform-independent mixer (never Swift's Hasher, which is seeded per process) into
 // [0, 1) and bucketed by the fractions. Equal keys therefore always land in the same split, so no
 // test item shares its operand tuple with a training item, in any run, on any machine.
+// Composite items contain sub-skill items (a story's telling is an `order` item, a scratchpad equation
+// an arithmetic item): a composite is trained on only if those are training items too.
 // Optionally whole story templates are held out: every item told with one of them is a test item,
 // so test accuracy on them measures generalisation to a way of telling never seen in training.
 
@@ -26,9 +28,16 @@ public struct SplitPolicy: Sendable, Codable, Equatable {
         self.heldOutTemplates = heldOutTemplates
     }
 
+    /// The item's split by its own key; a training item that contains a held-out item of another task
+    /// (SkillTask.components) becomes a validation item instead, so it is never trained on and never
+    /// mixes into the test set (whose keys stay disjoint from training keys).
     public func split(of example: Example, task: any SkillTask) -> Split {
         if heldOutTemplates.contains(where: { $0.rawValue == example.label("template") }) { return .test }
-        return split(ofKey: task.splitKey(of: example))
+        let own = split(ofKey: task.splitKey(of: example))
+        if own == .train, task.components(of: example).contains(where: { split(of: $0.example, task: $0.task) != .train }) {
+            return .validation
+        }
+        return own
     }
 
     public func split(ofKey key: [Int]) -> Split {

@@ -25,9 +25,11 @@ public struct TrainingBatch: Sendable {
 }
 
 /// Model + optimiser + reusable buffers: forward, masked cross-entropy, backward, clip, AdamW.
-/// A step splits the batch into one shard per thread (data parallel, like DDP on one machine): each
+/// A step splits each batch into one shard per thread (data parallel, like DDP on one machine): each
 /// shard runs its own forward and backward serially with single-threaded BLAS, then the shards'
 /// gradients are summed in shard order. So results are bitwise reproducible for a given thread count.
+/// A step may also take several parts of one logical batch (length buckets, each padded only to its
+/// own longest row): every shard workspace accumulates over all parts before the one sum and update.
 public struct Trainer: Sendable {
     public var model: Transformer
     public var optimizer: AdamW
@@ -47,41 +49,63 @@ public struct Trainer: Sendable {
 
     /// One optimisation step on `batch`.
     public mutating func step(_ batch: TrainingBatch) throws(ModelError) -> StepResult {
-        let loss = try accumulateGradients(batch)
+        try step([batch])
+    }
+
+    /// One optimisation step on the rows of all `parts` together: the loss is the masked token CE
+    /// summed over every part / the mask weight of every part, exactly what one batch holding all rows
+    /// padded to the longest would give (padding has no target, so it adds nothing), and one AdamW
+    /// update follows. Parts may differ in rows and length.
+    public mutating func step(_ parts: [TrainingBatch]) throws(ModelError) -> StepResult {
+        let loss = try accumulateGradients(parts)
         let norm = clipGradients(&grads, maxNorm: Float(config.gradClip))
         let lr = config.schedule.rate(optimizer.step)
         optimizer.update(&model.params, grads, lr: Float(lr))
         return StepResult(loss: loss, gradNorm: norm, lr: lr)
     }
 
-    /// Mean masked loss and its gradient (left in `grads`), computed shard-parallel.
-    private mutating func accumulateGradients(_ batch: TrainingBatch) throws(ModelError) -> Float {
-        let B = batch.batch, T = batch.length
-        guard batch.tokens.count == B * T, batch.targets.count == B * T, batch.mask.map({ $0.count == B * T }) ?? true else {
-            throw .shapeMismatch("training batch arrays do not match batch \(B) x length \(T)")
-        }
-        let S = max(1, min(Engine.threads, B))
-        while shards.count < S { shards.append(ShardWorkspace(model.config)) }
+    /// Mean masked loss over all parts and its gradient (left in `grads`), computed shard-parallel.
+    private mutating func accumulateGradients(_ parts: [TrainingBatch]) throws(ModelError) -> Float {
+        guard !parts.isEmpty else { throw .shapeMismatch("a training step needs at least one batch") }
+        // One normaliser for every part, so a target weighs the same whichever part its row landed in.
+        // Weights are 0/1 in practice, so this integer-valued sum is exact in any order.
         var total: Float = 0
-        for i in 0..<(B * T) where batch.targets[i] >= 0 { total += batch.mask?[i] ?? 1 }
-        let model = self.model, work = Array(shards.prefix(S))
-        let normalizer = total
-        let run: (Int) -> Void = { s in
-            let lo = B * s / S, hi = B * (s + 1) / S
-            work[s].run(model, batch, rows: lo..<hi, normalizer: normalizer)
-        }
-        if S > 1 {
-            BLAS.setThreads(1)
-            let box = UnsafeSendable(run)
-            DispatchQueue.concurrentPerform(iterations: S) { s in
-                ShardFlag.set(true)
-                box.value(s)
-                ShardFlag.set(false)
+        for batch in parts {
+            let B = batch.batch, T = batch.length
+            guard B > 0 else { throw .shapeMismatch("a training batch needs at least one row") }
+            guard batch.tokens.count == B * T, batch.targets.count == B * T, batch.mask.map({ $0.count == B * T }) ?? true else {
+                throw .shapeMismatch("training batch arrays do not match batch \(B) x length \(T)")
             }
-            BLAS.setThreads(Engine.threads)
-        } else {
-            run(0)
+            for i in 0..<(B * T) where batch.targets[i] >= 0 { total += batch.mask?[i] ?? 1 }
         }
+        // A part with fewer rows than threads uses fewer shards; every workspace any part uses starts
+        // the step at zero and is summed, and none beyond them (they hold an older step's gradients).
+        let used = parts.map { max(1, min(Engine.threads, $0.batch)) }.max()!
+        while shards.count < used { shards.append(ShardWorkspace(model.config)) }
+        let model = self.model, work = Array(shards.prefix(used))
+        let normalizer = total
+        for w in work { w.beginStep() }
+        for batch in parts {
+            let B = batch.batch, S = max(1, min(Engine.threads, B))
+            let run: (Int) -> Void = { s in
+                let lo = B * s / S, hi = B * (s + 1) / S
+                work[s].run(model, batch, rows: lo..<hi, normalizer: normalizer)
+            }
+            if S > 1 {
+                BLAS.setThreads(1)
+                let box = UnsafeSendable(run)
+                DispatchQueue.concurrentPerform(iterations: S) { s in
+                    ShardFlag.set(true)
+                    box.value(s)
+                    ShardFlag.set(false)
+                }
+                BLAS.setThreads(Engine.threads)
+            } else {
+                run(0)
+            }
+            if let e = work.compactMap(\.error).first { throw e }
+        }
+        for w in work { w.endStep() }
         var loss: Float = 0
         grads.data.withUnsafeMutableBufferPointer { g in
             for (s, w) in work.enumerated() {
@@ -92,7 +116,6 @@ public struct Trainer: Sendable {
                 loss += w.loss
             }
         }
-        if let e = work.compactMap(\.error).first { throw e }
         return loss
     }
 
@@ -105,27 +128,48 @@ public struct Trainer: Sendable {
 }
 
 /// One shard's reusable buffers and results. A class so each worker thread owns and mutates its own.
+/// Gradient and loss are sums over the parts of one step (zeroed by `beginStep`).
 final class ShardWorkspace: @unchecked Sendable {
-    var state: ForwardState?
+    struct Shape: Hashable { let rows: Int; let length: Int }
+    /// Forward (and backward scratch) buffers per shard shape [rows, length]: the parts of a step differ
+    /// in length, and one buffer set per shape lets a short and a long part alternate without
+    /// reallocating. Shapes a step did not use are dropped at its end, so memory stays one set per part:
+    /// bucket sizes vary from step to step, and keeping every shape seen took ~6x the memory (1 GB on a
+    /// d64 run) for no measurable speed-up.
+    var states: [Shape: ForwardState] = [:]
+    var used: Set<Shape> = []
     var grads: Parameters
     var loss: Float = 0
     var error: ModelError?
 
     init(_ c: ModelConfig) { grads = Parameters(zerosFor: c) }
 
+    func beginStep() {
+        grads.data.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: $0.count) }
+        loss = 0
+        error = nil
+        used = []
+    }
+
+    func endStep() {
+        states = states.filter { used.contains($0.key) }
+    }
+
     func run(_ model: Transformer, _ batch: TrainingBatch, rows: Range<Int>, normalizer: Float) {
+        guard error == nil else { return }
         let T = batch.length, range = (rows.lowerBound * T)..<(rows.upperBound * T)
+        let shape = Shape(rows: rows.count, length: T)
         do {
             let tokens = Array(batch.tokens[range]), targets = Array(batch.targets[range])
             let mask = batch.mask.map { Array($0[range]) }
-            let out = try model.forward(tokens: tokens, batch: rows.count, length: T, reusing: state)
-            state = out.state
+            let out = try model.forward(tokens: tokens, batch: rows.count, length: T, reusing: states[shape])
+            states[shape] = out.state
+            used.insert(shape)
             let ce = crossEntropy(logits: out.state.logits.ptr, targets: targets, mask: mask,
                                   N: rows.count * T, V: model.config.d_vocab, normalizer: normalizer)
-            grads.data.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: $0.count) }
+            // backward adds into grads: the sum over this step's parts
             try model.backward(out.state, dlogits: ce.dlogits, into: &grads)
-            loss = ce.loss
-            error = nil
+            loss += ce.loss
         } catch {
             self.error = error
         }

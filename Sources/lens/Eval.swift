@@ -15,12 +15,16 @@ struct EvalCommand: ParsableCommand {
         Task ranges and the split come from the run's run.json when there is one.
           lens eval runs/default/base-s1
           lens eval runs/default/base-s1/checkpoints/step_004000.safetensors --tasks multistep_pad --n 500 --json
+          lens eval runs/default/base-s1/checkpoints/step_004000.safetensors --tasks sub --errors 10
+        Items are distinct (by prompt), drawn as the training run draws its evaluation sets.
         """)
 
     @Argument(help: "A checkpoint (.safetensors) or a run directory.") var path: String
     @Option(parsing: .upToNextOption, help: "Tasks (default: the run's evaluated tasks, or all).") var tasks: [String] = []
     @Option(help: "Items per task.") var n = 300
     @Option(help: "Split to draw items from: train, validation or test.") var split = "test"
+    @Option(help: "Also show up to this many wrongly answered items per task (prompt, expected, greedy output).")
+    var errors = 0
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -38,20 +42,30 @@ struct EvalCommand: ParsableCommand {
         let policy = spec?.split ?? SplitPolicy()
         let sets = try names.map { name -> (any SkillTask, [Example]) in
             let t = try Tasks.named(name, config: problem)
-            return (t, try Dataset.generate(task: t, split: which, count: n, seed: policy.seed &+ 1000, policy: policy))
+            return (t, try distinctItems(t, split: which, count: n, seed: policy.seed &+ 1000, policy: policy))
         }
         var results: [[String: Any]] = []
         for ckpt in checkpoints {
             let loaded = try Checkpoint.load(ckpt)
             var perTask: [String: TaskMetrics] = [:]
-            for (t, examples) in sets { perTask[t.name] = try Evaluation.evaluate(model: loaded.model, examples: examples, task: t, batchSize: 100) }
+            var wrong: [String: [[String: String]]] = [:]
+            for (t, examples) in sets {
+                let items = try Evaluation.evaluateItems(model: loaded.model, examples: examples, task: t, batchSize: 100)
+                perTask[t.name] = TaskMetrics(task: t.name, examples: examples, items: items)
+                wrong[t.name] = zip(examples, items).filter { !$0.1.exactMatch }.prefix(errors).map { e, r in
+                    ["prompt": e.prompt, "expected": e.answer, "got": Tokenizer.standard.decode(r.decoded)]
+                }
+            }
             if common.json {
-                results.append(["checkpoint": ckpt, "step": loaded.step, "tasks": try JSONOut.object(perTask)])
+                var entry: [String: Any] = ["checkpoint": ckpt, "step": loaded.step, "tasks": try JSONOut.object(perTask)]
+                if errors > 0 { entry["errors"] = wrong }
+                results.append(entry)
             } else {
                 print("\(ckpt) (run \(loaded.run), step \(loaded.step))")
                 for (task, m) in perTask.sorted(by: { $0.key < $1.key }) {
                     print(String(format: "  %-14@ n %4d  exact %.3f  token acc %.3f  log-prob %7.2f  edit %.2f  chance %.4f", task as NSString,
                                  m.n, m.exactMatch, m.tokenAccuracy, m.meanAnswerLogProb, m.meanEditDistance, m.chanceExactMatch))
+                    for w in wrong[task] ?? [] { print("      \(w["prompt"]!) -> expected \(w["expected"]!), got \(w["got"]!)") }
                 }
             }
         }

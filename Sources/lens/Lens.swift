@@ -24,7 +24,10 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Print one JSON document on stdout instead of text.")
     var json = false
 
-    func apply() { Engine.setThreads(threads) }
+    func apply() {
+        Engine.setThreads(threads)
+        keepLargeAllocationsOnTheHeap()
+    }
 }
 
 import Foundation
@@ -51,3 +54,17 @@ enum JSONOut {
         try JSONSerialization.jsonObject(with: encoder.encode(value))
     }
 }
+
+#if os(Linux)
+/// Forward passes allocate activation buffers of a few MB each. glibc serves those with mmap and
+/// returns them on free, so every evaluation batch paid page faults on fresh zeroed pages (as much
+/// system as user time in `lens eval`). Keeping them on the heap lets freed buffers be reused.
+/// (glibc's mallopt; M_TRIM_THRESHOLD = -1 and M_MMAP_THRESHOLD = -3 in <malloc.h>.)
+@_silgen_name("mallopt") private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+func keepLargeAllocationsOnTheHeap() {
+    _ = glibcMallopt(-3, 32 << 20)
+    _ = glibcMallopt(-1, 256 << 20)
+}
+#else
+func keepLargeAllocationsOnTheHeap() {}
+#endif

@@ -64,10 +64,10 @@ models:
 
     @Test func batchesArePureFunctionsOfStepAndDrawOnlyTrainItems() throws {
         let run = try StudySpec.parse(minimal, file: "m.yaml").runs()[0]
-        let a = try run.batch(at: 7), b = try run.batch(at: 7), c = try run.batch(at: 8)
-        #expect(a.tokens == b.tokens && a.targets == b.targets)
-        #expect(a.tokens != c.tokens)
-        #expect(a.batch == run.batch && a.tokens.count == a.batch * a.length)
+        let a = try run.batches(at: 7), b = try run.batches(at: 7), c = try run.batches(at: 8)
+        #expect(a.map(\.tokens) == b.map(\.tokens) && a.map(\.targets) == b.map(\.targets) && a.map(\.mask) == b.map(\.mask))
+        #expect(a.map(\.tokens) != c.map(\.tokens))
+        #expect(a.map(\.batch).reduce(0, +) == run.batch && a.allSatisfy { $0.tokens.count == $0.batch * $0.length })
         // Every item of a batch is from the training split, and none is an evaluation item.
         let task = try Tasks.named("add", config: run.problem)
         let items = try run.trainingItems(at: 7)
@@ -86,6 +86,35 @@ models:
         #expect(trained.allSatisfy { $0.label("template") == StoryTemplate.absolute.rawValue })
         for (_, examples) in try run.evaluationSets() {
             #expect(examples.contains { $0.label("template") == StoryTemplate.relative.rawValue })
+        }
+    }
+
+    // Short (add, ~10 tokens) and long (multistep_pad) items in one batch: two length buckets, holding
+    // exactly the step's items, each only as long as its longest, fewer padded cells than one batch.
+    @Test func batchesAreTwoLengthBucketsOfTheStepsItems() throws {
+        let text = "name: t\ntasks: {add: 1, multistep_pad: 1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n"
+        let run = try StudySpec.parse(text, file: "m.yaml").runs()[0]
+        for step in 0..<5 {
+            let items = try run.trainingItems(at: step), groups = try run.batches(at: step)
+            let encoded = try items.map { try Tokenizer.standard.encode($0) }
+            try #require(groups.count == 2)
+            let real = groups.map { g in
+                (0..<g.batch).map { b in Array(g.tokens[(b * g.length)..<((b + 1) * g.length)].prefix { $0 != Tokenizer.pad }) }
+            }
+            for (g, rows) in zip(groups, real) { #expect(rows.map(\.count).max() == g.length) }
+            func sorted(_ r: [[Int32]]) -> [[Int32]] { r.sorted { $0.lexicographicallyPrecedes($1) } }
+            #expect(sorted(real.flatMap { $0 }) == sorted(encoded))
+            // Sorted by length: no row of the short bucket is longer than a row of the long one.
+            #expect(real[0].map(\.count).max()! <= real[1].map(\.count).min()!)
+            // The same loss targets as the one padded batch, so the same normaliser.
+            let longest = encoded.map(\.count).max()!
+            let one = try EncodedBatch(examples: items, length: longest, lossScope: run.loss)
+            let weight: Float = groups.flatMap { $0.mask! }.reduce(0, +)
+            let targets: Int = groups.flatMap(\.targets).filter { $0 >= 0 }.count
+            #expect(weight == one.lossMask.reduce(0, +))
+            #expect(targets == one.targets.filter { $0 >= 0 }.count)
+            let cells = groups.map { $0.batch * $0.length }.reduce(0, +)
+            #expect(cells < items.count * longest, "\(cells) padded cells vs \(items.count * longest)")
         }
     }
 }
