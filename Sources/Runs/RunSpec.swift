@@ -24,30 +24,46 @@ public struct RunSpec: Codable, Sendable, Equatable {
 
     /// The training batch of step `step`, as one or two length buckets for one optimisation step
     /// (`Trainer.step(_: [TrainingBatch])`): a pure function of (spec, step), so a resumed run sees
-    /// exactly the batches an uninterrupted one would. Every row draws its task by the mixture weights
-    /// (mixed batches learn the sub-skills markedly faster than one task per step, measured on the
-    /// default study). Padding every row to the longest item wasted ~40% of the cells of a default-study
-    /// step, where ~10-token arithmetic items share a batch with 30-47-token stories, so rows are sorted
-    /// by length (stable) and cut into at most two groups where the padded cells, sum(rows x longest),
-    /// are fewest; each group is only as long as its own longest item. The loss over the groups is the
-    /// same masked mean as over one padded batch.
+    /// exactly the batches an uninterrupted one would. Padding every row to the longest item wasted ~40%
+    /// of the cells of a default-study step, where ~10-token arithmetic items share a batch with up to
+    /// 59-token stories, so tasks are grouped by their longest possible item into at most two buckets
+    /// (where sum(rows x bucket length) is least), each padded to its own tasks' longest item. Row counts
+    /// and lengths are the same every step, so the trainer reuses its buffers. The loss over the buckets
+    /// is the same masked mean as over one padded batch.
     public func batches(at step: Int) throws -> [TrainingBatch] {
         let examples = try trainingItems(at: step)
-        let lengths = examples.map { min(model.n_ctx, $0.encodedLength) }
-        let order = examples.indices.sorted { (lengths[$0], $0) < (lengths[$1], $1) }
-        let n = order.count
-        guard n > 0 else { return [] }
-        // cut = rows in the first group; cut == n is one group, and wins ties.
-        var cut = n, best = n * (lengths[order[n - 1]])
-        for c in 1..<n {
-            let cost = c * lengths[order[c - 1]] + (n - c) * lengths[order[n - 1]]
-            if cost < best { best = cost; cut = c }
+        return try buckets().map { bucket in
+            let items = examples.filter { bucket.tasks.contains($0.task) }
+            let enc = try EncodedBatch(examples: items, length: bucket.length, lossScope: loss)
+            return TrainingBatch(tokens: enc.tokens, targets: enc.targets, mask: enc.lossMask, batch: items.count, length: bucket.length)
         }
-        return try [order[..<cut], order[cut...]].filter { !$0.isEmpty }.map { group in
-            let items = group.map { examples[$0] }
-            let length = lengths[group.last!]
-            let enc = try EncodedBatch(examples: items, length: length, lossScope: loss)
-            return TrainingBatch(tokens: enc.tokens, targets: enc.targets, mask: enc.lossMask, batch: items.count, length: length)
+    }
+
+    /// Rows per task in every batch: the mixture weights by largest remainder, so each step holds every
+    /// task in proportion (less gradient noise than drawing each row's task, and fixed shapes).
+    public func rowsPerTask() -> [(task: String, rows: Int)] {
+        let names = Tasks.names.filter { tasks[$0] != nil }
+        let total = names.reduce(0) { $0 + tasks[$1]! }
+        let exact = names.map { Double(batch) * tasks[$0]! / total }
+        var rows = exact.map { Int($0) }
+        let byRemainder = names.indices.sorted { (exact[$0] - Double(rows[$0]), -$0) > (exact[$1] - Double(rows[$1]), -$1) }
+        for i in byRemainder.prefix(batch - rows.reduce(0, +)) { rows[i] += 1 }
+        return zip(names, rows).map { ($0, $1) }
+    }
+
+    /// The tasks of each length bucket and its padded length, shortest bucket first.
+    func buckets() throws -> [(tasks: Set<String>, length: Int)] {
+        let counts = rowsPerTask().filter { $0.rows > 0 }
+        let longest = try counts.map { min(model.n_ctx, try Tasks.named($0.task, config: problem).maxEncodedLength) }
+        let order = counts.indices.sorted { (longest[$0], $0) < (longest[$1], $1) }
+        guard !order.isEmpty else { return [] }
+        func cells(_ group: ArraySlice<Int>) -> Int { group.reduce(0) { $0 + counts[$1].rows } * (group.last.map { longest[$0] } ?? 0) }
+        var cut = order.count, best = cells(order[...])
+        for c in 1..<order.count where cells(order[..<c]) + cells(order[c...]) < best {
+            best = cells(order[..<c]) + cells(order[c...]); cut = c
+        }
+        return [order[..<cut], order[cut...]].filter { !$0.isEmpty }.map { group in
+            (Set(group.map { counts[$0].task }), longest[group.last!])
         }
     }
 
@@ -62,21 +78,18 @@ public struct RunSpec: Codable, Sendable, Equatable {
         }
     }
 
-    /// The training items of step `step`'s batch, in draw order (what `batches(at:)` groups and encodes).
+    /// The training items of step `step`'s batch, task by task (`rowsPerTask`), each drawn from its
+    /// task's training split (what `batches(at:)` groups and encodes).
     public func trainingItems(at step: Int) throws -> [Example] {
-        let names = Tasks.names.filter { tasks[$0] != nil }
-        let generators = try names.map { try Tasks.named($0, config: problem) }
-        let weights = names.map { tasks[$0]! }
-        let total = weights.reduce(0, +)
         var rng = RNG(seed: seed &* 0x9E37_79B9 &+ 17).derived(UInt64(step) &+ 1)
         var examples: [Example] = []
-        while examples.count < batch {
-            var u = rng.uniform() * total, pick = 0
-            while pick < weights.count - 1 && u >= weights[pick] { u -= weights[pick]; pick += 1 }
-            let task = generators[pick]
-            var e = task.example(rng: &rng)
-            while split.split(of: e, task: task) != .train { e = task.example(rng: &rng) }
-            examples.append(e)
+        for (name, rows) in rowsPerTask() {
+            let task = try Tasks.named(name, config: problem)
+            for _ in 0..<rows {
+                var e = task.example(rng: &rng)
+                while split.split(of: e, task: task) != .train { e = task.example(rng: &rng) }
+                examples.append(e)
+            }
         }
         return examples
     }

@@ -28,23 +28,48 @@ func attentionSoftmax(causal: Bool, scores: UnsafePointer<Float>, pattern: Unsaf
     Engine.parallelFor(rows, minPerThread: 64) { r in
         let s = scores + r * T, p = pattern + r * T
         let keys = causal ? r % T + 1 : T
-        var m = -Float.infinity
-        for j in 0..<keys { m = max(m, s[j]) }
         for j in keys..<T { p[j] = 0 }
+        let m = rowMax(s, keys)
         if m == -Float.infinity {
             for j in 0..<keys { p[j] = 0 }
             return
         }
-        var sum: Float = 0
+        // No reduction in this loop, so it vectorises; the sum below keeps 8 lanes in a fixed order.
         for j in 0..<keys {
             let e = fastExp(s[j] - m)
-            let kept: Float = s[j] == -Float.infinity ? 0 : e
-            p[j] = kept
-            sum += kept
+            p[j] = s[j] == -Float.infinity ? 0 : e
         }
-        let inv = 1 / sum
+        let inv = 1 / rowSum(p, keys)
         for j in 0..<keys { p[j] *= inv }
     }
+}
+
+// Float reductions do not vectorise on their own (the order of additions is part of the result):
+// eight lanes, then the lanes in a fixed order, so results stay deterministic.
+@inline(__always)
+private func rowMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: -Float.infinity), j = 0
+    while j + 8 <= n {
+        let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+        lanes.replace(with: v, where: v .> lanes)
+        j += 8
+    }
+    var m = lanes.max()
+    while j < n { m = max(m, x[j]); j += 1 }
+    return m
+}
+
+@inline(__always)
+private func rowSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: 0), j = 0
+    while j + 8 <= n {
+        lanes += UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+        j += 8
+    }
+    var total: Float = 0
+    for i in 0..<8 { total += lanes[i] }
+    while j < n { total += x[j]; j += 1 }
+    return total
 }
 
 // pattern [B, H, T, T], v [B, T, H, dh] -> z [B, T, H, dh]

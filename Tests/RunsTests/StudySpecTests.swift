@@ -90,7 +90,8 @@ models:
     }
 
     // Short (add, ~10 tokens) and long (multistep_pad) items in one batch: two length buckets, holding
-    // exactly the step's items, each only as long as its longest, fewer padded cells than one batch.
+    // exactly the step's items, each as long as its tasks' longest item, fewer padded cells than one
+    // batch; the mixture is stratified (rows per task fixed by the weights), so shapes never change.
     @Test func batchesAreTwoLengthBucketsOfTheStepsItems() throws {
         let text = "name: t\ntasks: {add: 1, multistep_pad: 1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n"
         let run = try StudySpec.parse(text, file: "m.yaml").runs()[0]
@@ -101,13 +102,16 @@ models:
             let real = groups.map { g in
                 (0..<g.batch).map { b in Array(g.tokens[(b * g.length)..<((b + 1) * g.length)].prefix { $0 != Tokenizer.pad }) }
             }
-            for (g, rows) in zip(groups, real) { #expect(rows.map(\.count).max() == g.length) }
+            for (g, rows) in zip(groups, real) { #expect(rows.map(\.count).max()! <= g.length) }
+            #expect(groups.map(\.length) == [10, try Tasks.named("multistep_pad").maxEncodedLength])
+            #expect(groups.map(\.batch) == [32, 32], "weights 1:1 of a batch of 64")
+            #expect(items.filter { $0.task == "add" }.count == 32)
             func sorted(_ r: [[Int32]]) -> [[Int32]] { r.sorted { $0.lexicographicallyPrecedes($1) } }
             #expect(sorted(real.flatMap { $0 }) == sorted(encoded))
             // Sorted by length: no row of the short bucket is longer than a row of the long one.
             #expect(real[0].map(\.count).max()! <= real[1].map(\.count).min()!)
             // The same loss targets as the one padded batch, so the same normaliser.
-            let longest = encoded.map(\.count).max()!
+            let longest = groups.map(\.length).max()!
             let one = try EncodedBatch(examples: items, length: longest, lossScope: run.loss)
             let weight: Float = groups.flatMap { $0.mask! }.reduce(0, +)
             let targets: Int = groups.flatMap(\.targets).filter { $0 >= 0 }.count
@@ -116,5 +120,15 @@ models:
             let cells = groups.map { $0.batch * $0.length }.reduce(0, +)
             #expect(cells < items.count * longest, "\(cells) padded cells vs \(items.count * longest)")
         }
+    }
+
+    @Test func rowsPerTaskFollowTheWeightsByLargestRemainder() throws {
+        let text = "name: t\ntasks: {add: 1, sub: 1.5, double: 0.5, order: 0.5, multistep_pad: 2}\n"
+            + "models:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n"
+        let run = try StudySpec.parse(text, file: "w.yaml").runs()[0]
+        // 64 x (1, 1.5, .5, .5, 2) / 5.5 = 11.6, 17.5, 5.8, 5.8, 23.3 -> floors 11, 17, 5, 5, 23 (61);
+        // the three largest remainders (double .82, order .82, add .64) get the last three rows.
+        #expect(run.rowsPerTask().map(\.rows) == [12, 17, 6, 6, 23])
+        #expect(try run.trainingItems(at: 3).count == 64)
     }
 }
