@@ -42,7 +42,7 @@ study: build
 	$(LENS) sweep --out $(STUDY_OUT)
 	@for r in $(STUDY_OUT)/*/; do \
 	  [ -f $$r/run.json ] || continue; \
-	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 100 > /dev/null || exit 1; \
+	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 200 > /dev/null || exit 1; \
 	done
 	@for s in Probes/*.yaml; do \
 	  $(LENS) probe --spec $$s --activations $(STUDY_OUT) --out $(STUDY_OUT)/probes > /dev/null || exit 1; \

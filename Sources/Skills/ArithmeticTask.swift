@@ -3,9 +3,11 @@
 // Format (no spaces):   prompt `<a><op><b>=`   answer `<result>`
 //   add     `3+6=`   -> `9`      a, b, a+b in 0...maxResult
 //   sub     `23-20=` -> `3`      0 <= b <= a <= maxResult (results never negative)
-//   double  `7*2=`   -> `14`     a in 0...maxResult/2, b is always 2
+//   double  `7*2=`   -> `14`     a in 0...maxResult (results up to 2 * maxResult), b is always 2
 // The range is the stories' whole number range, so every equation a multistep scratchpad writes
-// (`14-3=11`) is an item of these tasks.
+// (`14-3=11`) is an item of these tasks. Doubling alone would have only maxResult/2 + 1 items inside
+// the range (50 by default, 5 of them held out): too few to learn a digit-wise rule rather than a
+// table, and too few to resolve its accuracy; so `double` takes every operand of the range.
 // Labels: operand_a, operand_b, op1, answer (+digits), carry (add/double), borrow (sub), num_steps = 1.
 // Positions: pos_operand_a, pos_op1 (the symbol), pos_operand_b, equals (the `=`).
 // Corruptions: operand (one of a, b; same digit count, same answer length); operation (+ <-> -, and
@@ -34,13 +36,13 @@ public struct ArithmeticTask: SkillTask {
         switch operation {
         case .add: return "`a+b=` -> `a+b` (e.g. `3+6=` -> `9`), a, b, a+b in 0...\(config.maxResult)"
         case .sub: return "`a-b=` -> `a-b` (e.g. `23-20=` -> `3`), 0 <= b <= a <= \(config.maxResult)"
-        case .double: return "`a*2=` -> `2a` (e.g. `7*2=` -> `14`), a in 0...\(config.maxResult / 2)"
+        case .double: return "`a*2=` -> `2a` (e.g. `7*2=` -> `14`), a in 0...\(config.maxResult)"
         }
     }
 
     public func example(rng: inout RNG) -> Example {
         while true {
-            var a = rng.int(in: 0...(operation == .double ? config.maxResult / 2 : config.maxResult))
+            var a = rng.int(in: 0...config.maxResult)
             var b = operation == .double ? 2 : rng.int(in: 0...config.maxResult)
             if operation == .sub && a < b { swap(&a, &b) }
             if let example = render(a: a, b: b) { return example }
@@ -52,7 +54,7 @@ public struct ArithmeticTask: SkillTask {
         guard a >= 0, b >= 0 else { return nil }
         if operation == .double && b != 2 { return nil }
         let result = operation == .double ? a * 2 : operation.apply(a, b)
-        guard (0...config.maxResult).contains(result) else { return nil }
+        guard (0...(operation == .double ? 2 * config.maxResult : config.maxResult)).contains(result) else { return nil }
 
         var builder = PromptBuilder()
         builder.append(String(a), marking: "pos_operand_a")
@@ -113,14 +115,12 @@ public struct ArithmeticTask: SkillTask {
     }
 
     /// Uniform over the integers the task can answer: 0...maxResult (add, sub), the even numbers
-    /// 0...maxResult (double).
-    public func answerSpaceSize(of example: Example) -> Int {
-        operation == .double ? config.maxResult / 2 + 1 : config.maxResult + 1
-    }
+    /// 0...2 * maxResult (double).
+    public func answerSpaceSize(of example: Example) -> Int { config.maxResult + 1 }
 
     public var maxEncodedLength: Int {
-        let a = digitCount(operation == .double ? config.maxResult / 2 : config.maxResult)
         let b = operation == .double ? 1 : digitCount(config.maxResult)
-        return 1 + a + 1 + b + 1 + digitCount(config.maxResult) + 1
+        let result = digitCount(operation == .double ? 2 * config.maxResult : config.maxResult)
+        return 1 + digitCount(config.maxResult) + 1 + b + 1 + result + 1
     }
 }

@@ -58,7 +58,7 @@ import Tensors
         let double = try Tasks.named("double")
         let unique = try Dataset.generate(task: double, split: .train, count: 20, seed: 1, dedupe: true)
         #expect(Set(unique.map(\.prompt)).count == 20)
-        // There are only 50 distinct doubling items; asking for 100 distinct test items must fail, not hang.
+        // There are only 100 distinct doubling items; asking for 100 distinct test items must fail, not hang.
         #expect(throws: SkillsError.self) {
             try Dataset.generate(task: double, split: .test, count: 100, seed: 1, dedupe: true, maxDraws: 20_000)
         }
