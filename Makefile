@@ -39,7 +39,9 @@ test: deps pydeps
 # fit every shipped probe on all of it, then print where the results are.
 STUDY_OUT ?= runs/default
 study: build
-	$(LENS) sweep --out $(STUDY_OUT)
+	@start=$$(date +%s); $(LENS) sweep --out $(STUDY_OUT) || exit 1; \
+	  echo "sweep took $$(( $$(date +%s) - start )) s"
+	@$(INTEROP_PY) scripts/study-table.py $(STUDY_OUT)
 	@for r in $(STUDY_OUT)/*/; do \
 	  [ -f $$r/run.json ] || continue; \
 	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 200 > /dev/null || exit 1; \

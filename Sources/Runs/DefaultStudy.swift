@@ -4,20 +4,21 @@
 public enum DefaultStudy {
     public static let yaml = """
     name: default
-    tasks: {add: 1, sub: 1.5, double: 0.5, order: 0.5, multistep_pad: 2}
+    tasks: {add: 1, sub: 1.5, double: 0.75, order: 0.35, multistep_pad: 2}
     eval_tasks: [add, sub, double, order, multistep_pad, multistep]
     problem: {max_operand: 49, max_step: 29, max_result: 99}
     models:
       - {name: tiny, n_layers: 1, d_model: 16, n_heads: 2, d_mlp: 64}
-      - {name: small, n_layers: 2, d_model: 32, n_heads: 4, d_mlp: 128}
+      - {name: small, n_layers: 2, d_model: 32, n_heads: 2, d_mlp: 128}
       - {name: base, n_layers: 2, d_model: 64, n_heads: 4, d_mlp: 256}
     seeds: [1, 2]
-    steps: 6000
+    steps: 7000
     batch: 64
-    lr: 0.006
+    lr: 0.008
     warmup: 100
+    weight_decay: 0.1
     checkpoints: {dense_until: 1000, dense_count: 6, every: 500}
-    eval: {n: 200}
+    eval: {n: 150}
     split: {seed: 0, validation: 0.1, test: 0.1}
     """
 

@@ -5,7 +5,8 @@
 // [0, 1) and bucketed by the fractions. Equal keys therefore always land in the same split, so no
 // test item shares its operand tuple with a training item, in any run, on any machine.
 // Composite items contain sub-skill items (a story's telling is an `order` item, a scratchpad equation
-// an arithmetic item): a composite is trained on only if those are training items too.
+// an arithmetic item): a composite is trained or tested only if those are training items (else it
+// is a validation item), so test composites are new combinations of trained parts.
 // Optionally whole story templates are held out: every item told with one of them is a test item,
 // so test accuracy on them measures generalisation to a way of telling never seen in training.
 
@@ -28,13 +29,15 @@ public struct SplitPolicy: Sendable, Codable, Equatable {
         self.heldOutTemplates = heldOutTemplates
     }
 
-    /// The item's split by its own key; a training item that contains a held-out item of another task
-    /// (SkillTask.components) becomes a validation item instead, so it is never trained on and never
-    /// mixes into the test set (whose keys stay disjoint from training keys).
+    /// The item's split by its own key, with one rule for items built from other tasks' items
+    /// (SkillTask.components): unless all its parts are training items of their tasks, it is a
+    /// validation item. So no held-out sub-skill item is ever trained on inside a composite, and a
+    /// test composite is a new combination (held-out operand tuple) of trained parts: its accuracy
+    /// measures composition, while each part's generalisation is measured on its own task's test set.
     public func split(of example: Example, task: any SkillTask) -> Split {
         if heldOutTemplates.contains(where: { $0.rawValue == example.label("template") }) { return .test }
         let own = split(ofKey: task.splitKey(of: example))
-        if own == .train, task.components(of: example).contains(where: { split(of: $0.example, task: $0.task) != .train }) {
+        if own != .validation, task.components(of: example).contains(where: { split(of: $0.example, task: $0.task) != .train }) {
             return .validation
         }
         return own
