@@ -10,7 +10,7 @@ public enum DefaultStudy {
     models:
       - {name: tiny, n_layers: 1, d_model: 16, n_heads: 2, d_mlp: 64}
       - {name: small, n_layers: 2, d_model: 32, n_heads: 2, d_mlp: 128}
-      - {name: base, n_layers: 2, d_model: 64, n_heads: 4, d_mlp: 256}
+      - {name: base, n_layers: 2, d_model: 64, n_heads: 8, d_mlp: 256}
     seeds: [1, 2]
     steps: 7000
     batch: 64

@@ -7,13 +7,14 @@ import Transformer
 
 private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
 
-/// A run directory holding a real trained checkpoint (the default study's `base` size, 7000 steps,
+/// A run directory holding a real trained checkpoint (the default study's `base-s1` at step 4000 of 7000,
+/// where its intermediate probe peaks,
 /// committed as a fixture) and its step-0 checkpoint (re-created from the seed), dumped to HDF5.
 private func dumpedRun() throws -> (dir: String, acts: String) {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID())").path
     try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: fixtures + "/base-s1-run.json", toPath: dir + "/run.json")
-    try FileManager.default.copyItem(atPath: fixtures + "/base-s1-step7000.safetensors", toPath: TrainingRun.checkpointPath(dir, step: 7000))
+    try FileManager.default.copyItem(atPath: fixtures + "/base-s1-step4000.safetensors", toPath: TrainingRun.checkpointPath(dir, step: 4000))
     let spec = try JSONDecoder().decode(RunSpec.self, from: Data(contentsOf: URL(fileURLWithPath: dir + "/run.json")))
     try Checkpoint.save(try Transformer(config: spec.model), step: 0, run: spec.name, to: TrainingRun.checkpointPath(dir, step: 0))
     let dump = ActivationDump(runDir: dir, outDir: dir + "/acts", hookPatterns: ["blocks.1.hook_resid_post"],
@@ -37,8 +38,8 @@ private func dumpedRun() throws -> (dir: String, acts: String) {
             l2: [0.1, 1, 10]
             control_type: start
             """, file: "i.yaml")
-        let report = try ProbeJob.run(spec, files: try ProbeJob.files([acts + "/step_007000.h5"]))
-        let trained = report.cells.first { $0.step == 7000 }!, untrained = report.cells.first { $0.step == 0 }!
+        let report = try ProbeJob.run(spec, files: try ProbeJob.files([acts + "/step_004000.h5"]))
+        let trained = report.cells.first { $0.step == 4000 }!, untrained = report.cells.first { $0.step == 0 }!
         #expect(trained.untrainedScore == untrained.result.score, "step-0 baseline found from the sibling file")
         #expect(trained.result.score > untrained.result.score + 0.1,
                 "trained R² \(trained.result.score) vs untrained \(untrained.result.score)")
@@ -49,7 +50,7 @@ private func dumpedRun() throws -> (dir: String, acts: String) {
         #expect(trained.testRows == untrained.testRows && !trained.testRows.isEmpty)
         #expect(Set(trained.trainRows).isDisjoint(with: trained.testRows))
         // Report renders: markdown with every cell, figures as SVG.
-        #expect(report.markdown().contains("| base-s1 | 7000 |"))
+        #expect(report.markdown().contains("| base-s1 | 4000 |"))
         let figures = report.figures()
         #expect(figures.keys.contains { $0.contains("heatmap") } && figures.keys.contains { $0.contains("steps") })
         #expect(figures.values.allSatisfy { $0.hasPrefix("<svg") || $0.hasPrefix("<?xml") })
@@ -66,7 +67,7 @@ private func dumpedRun() throws -> (dir: String, acts: String) {
         ]
         for (text, expected) in cases {
             let spec = try ProbeSpec.parse(text, file: "x.yaml")
-            do { _ = try ProbeJob.run(spec, files: [acts + "/step_007000.h5"]); Issue.record("accepted \(text)") }
+            do { _ = try ProbeJob.run(spec, files: [acts + "/step_004000.h5"]); Issue.record("accepted \(text)") }
             catch { #expect("\(error)".contains(expected), "\(error)") }
         }
         for (text, expected) in [(base + "colour: red\n", "unknown key \"colour\""), (base.replacingOccurrences(of: "binary", with: "svm"), "kind:"),
