@@ -39,6 +39,7 @@ models:
         ("name: [unclosed\n", "malformed YAML"),
         (minimal + "\nsplit: {test: 0.6, validation: 0.5}\n", "split"),
         (minimal + "\nseeds: [1, 1]\n", "duplicate seeds"),
+        ("name: t\ntasks: {add: 100, sub: 0.1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n", "tasks.sub: weight 0.1 gives 0 of 64 rows"),
         (minimal + "\nsplit: {held_out_templates: [sideways]}\n", "unknown template \"sideways\""),
         (minimal + "\nsplit: {held_out_templates: [absolute, relative]}\n", "every template"),
     ])
