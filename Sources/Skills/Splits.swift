@@ -34,12 +34,17 @@ public struct SplitPolicy: Sendable, Codable, Equatable {
     /// validation item. So no held-out sub-skill item is ever trained on inside a composite, and a
     /// test composite is a new combination (held-out operand tuple) of trained parts: its accuracy
     /// measures composition, while each part's generalisation is measured on its own task's test set.
+    /// An item told with a held-out template is never trained on: it is a test item when its own key is
+    /// a test key and its other parts are trained (its telling cannot be), else a validation item, so
+    /// test and training keys stay disjoint with templates held out too.
     public func split(of example: Example, task: any SkillTask) -> Split {
-        if heldOutTemplates.contains(where: { $0.rawValue == example.label("template") }) { return .test }
+        func heldOut(_ e: Example) -> Bool { heldOutTemplates.contains { $0.rawValue == e.label("template") } }
         let own = split(ofKey: task.splitKey(of: example))
-        if own != .validation, task.components(of: example).contains(where: { split(of: $0.example, task: $0.task) != .train }) {
-            return .validation
+        let partsTrained = task.components(of: example).allSatisfy { part in
+            heldOut(part.example) || split(of: part.example, task: part.task) == .train
         }
+        if heldOut(example) { return own == .test && partsTrained ? .test : .validation }
+        if own != .validation && !partsTrained { return .validation }
         return own
     }
 
@@ -48,6 +53,17 @@ public struct SplitPolicy: Sendable, Codable, Equatable {
         if u < testFraction { return .test }
         if u < testFraction + validationFraction { return .validation }
         return .train
+    }
+}
+
+extension SplitPolicy {
+    /// Run files written before held-out templates existed have no such key: none were held out.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        testFraction = try c.decode(Double.self, forKey: .testFraction)
+        heldOutTemplates = try c.decodeIfPresent([StoryTemplate].self, forKey: .heldOutTemplates) ?? []
     }
 }
 

@@ -85,9 +85,15 @@ models:
         #expect(run.split.heldOutTemplates == [.relative])
         let trained = try (0..<5).flatMap { try run.trainingItems(at: $0) }
         #expect(trained.allSatisfy { $0.label("template") == StoryTemplate.absolute.rawValue })
-        for (_, examples) in try run.evaluationSets() {
+        for (task, examples) in try run.evaluationSets() {
             #expect(examples.contains { $0.label("template") == StoryTemplate.relative.rawValue })
+            // Test keys stay disjoint from training keys with a template held out.
+            let trainKeys = Set(trained.filter { $0.task == task.name }.map { task.splitKey(of: $0) })
+            #expect(examples.allSatisfy { !trainKeys.contains(task.splitKey(of: $0)) }, "\(task.name)")
         }
+        // A run.json from before held-out templates existed still loads (none held out).
+        let old = try JSONDecoder().decode(SplitPolicy.self, from: Data(#"{"seed": 0, "validationFraction": 0.1, "testFraction": 0.1}"#.utf8))
+        #expect(old.heldOutTemplates.isEmpty)
     }
 
     // Short (add, ~10 tokens) and long (multistep_pad) items in one batch: two length buckets, holding

@@ -27,6 +27,23 @@ import Tensors
         }
     }
 
+    /// Longer rows take the softmax's eight-lane path (T >= 9): the same comparison at T = 19.
+    @Test func cacheEqualsTheReferenceOnLongRows() throws {
+        let (B, T) = (2, 19)
+        let m = tinyModel(ctx: T)
+        let tokens = randomTokens(m, batch: B, length: T)
+        let out = try m.forward(tokens: tokens, batch: B, length: T, plan: HookPlan(cache: HookPoints.names(m.config)))
+        let ref = referenceForward(m, tokens: tokens, B: B, T: T)
+        for name in ["blocks.0.attn.hook_pattern", "blocks.1.attn.hook_pattern", "blocks.1.hook_resid_post"] {
+            let got = out.cache[name]!, want = ref[name]!
+            var worst = 0.0
+            for i in 0..<want.count where !want[i].isInfinite {
+                worst = max(worst, abs(Double(got.data[i]) - want[i]) / (1 + abs(want[i])))
+            }
+            #expect(worst < 2e-5, "\(name): max relative error \(worst)")
+        }
+    }
+
     @Test func cacheKeepsOnlyTheSelectedHooks() throws {
         let names = try HookPoints.resolve(["blocks.*.attn.hook_pattern", "hook_embed"], m.config)
         #expect(names == ["hook_embed", "blocks.0.attn.hook_pattern", "blocks.1.attn.hook_pattern"])
