@@ -41,7 +41,9 @@ public struct RunSpec: Codable, Sendable, Equatable {
 
     /// Rows per task in every batch: the mixture weights by largest remainder, so each step holds every
     /// task in proportion (less gradient noise than drawing each row's task, and fixed shapes).
-    public func rowsPerTask() -> [(task: String, rows: Int)] {
+    public func rowsPerTask() -> [(task: String, rows: Int)] { Self.rowsPerTask(tasks, batch: batch) }
+
+    public static func rowsPerTask(_ tasks: [String: Double], batch: Int) -> [(task: String, rows: Int)] {
         let names = Tasks.names.filter { tasks[$0] != nil }
         let total = names.reduce(0) { $0 + tasks[$1]! }
         let exact = names.map { Double(batch) * tasks[$0]! / total }
@@ -74,8 +76,13 @@ public struct RunSpec: Codable, Sendable, Equatable {
     public func evaluationSets() throws -> [(task: any SkillTask, examples: [Example])] {
         try evalTasks.map { name in
             let task = try Tasks.named(name, config: problem)
-            return (task, try distinctItems(task, split: .test, count: evalN, seed: split.seed &+ 1000, policy: split))
+            return (task, try Self.evaluationItems(task, split: .test, count: evalN, policy: split))
         }
+    }
+
+    /// The evaluation items of a task: the same for training runs and `lens eval`.
+    public static func evaluationItems(_ task: any SkillTask, split: Split, count: Int, policy: SplitPolicy) throws -> [Example] {
+        try distinctItems(task, split: split, count: count, seed: policy.seed &+ 1000, policy: policy)
     }
 
     /// The training items of step `step`'s batch, task by task (`rowsPerTask`), each drawn from its

@@ -116,10 +116,8 @@ extension StudySpec {
         _ = try s.sequenceLength()
         // Batches hold each task in proportion to its weight (RunSpec.rowsPerTask): a weight too small
         // for the batch would silently never be trained.
-        if let run = try s.runs().first {
-            for (task, rows) in run.rowsPerTask() where rows == 0 {
-                throw fail("tasks.\(task): weight \(s.tasks[task]!) gives 0 of \(s.batch) rows per batch; raise it or the batch")
-            }
+        for (task, rows) in RunSpec.rowsPerTask(s.tasks, batch: s.batch) where rows == 0 {
+            throw fail("tasks.\(task): weight \(s.tasks[task]!) gives 0 of \(s.batch) rows per batch; raise it or the batch")
         }
         return s
     }

@@ -40,11 +40,11 @@ public struct SplitPolicy: Sendable, Codable, Equatable {
     public func split(of example: Example, task: any SkillTask) -> Split {
         func heldOut(_ e: Example) -> Bool { heldOutTemplates.contains { $0.rawValue == e.label("template") } }
         let own = split(ofKey: task.splitKey(of: example))
+        if own == .validation { return .validation }
         let partsTrained = task.components(of: example).allSatisfy { part in
             heldOut(part.example) || split(of: part.example, task: part.task) == .train
         }
-        if heldOut(example) { return own == .test && partsTrained ? .test : .validation }
-        if own != .validation && !partsTrained { return .validation }
+        if !partsTrained || (heldOut(example) && own == .train) { return .validation }
         return own
     }
 

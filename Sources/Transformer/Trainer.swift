@@ -133,9 +133,9 @@ final class ShardWorkspace: @unchecked Sendable {
     struct Shape: Hashable { let rows: Int; let length: Int }
     /// Forward (and backward scratch) buffers per shard shape [rows, length]: the parts of a step differ
     /// in length, and one buffer set per shape lets a short and a long part alternate without
-    /// reallocating. Shapes a step did not use are dropped at its end, so memory stays one set per part:
-    /// bucket sizes vary from step to step, and keeping every shape seen took ~6x the memory (1 GB on a
-    /// d64 run) for no measurable speed-up.
+    /// reallocating. Shapes a step did not use are dropped at its end, so memory stays one set per part
+    /// even for callers whose part sizes change every step (keeping every shape seen once took ~6x the
+    /// memory, 1 GB on a d64 run); studies use fixed part shapes (RunSpec.batches) and keep theirs.
     var states: [Shape: ForwardState] = [:]
     var used: Set<Shape> = []
     var grads: Parameters

@@ -42,7 +42,7 @@ struct EvalCommand: ParsableCommand {
         let policy = spec?.split ?? SplitPolicy()
         let sets = try names.map { name -> (any SkillTask, [Example]) in
             let t = try Tasks.named(name, config: problem)
-            return (t, try distinctItems(t, split: which, count: n, seed: policy.seed &+ 1000, policy: policy))
+            return (t, try RunSpec.evaluationItems(t, split: which, count: n, policy: policy))
         }
         var results: [[String: Any]] = []
         for ckpt in checkpoints {

@@ -23,19 +23,6 @@ eval: {n: 10}
 
 private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-/// Runs a command; returns (status, stdout, stderr).
-private func sh(_ exe: String, _ args: [String]) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    let o = Pipe(), e = Pipe()
-    p.standardOutput = o; p.standardError = e
-    try p.run()
-    let od = o.fileHandleForReading.readDataToEndOfFile(), ed = e.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: od, as: UTF8.self), String(decoding: ed, as: UTF8.self))
-}
-
 @Suite(.serialized) struct DumpTests {
     let dir: String
     let run: TrainingRun
@@ -88,7 +75,7 @@ private func sh(_ exe: String, _ args: [String]) throws -> (Int32, String, Strin
     @Test func lensDumpFilesReadCleanlyWithH5pyAndInspectValidates() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let lens = ProcessInfo.processInfo.environment["LENS_BIN_DIR"].map { $0 + "/lens" } ?? repo + "/.build/debug/lens"
-        let (status, out, err) = try sh(lens, ["dump", "--run", run.dir, "--steps", "12", "--hooks", "blocks.0.hook_resid_post",
+        let (status, out, err) = try ActivationStoreTests.run(lens, ["dump", "--run", run.dir, "--steps", "12", "--hooks", "blocks.0.hook_resid_post",
                                                "blocks.0.attn.hook_pattern", "--n", "5", "--json", "--threads", "1"])
         #expect(status == 0, "\(err)")
         let written = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [[String: Any]]
@@ -103,7 +90,7 @@ private func sh(_ exe: String, _ args: [String]) throws -> (Int32, String, Strin
               "prompts": list(f["prompts"].asstr()[:]), "labels": sorted(f["labels"].keys()),
               "tokens": str(f["tokens"].dtype)}))
         """
-        let (ps, pout, perr) = try sh("/usr/bin/python3", ["-c", script, path])
+        let (ps, pout, perr) = try ActivationStoreTests.run("/usr/bin/python3", ["-c", script, path])
         #expect(ps == 0, "h5py failed (apt-get install python3-h5py): \(perr)")
         let j = try JSONSerialization.jsonObject(with: Data(pout.utf8)) as! [String: Any]
         let attrs = j["attrs"] as! [String: String]
@@ -114,7 +101,7 @@ private func sh(_ exe: String, _ args: [String]) throws -> (Int32, String, Strin
         #expect((j["labels"] as! [String]).contains("intermediate"))
         #expect(j["tokens"] as! String == "int32")
 
-        let (is0, iout, _) = try sh(lens, ["inspect", path])
+        let (is0, iout, _) = try ActivationStoreTests.run(lens, ["inspect", path])
         #expect(is0 == 0 && iout.contains("blocks.0.attn.hook_pattern"))
         // A non-HDF5 file and a truncated one: one error line, non-zero exit.
         let junk = dir + "/junk.h5"
@@ -122,7 +109,7 @@ private func sh(_ exe: String, _ args: [String]) throws -> (Int32, String, Strin
         let cut = dir + "/cut.h5"
         try FileManager.default.contents(atPath: path)!.prefix(3000).write(to: URL(fileURLWithPath: cut))
         for bad in [junk, cut] {
-            let (s, o, e) = try sh(lens, ["inspect", bad])
+            let (s, o, e) = try ActivationStoreTests.run(lens, ["inspect", bad])
             #expect(s != 0 && o.isEmpty)
             let lines = e.split(separator: "\n")
             #expect(lines.count == 1 && lines[0].contains(bad), "\(e)")
