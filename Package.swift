@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ], swiftSettings: fast),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"], exclude: ["Fixtures"]),
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Transformer"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer"]),
         .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "Transformer", "Skills", "Runs"]),

@@ -1,47 +1,5 @@
 import Tensors
 
-/// One step of the forward pass; each fires the hooks it produces, in TransformerLens order.
-enum Stage: Equatable {
-    case embed, residPre(Int), ln1Stats(Int), ln1Apply(Int), qkv(Int), scores(Int), softmax(Int), mix(Int)
-    case result(Int), attnOut(Int), residMid(Int), ln2Stats(Int), ln2Apply(Int), mlpPre(Int), mlpPost(Int)
-    case mlpOut(Int), residPost(Int), lnfStats, lnfApply, unembed
-
-    static func all(_ c: ModelConfig) -> [Stage] {
-        var s: [Stage] = [.embed]
-        for l in 0..<c.n_layers {
-            s += [.residPre(l), .ln1Stats(l), .ln1Apply(l), .qkv(l), .scores(l), .softmax(l), .mix(l), .result(l),
-                  .attnOut(l), .residMid(l), .ln2Stats(l), .ln2Apply(l), .mlpPre(l), .mlpPost(l), .mlpOut(l), .residPost(l)]
-        }
-        return s + [.lnfStats, .lnfApply, .unembed]
-    }
-
-    var hooks: [String] {
-        func b(_ l: Int, _ leaf: String) -> String { "blocks.\(l).\(leaf)" }
-        switch self {
-        case .embed: return ["hook_embed", "hook_pos_embed"]
-        case .residPre(let l): return [b(l, "hook_resid_pre")]
-        case .ln1Stats(let l): return [b(l, "ln1.hook_scale")]
-        case .ln1Apply(let l): return [b(l, "ln1.hook_normalized")]
-        case .qkv(let l): return [b(l, "attn.hook_q"), b(l, "attn.hook_k"), b(l, "attn.hook_v")]
-        case .scores(let l): return [b(l, "attn.hook_attn_scores")]
-        case .softmax(let l): return [b(l, "attn.hook_pattern")]
-        case .mix(let l): return [b(l, "attn.hook_z")]
-        case .result(let l): return [b(l, "attn.hook_result")]
-        case .attnOut(let l): return [b(l, "hook_attn_out")]
-        case .residMid(let l): return [b(l, "hook_resid_mid")]
-        case .ln2Stats(let l): return [b(l, "ln2.hook_scale")]
-        case .ln2Apply(let l): return [b(l, "ln2.hook_normalized")]
-        case .mlpPre(let l): return [b(l, "mlp.hook_pre")]
-        case .mlpPost(let l): return [b(l, "mlp.hook_post")]
-        case .mlpOut(let l): return [b(l, "hook_mlp_out")]
-        case .residPost(let l): return [b(l, "hook_resid_post")]
-        case .lnfStats: return ["ln_final.hook_scale"]
-        case .lnfApply: return ["ln_final.hook_normalized"]
-        case .unembed: return ["unembed.hook_out"]
-        }
-    }
-}
-
 /// What a forward pass returns: logits, the cached activations, and the state a backward pass
 /// or a late start needs.
 public struct ForwardOutput: Sendable {
@@ -69,59 +27,64 @@ extension Transformer {
         }
         state.tokens = tokens
         state.modified = false
-        let useResult = plan.touched.contains { $0.hasSuffix("attn.hook_result") }
+        let useResult = plan.touched.contains { HookPoints.locate($0)?.hook == .result }
         for layer in state.layers {
             if useResult { if layer.result == nil { layer.result = Buffer(batch * length * config.n_heads * config.d_model) } }
             else { layer.result = nil }
         }
-        let cache = run(state, from: 0, skipHooksThrough: nil, plan: plan)
+        let cache = try run(state, from: 0, startingAt: nil, plan: plan)
         return ForwardOutput(logits: state.logitsTensor, cache: cache, state: state)
     }
 
     /// "Start late": resume the pass of `base` at hook `hook` with `activation` in its place; nothing
-    /// before that hook is recomputed. Activations that the rest needs come from `base`.
+    /// before that hook is recomputed. Activations that the rest needs come from `base`. Interventions
+    /// the plan holds for `hook` itself apply to `activation` first.
     public func forward(startingAt hook: String, with activation: Tensor, base: ForwardState,
                         plan: HookPlan = HookPlan()) throws(ModelError) -> ForwardOutput {
         try plan.validate(config)
-        guard let shape = HookPoints.shape(hook, config, batch: base.batch, length: base.length) else {
+        guard base.config == config, let (point, _) = HookPoints.locate(hook, config),
+              let shape = HookPoints.shape(hook, config, batch: base.batch, length: base.length) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
         guard activation.shape == shape else { throw .shapeMismatch("\(hook) is \(shape), got \(activation.shape)") }
         let stages = Stage.all(config)
-        guard let start = stages.firstIndex(where: { $0.hooks.contains(hook) }) else {
+        guard let start = stages.firstIndex(where: { $0.hooks.contains { $0.name == hook } }) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
         let state = base.copy()
         state.modified = true
-        if hook.hasSuffix("attn.hook_result") || plan.touched.contains(where: { $0.hasSuffix("attn.hook_result") }) {
+        if point == .result || plan.touched.contains(where: { HookPoints.locate($0)?.hook == .result }) {
             for layer in state.layers where layer.result == nil {
                 layer.result = Buffer(base.batch * base.length * config.n_heads * config.d_model)
             }
         }
         state.buffer(hook)!.load(activation.data)
-        let cache = run(state, from: start, skipHooksThrough: hook, plan: plan)
+        let cache = try run(state, from: start, startingAt: hook, plan: plan)
         return ForwardOutput(logits: state.logitsTensor, cache: cache, state: state)
     }
 
-    /// Runs stages `from...`; when `skipHooksThrough` is set, the first stage is not recomputed and
-    /// only its hooks after that one fire (the late-start hook itself is still cached if asked).
-    func run(_ s: ForwardState, from start: Int, skipHooksThrough: String?, plan: HookPlan) -> [String: Tensor] {
+    /// Runs stages `from...` and fires their hooks. With `startingAt`, the first stage is not
+    /// recomputed (its activation was given) and its hooks fire from that one on.
+    func run(_ s: ForwardState, from start: Int, startingAt: String?, plan: HookPlan) throws(ModelError) -> [String: Tensor] {
         var cache: [String: Tensor] = [:]
+        var failure: ModelError?
         let stages = Stage.all(config)
         params.data.withUnsafeBufferPointer { pb in
             let P = pb.baseAddress!
             for (i, stage) in stages.enumerated() where i >= start {
                 var hooks = stage.hooks
-                if i == start, let skip = skipHooksThrough {
-                    hooks = Array(hooks.drop(while: { $0 != skip }))
-                    if plan.cache.contains(skip) { cache[skip] = snapshot(s, skip) }
-                    hooks.removeFirst()
+                if i == start, let first = startingAt {
+                    hooks = Array(hooks.drop(while: { $0.name != first }))
                 } else {
                     compute(stage, s, P)
                 }
-                for h in hooks { fire(h, s, plan, &cache) }
+                if plan.isEmpty { continue }
+                do throws(ModelError) {
+                    for h in hooks { try fire(h.name, s, plan, &cache) }
+                } catch { failure = error; return }
             }
         }
+        if let failure { throw failure }
         return cache
     }
 
@@ -129,11 +92,17 @@ extension Transformer {
         Tensor(shape: HookPoints.shape(name, config, batch: s.batch, length: s.length)!, data: s.buffer(name)!.array)
     }
 
-    private func fire(_ name: String, _ s: ForwardState, _ plan: HookPlan, _ cache: inout [String: Tensor]) {
+    private func fire(_ name: String, _ s: ForwardState, _ plan: HookPlan, _ cache: inout [String: Tensor]) throws(ModelError) {
+        let list = plan.interventions[name]
+        guard list != nil || plan.cache.contains(name) else { return }
         guard let buf = s.buffer(name) else { return }     // hook_result when not in use
-        if let list = plan.interventions[name] {
+        if let list {
             var t = snapshot(s, name)
-            for i in list { i.apply(name, &t) }
+            let shape = t.shape
+            for i in list { try i.apply(name, &t) }
+            guard t.shape == shape, t.count == buf.count else {
+                throw .shapeMismatch("an intervention at \(name) changed its shape \(shape) to \(t.shape)")
+            }
             buf.load(t.data)
             s.modified = true
         }
@@ -145,22 +114,23 @@ extension Transformer {
         let H = c.n_heads, dh = c.d_head, HD = H * dh, M = c.d_mlp, eps = Float(c.eps)
         func w(_ name: String) -> UnsafePointer<Float> { P + params.layout.offset(name) }
         func bw(_ l: Int, _ leaf: String) -> UnsafePointer<Float> { w("blocks.\(l).\(leaf)") }
-        switch stage {
+        let l = stage.layer
+        switch stage.step {
         case .embed:
             s.tokens.withUnsafeBufferPointer { tk in
                 embeddingForward(tokens: tk.baseAddress!, WE: w("embed.W_E"), Wpos: w("pos_embed.W_pos"),
                                  embed: s.embed.ptr, pos: s.posEmbed.ptr, B: B, T: T, D: D)
             }
-        case .residPre(let l):
+        case .residPre:
             if l == 0 { add(s.embed.ptr, s.posEmbed.ptr, out: s.layers[0].residPre.ptr, n: BT * D) }
             else { s.layers[l].residPre.ptr.update(from: s.layers[l - 1].residPost.ptr, count: BT * D) }
-        case .ln1Stats(let l):
+        case .ln1Scale:
             let a = s.layers[l]
             layernormStats(a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr, N: BT, C: D, eps: eps)
-        case .ln1Apply(let l):
+        case .ln1Normalized:
             let a = s.layers[l]
             layernormNormalize(a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr, norm: a.ln1Norm.ptr, N: BT, C: D)
-        case .qkv(let l):
+        case .qkv:
             let a = s.layers[l]
             layernormAffine(a.ln1Norm.ptr, w: bw(l, "ln1.w"), b: bw(l, "ln1.b"), out: a.ln1Out.ptr, N: BT, C: D)
             for (name, packed, out) in [("W_Q", s.packedQ[l], a.q), ("W_K", s.packedK[l], a.k), ("W_V", s.packedV[l], a.v)] {
@@ -168,23 +138,23 @@ extension Transformer {
                 let bias = bw(l, "attn.b_" + name.dropFirst(2))
                 linearForward(a.ln1Out.ptr, W: packed.ptr, b: bias, out: out.ptr, N: BT, C: D, OC: HD)
             }
-        case .scores(let l):
+        case .attnScores:
             let a = s.layers[l]
             attentionScores(q: a.q.ptr, k: a.k.ptr, scores: a.scores.ptr, B: B, T: T, H: H, dh: dh)
-        case .softmax(let l):
+        case .pattern:
             let a = s.layers[l]
             attentionSoftmax(causal: !s.modified, scores: a.scores.ptr, pattern: a.pattern.ptr, rows: B * H * T, T: T)
-        case .mix(let l):
+        case .z:
             let a = s.layers[l]
             attentionMix(pattern: a.pattern.ptr, v: a.v.ptr, z: a.z.ptr, B: B, T: T, H: H, dh: dh)
-        case .result(let l):
+        case .headResults:
             guard let r = s.layers[l].result else { return }
             let WO = bw(l, "attn.W_O")
             for h in 0..<H {
                 BLAS.gemm(m: BT, n: D, k: dh, a: s.layers[l].z.ptr + h * dh, lda: HD, b: WO + h * dh * D, ldb: D,
                           c: r.ptr + h * D, ldc: H * D)
             }
-        case .attnOut(let l):
+        case .attnOut:
             let a = s.layers[l]
             if let r = a.result {
                 let bO = bw(l, "attn.b_O")
@@ -196,36 +166,37 @@ extension Transformer {
             } else {
                 linearForward(a.z.ptr, W: bw(l, "attn.W_O"), b: bw(l, "attn.b_O"), out: a.attnOut.ptr, N: BT, C: HD, OC: D)
             }
-        case .residMid(let l):
+        case .residMid:
             let a = s.layers[l]
             add(a.residPre.ptr, a.attnOut.ptr, out: a.residMid.ptr, n: BT * D)
-        case .ln2Stats(let l):
+        case .ln2Scale:
             let a = s.layers[l]
             layernormStats(a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr, N: BT, C: D, eps: eps)
-        case .ln2Apply(let l):
+        case .ln2Normalized:
             let a = s.layers[l]
             layernormNormalize(a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr, norm: a.ln2Norm.ptr, N: BT, C: D)
-        case .mlpPre(let l):
+        case .mlpPre:
             let a = s.layers[l]
             layernormAffine(a.ln2Norm.ptr, w: bw(l, "ln2.w"), b: bw(l, "ln2.b"), out: a.ln2Out.ptr, N: BT, C: D)
             linearForward(a.ln2Out.ptr, W: bw(l, "mlp.W_in"), b: bw(l, "mlp.b_in"), out: a.mlpPre.ptr, N: BT, C: D, OC: M)
-        case .mlpPost(let l):
+        case .mlpPost:
             let a = s.layers[l]
             activationForward(Activation(c.act_fn), pre: a.mlpPre.ptr, post: a.mlpPost.ptr, saved: a.mlpSaved.ptr, n: BT * M)
-        case .mlpOut(let l):
+        case .mlpOut:
             let a = s.layers[l]
             linearForward(a.mlpPost.ptr, W: bw(l, "mlp.W_out"), b: bw(l, "mlp.b_out"), out: a.mlpOut.ptr, N: BT, C: M, OC: D)
-        case .residPost(let l):
+        case .residPost:
             let a = s.layers[l]
             add(a.residMid.ptr, a.mlpOut.ptr, out: a.residPost.ptr, n: BT * D)
-        case .lnfStats:
-            let x = c.n_layers > 0 ? s.layers[c.n_layers - 1].residPost : s.embed
+        case .lnFinalScale:
+            let x = s.layers[c.n_layers - 1].residPost
             layernormStats(x.ptr, mean: s.lnfMean.ptr, scale: s.lnfScale.ptr, N: BT, C: D, eps: eps)
-        case .lnfApply:
+        case .lnFinalNormalized:
             let x = s.layers[c.n_layers - 1].residPost
             layernormNormalize(x.ptr, mean: s.lnfMean.ptr, scale: s.lnfScale.ptr, norm: s.lnfNorm.ptr, N: BT, C: D)
-        case .unembed:
+        case .lnFinalOut:
             layernormAffine(s.lnfNorm.ptr, w: w("ln_final.w"), b: w("ln_final.b"), out: s.lnfOut.ptr, N: BT, C: D)
+        case .logits:
             linearForward(s.lnfOut.ptr, W: w("unembed.W_U"), b: w("unembed.b_U"), out: s.logits.ptr, N: BT, C: D, OC: c.d_vocab)
         }
     }

@@ -1,42 +1,35 @@
 import Tensors
 
-/// The hook points of CONTRACTS section 3, with TransformerLens's names and shapes.
+/// The hook points of a model (CONTRACTS section 3), derived from the table in HookTable.swift.
 public enum HookPoints {
-    /// Every hook name of a model, in the order the forward pass reaches them.
+    /// Every hook name of a model, in the order the forward pass fires them.
     public static func names(_ c: ModelConfig) -> [String] {
-        var n = ["hook_embed", "hook_pos_embed"]
-        for l in 0..<c.n_layers {
-            let p = "blocks.\(l)."
-            n += [p + "hook_resid_pre", p + "ln1.hook_scale", p + "ln1.hook_normalized",
-                  p + "attn.hook_q", p + "attn.hook_k", p + "attn.hook_v",
-                  p + "attn.hook_attn_scores", p + "attn.hook_pattern", p + "attn.hook_z", p + "attn.hook_result",
-                  p + "hook_attn_out", p + "hook_resid_mid", p + "ln2.hook_scale", p + "ln2.hook_normalized",
-                  p + "mlp.hook_pre", p + "mlp.hook_post", p + "hook_mlp_out", p + "hook_resid_post"]
-        }
-        return n + ["ln_final.hook_scale", "ln_final.hook_normalized", "unembed.hook_out"]
+        Stage.all(c).flatMap { $0.hooks.map(\.name) }
+    }
+
+    /// The hook and layer behind a full name (`blocks.1.attn.hook_z` -> (.z, 1)), if the model has it.
+    public static func locate(_ name: String, _ c: ModelConfig) -> (hook: Hook, layer: Int)? {
+        guard let (hook, layer) = locate(name), !hook.inBlock || layer < c.n_layers else { return nil }
+        return (hook, layer)
+    }
+
+    /// The same, for any number of layers.
+    static func locate(_ name: String) -> (hook: Hook, layer: Int)? {
+        if let hook = Hook(rawValue: name), !hook.inBlock { return (hook, 0) }
+        let parts = name.split(separator: ".", maxSplits: 2)
+        guard parts.count == 3, parts[0] == "blocks", let l = Int(parts[1]), l >= 0, String(l) == parts[1],
+              let hook = Hook(rawValue: String(parts[2])), hook.inBlock else { return nil }
+        return (hook, l)
     }
 
     /// TransformerLens shape of a hook's activation for a batch of `batch` sequences of `length` tokens.
     public static func shape(_ name: String, _ c: ModelConfig, batch B: Int, length T: Int) -> [Int]? {
-        guard names(c).contains(name) else { return nil }
-        let leaf = name.split(separator: ".").last.map(String.init) ?? name
-        switch leaf {
-        case "hook_scale": return [B, T, 1]
-        case "hook_q", "hook_k", "hook_v", "hook_z": return [B, T, c.n_heads, c.d_head]
-        case "hook_attn_scores", "hook_pattern": return [B, c.n_heads, T, T]
-        case "hook_result": return [B, T, c.n_heads, c.d_model]
-        case "hook_pre", "hook_post": return [B, T, c.d_mlp]
-        case "hook_out": return [B, T, c.d_vocab]
-        default: return [B, T, c.d_model]
-        }
+        locate(name, c).map { $0.hook.point.shape.dims(c, batch: B, length: T) }
     }
 
     /// Which axis of a hook's activation is the (query) position, and which the head, if any.
-    public static func axes(_ name: String) -> (position: Int, head: Int?) {
-        if name.hasSuffix("hook_attn_scores") || name.hasSuffix("hook_pattern") { return (2, 1) }
-        if name.hasSuffix(".hook_q") || name.hasSuffix(".hook_k") || name.hasSuffix(".hook_v")
-            || name.hasSuffix(".hook_z") || name.hasSuffix(".hook_result") { return (1, 2) }
-        return (1, nil)
+    public static func axes(_ name: String) -> (position: Int, head: Int?)? {
+        locate(name).map { ($0.hook.point.shape.positionAxis, $0.hook.point.shape.headAxis) }
     }
 
     /// Hook names matching any of the patterns (exact names, or globs with `*` and `?`; `*` crosses dots).
@@ -49,6 +42,11 @@ public enum HookPoints {
             picked.formUnion(hits)
         }
         return all.filter { picked.contains($0) }
+    }
+
+    /// Throws for the first name that is not a hook of a model of this config.
+    public static func validate(_ names: some Sequence<String>, _ c: ModelConfig) throws(ModelError) {
+        for n in names where locate(n, c) == nil { throw .unknownHook(n, available: self.names(c)) }
     }
 
     public static func glob(_ pattern: String, _ text: String) -> Bool {
@@ -65,16 +63,21 @@ public enum HookPoints {
     }
 }
 
-/// Reads and rewrites one activation before the rest of the forward pass uses it.
+/// Reads and rewrites one activation before the rest of the forward pass uses it. A closure that
+/// throws stops the pass with its error; one that changes the activation's shape is an error too.
 public struct Intervention: Sendable {
-    public let apply: @Sendable (_ name: String, _ activation: inout Tensor) -> Void
+    public let apply: @Sendable (_ name: String, _ activation: inout Tensor) throws(ModelError) -> Void
 
-    public init(_ apply: @escaping @Sendable (_ name: String, _ activation: inout Tensor) -> Void) { self.apply = apply }
+    public init(_ apply: @escaping @Sendable (_ name: String, _ activation: inout Tensor) throws(ModelError) -> Void) {
+        self.apply = apply
+    }
 
     /// Replace the whole activation (shapes must match).
     public static func replace(with source: Tensor) -> Intervention {
-        Intervention { _, a in
-            precondition(a.shape == source.shape, "replace: \(a.shape) vs \(source.shape)")
+        Intervention { name, a throws(ModelError) in
+            guard a.shape == source.shape else {
+                throw .shapeMismatch("replace at \(name): the activation is \(a.shape), the replacement \(source.shape)")
+            }
             a = source
         }
     }
@@ -84,45 +87,66 @@ public struct Intervention: Sendable {
     /// Copy the slice at the given (query) positions and/or heads from `source` (same shape) into the
     /// activation; nil means every position / head. This is activation patching.
     public static func patch(from source: Tensor, positions: [Int]? = nil, heads: [Int]? = nil) -> Intervention {
-        Intervention { name, a in
-            precondition(a.shape == source.shape, "patch: \(a.shape) vs \(source.shape)")
-            let (posAxis, headAxis) = HookPoints.axes(name)
-            let pos = Set(positions ?? Array(0..<a.shape[posAxis]))
-            let hs = Set(heads ?? (headAxis.map { Array(0..<a.shape[$0]) } ?? [0]))
-            let strides = a.strides
-            var idx = [Int](repeating: 0, count: a.rank)
-            for flat in 0..<a.count {
-                var r = flat
-                for ax in 0..<a.rank { idx[ax] = r / strides[ax]; r %= strides[ax] }
-                if !pos.contains(idx[posAxis]) { continue }
-                if let headAxis, !hs.contains(idx[headAxis]) { continue }
-                a.data[flat] = source.data[flat]
+        Intervention { name, a throws(ModelError) in
+            guard a.shape == source.shape else {
+                throw .shapeMismatch("patch at \(name): the activation is \(a.shape), the source \(source.shape)")
             }
+            guard let (posAxis, headAxis) = HookPoints.axes(name) else { throw .unknownHook(name, available: []) }
+            if heads != nil && headAxis == nil {
+                throw .unsupported("patch at \(name): heads are selected but \(name) has no head axis")
+            }
+            let pos = try selection(positions, of: a.shape[posAxis], "position", name)
+            var hs: (axis: Int, keep: [Bool])? = nil
+            if let headAxis { hs = (headAxis, try selection(heads, of: a.shape[headAxis], "head", name)) }
+            copySlices(from: source.data, into: &a.data, shape: a.shape, keep: { idx in
+                pos[idx[posAxis]] && (hs.map { $0.keep[idx[$0.axis]] } ?? true)
+            }, through: max(posAxis, headAxis ?? 0))
+        }
+    }
+
+    private static func selection(_ picked: [Int]?, of size: Int, _ what: String, _ hook: String) throws(ModelError) -> [Bool] {
+        guard let picked else { return [Bool](repeating: true, count: size) }
+        var keep = [Bool](repeating: false, count: size)
+        for i in picked {
+            guard i >= 0 && i < size else { throw .shapeMismatch("patch at \(hook): \(what) \(i) outside 0..<\(size)") }
+            keep[i] = true
+        }
+        return keep
+    }
+
+    // For every index of the axes 0...last whose slice `keep` selects, copies that contiguous slice.
+    private static func copySlices(from src: [Float], into dst: inout [Float], shape: [Int],
+                                   keep: ([Int]) -> Bool, through last: Int) {
+        let inner = shape[(last + 1)...].reduce(1, *)
+        let outer = shape[...last].reduce(1, *)
+        var idx = [Int](repeating: 0, count: last + 1)
+        for o in 0..<outer {
+            var r = o
+            for ax in stride(from: last, through: 0, by: -1) { idx[ax] = r % shape[ax]; r /= shape[ax] }
+            guard keep(idx) else { continue }
+            let base = o * inner
+            for i in base..<(base + inner) { dst[i] = src[i] }
         }
     }
 }
 
-/// What a forward/backward pass should expose: activations to cache, activations to rewrite,
-/// and activations whose gradients the backward pass should return.
+/// What a forward pass should expose: activations to cache and activations to rewrite. (Gradients
+/// at hooks are asked of the backward pass: `backward(_:dlogits:activationGradients:)`.)
 public struct HookPlan: Sendable {
     public var cache: Set<String> = []
     public var interventions: [String: [Intervention]] = [:]
-    public var gradients: Set<String> = []
 
-    public init(cache: [String] = [], gradients: [String] = []) {
+    public init(cache: [String] = []) {
         self.cache = Set(cache)
-        self.gradients = Set(gradients)
     }
 
     public mutating func intervene(_ hook: String, _ i: Intervention) { interventions[hook, default: []].append(i) }
 
     var touched: Set<String> { cache.union(interventions.keys) }
+    var isEmpty: Bool { cache.isEmpty && interventions.isEmpty }
 
     /// Checks every named hook exists in a model of this config.
     func validate(_ c: ModelConfig) throws(ModelError) {
-        let all = Set(HookPoints.names(c))
-        for n in touched.union(gradients) where !all.contains(n) {
-            throw .unknownHook(n, available: HookPoints.names(c))
-        }
+        try HookPoints.validate(touched.sorted(), c)
     }
 }

@@ -31,31 +31,6 @@ final class LayerActivations: @unchecked Sendable {
     }
 
     func copy() -> LayerActivations { LayerActivations(copying: self) }
-
-    /// The buffer behind a hook's leaf name within a block.
-    func buffer(_ leaf: String) -> Buffer? {
-        switch leaf {
-        case "hook_resid_pre": return residPre
-        case "ln1.hook_scale": return ln1Scale
-        case "ln1.hook_normalized": return ln1Norm
-        case "attn.hook_q": return q
-        case "attn.hook_k": return k
-        case "attn.hook_v": return v
-        case "attn.hook_attn_scores": return scores
-        case "attn.hook_pattern": return pattern
-        case "attn.hook_z": return z
-        case "attn.hook_result": return result
-        case "hook_attn_out": return attnOut
-        case "hook_resid_mid": return residMid
-        case "ln2.hook_scale": return ln2Scale
-        case "ln2.hook_normalized": return ln2Norm
-        case "mlp.hook_pre": return mlpPre
-        case "mlp.hook_post": return mlpPost
-        case "hook_mlp_out": return mlpOut
-        case "hook_resid_post": return residPost
-        default: return nil
-        }
-    }
 }
 
 /// The activations of one forward pass (and, once a backward pass ran, its scratch gradients).
@@ -96,19 +71,13 @@ public final class ForwardState: @unchecked Sendable {
 
     func copy() -> ForwardState { ForwardState(copying: self) }
 
-    /// The buffer behind a hook name, if that hook is materialised in this pass.
+    /// The buffer behind a hook name, if that hook is materialised in this pass (the table's storage).
     func buffer(_ name: String) -> Buffer? {
-        switch name {
-        case "hook_embed": return embed
-        case "hook_pos_embed": return posEmbed
-        case "ln_final.hook_scale": return lnfScale
-        case "ln_final.hook_normalized": return lnfNorm
-        case "unembed.hook_out": return logits
-        default:
-            guard name.hasPrefix("blocks.") else { return nil }
-            let parts = name.split(separator: ".", maxSplits: 2)
-            guard parts.count == 3, let l = Int(parts[1]), l < layers.count else { return nil }
-            return layers[l].buffer(String(parts[2]))
+        guard let (hook, layer) = HookPoints.locate(name, config) else { return nil }
+        switch hook.point.storage {
+        case .model(let path): return self[keyPath: path]
+        case .block(let path): return layers[layer][keyPath: path]
+        case .blockWhenInUse(let path): return layers[layer][keyPath: path]
         }
     }
 

@@ -114,7 +114,7 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
         acts[pre + "hook_resid_post"] = resid
     }
     let (sf, hf, nf) = layerNorm(resid, p("ln_final.w"), p("ln_final.b"))
-    acts["ln_final.hook_scale"] = sf; acts["ln_final.hook_normalized"] = hf
+    acts["ln_final.hook_scale"] = sf; acts["ln_final.hook_normalized"] = hf; acts["unembed.hook_in"] = nf
     let WU = p("unembed.W_U"), bU = p("unembed.b_U")
     var logits = [Double](repeating: 0, count: B * T * V)
     for r in 0..<(B * T) { for o in 0..<V {
