@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Tensors
+
+@Suite struct AtomicFileTests {
+    static let old = Data("the old contents\n".utf8)
+
+    @Test func writeReplacesTheFileAndLeavesNoTemporary() throws {
+        let dir = try TempDir("atomic")
+        let path = dir.path("f.json")
+        try Self.old.write(to: URL(fileURLWithPath: path))
+        let new = Data((0..<100_000).map { UInt8($0 % 251) })
+        try AtomicFile.write(new, to: path)
+        #expect(FileManager.default.contents(atPath: path) == new)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.root) == ["f.json"])
+    }
+
+    /// The temporary file cannot be created (a directory stands at its name; root cannot open that for
+    /// writing either): the write fails with the target named, and the old file is untouched.
+    @Test func aTemporaryThatCannotBeCreatedLeavesTheOldFileIntact() throws {
+        let dir = try TempDir("atomic")
+        let path = dir.path("f.json")
+        try Self.old.write(to: URL(fileURLWithPath: path))
+        try FileManager.default.createDirectory(atPath: AtomicFile.temporaryPath(for: path), withIntermediateDirectories: false)
+        let e = #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.write(Data("new".utf8), to: path) }
+        #expect(e?.path == path && e?.description.hasPrefix(path + ": cannot write: ") == true)
+        #expect(FileManager.default.contents(atPath: path) == Self.old)
+    }
+
+    /// The target's parent is a regular file: nothing can be created there, and nothing is.
+    @Test func aPathUnderARegularFileFailsCleanly() throws {
+        let dir = try TempDir("atomic")
+        let notADirectory = dir.path("plain")
+        try Self.old.write(to: URL(fileURLWithPath: notADirectory))
+        #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.write(Data("new".utf8), to: notADirectory + "/f.json") }
+        #expect(FileManager.default.contents(atPath: notADirectory) == Self.old)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.root) == ["plain"])
+    }
+
+    /// A write that fails midway: a file-size limit (which binds root too) lets the first 4 KiB through
+    /// and refuses the rest. The old file, larger than that limit, survives whole and no temporary remains.
+    /// Runs in a child process, so the limit never touches the other tests.
+    @Test func aWriteThatFailsMidwayLeavesTheOldFileIntact() async {
+        await #expect(processExitsWith: .success) {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-midway-\(getpid())").path
+            try? FileManager.default.removeItem(atPath: dir)
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: dir) }
+            let path = dir + "/f.bin"
+            let old = Data(repeating: 0xAB, count: 10_000)
+            guard FileManager.default.createFile(atPath: path, contents: old) else { exit(2) }
+            signal(SIGXFSZ, SIG_IGN)   // get EFBIG from write() instead of being killed
+            var limit = rlimit(rlim_cur: 4096, rlim_max: 4096)
+            guard setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0 else { exit(3) }
+            do {
+                try AtomicFile.write(Data(repeating: 0xCD, count: 20_000), to: path)
+                exit(4)   // the write should have failed
+            } catch let error as AtomicFile.WriteError {
+                guard error.reason.contains("too large") else { exit(5) }   // EFBIG: "File too large"
+            } catch {
+                exit(8)
+            }
+            guard FileManager.default.contents(atPath: path) == old else { exit(6) }
+            guard (try? FileManager.default.contentsOfDirectory(atPath: dir)) == ["f.bin"] else { exit(7) }
+        }
+    }
+}
