@@ -43,26 +43,27 @@ import TestSupport
     /// Runs in a child process, so the limit never touches the other tests.
     @Test func aWriteThatFailsMidwayLeavesTheOldFileIntact() async {
         await #expect(processExitsWith: .success) {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-midway-\(getpid())").path
-            try? FileManager.default.removeItem(atPath: dir)
-            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: dir) }
-            let path = dir + "/f.bin"
-            let old = Data(repeating: 0xAB, count: 10_000)
-            guard FileManager.default.createFile(atPath: path, contents: old) else { exit(2) }
-            signal(SIGXFSZ, SIG_IGN)   // get EFBIG from write() instead of being killed
-            var limit = rlimit(rlim_cur: 4096, rlim_max: 4096)
-            guard setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0 else { exit(3) }
-            do {
-                try AtomicFile.write(Data(repeating: 0xCD, count: 20_000), to: path)
-                exit(4)   // the write should have failed
-            } catch let error as AtomicFile.WriteError {
-                guard error.reason.contains("too large") else { exit(5) }   // EFBIG: "File too large"
-            } catch {
-                exit(8)
+            // 0 when all is as it should be, else which check failed (the child's exit status).
+            func failedCheck() throws -> Int32 {
+                let dir = try TempDir("atomic-midway")
+                let path = dir.path("f.bin")
+                let old = Data(repeating: 0xAB, count: 10_000)
+                guard FileManager.default.createFile(atPath: path, contents: old) else { return 2 }
+                signal(SIGXFSZ, SIG_IGN)   // get EFBIG from write() instead of being killed
+                var limit = rlimit(rlim_cur: 4096, rlim_max: 4096)
+                guard setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0 else { return 3 }
+                do {
+                    try AtomicFile.write(Data(repeating: 0xCD, count: 20_000), to: path)
+                    return 4   // the write should have failed
+                } catch {   // AtomicFile.WriteError: `write` throws only that
+                    guard error.reason.contains("too large") else { return 5 }   // EFBIG: "File too large"
+                }
+                guard FileManager.default.contents(atPath: path) == old else { return 6 }
+                guard try FileManager.default.contentsOfDirectory(atPath: dir.root) == ["f.bin"] else { return 7 }
+                return 0
             }
-            guard FileManager.default.contents(atPath: path) == old else { exit(6) }
-            guard (try? FileManager.default.contentsOfDirectory(atPath: dir)) == ["f.bin"] else { exit(7) }
+            let code = try failedCheck()
+            if code != 0 { exit(code) }
         }
     }
 }
