@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "ActivationStore", dependencies: ["HDF5", "Tensors", "Transformer"], swiftSettings: fast),
         .target(name: "Runs", dependencies: ["Specs", "Tensors", "Transformer", "Skills"], swiftSettings: fast),
 
-        // Steps built on runs and stored activations.
+        // Built on the stored activations (and, for the dump, on runs).
         .target(name: "Dumps", dependencies: ["ActivationStore", "Runs", "Skills", "Tensors", "Transformer"],
                 swiftSettings: fast),
         .target(name: "Probing", dependencies: ["Specs", "Tensors", "Transformer", "ActivationStore"],
