@@ -6,10 +6,16 @@ import TestSupport
 @Suite struct AtomicFileTests {
     static let old = Data("the old contents\n".utf8)
 
-    @Test func writeReplacesTheFileAndLeavesNoTemporary() throws {
+    /// A fresh directory holding one file, `name`, with the old contents.
+    static func directoryWithOldFile(_ name: String = "f.json") throws -> (dir: TempDir, path: String) {
         let dir = try TempDir("atomic")
-        let path = dir.path("f.json")
-        try Self.old.write(to: URL(fileURLWithPath: path))
+        let path = dir.path(name)
+        try old.write(to: URL(fileURLWithPath: path))
+        return (dir, path)
+    }
+
+    @Test func writeReplacesTheFileAndLeavesNoTemporary() throws {
+        let (dir, path) = try Self.directoryWithOldFile()
         let new = Data((0..<100_000).map { UInt8($0 % 251) })
         try AtomicFile.write(new, to: path)
         #expect(FileManager.default.contents(atPath: path) == new)
@@ -19,20 +25,18 @@ import TestSupport
     /// The temporary file cannot be created (a directory stands at its name; root cannot open that for
     /// writing either): the write fails with the target named, and the old file is untouched.
     @Test func aTemporaryThatCannotBeCreatedLeavesTheOldFileIntact() throws {
-        let dir = try TempDir("atomic")
-        let path = dir.path("f.json")
-        try Self.old.write(to: URL(fileURLWithPath: path))
+        let (dir, path) = try Self.directoryWithOldFile()
         try FileManager.default.createDirectory(atPath: AtomicFile.temporaryPath(for: path), withIntermediateDirectories: false)
         let e = #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.write(Data("new".utf8), to: path) }
         #expect(e?.path == path && e?.description.hasPrefix(path + ": cannot write: ") == true)
         #expect(FileManager.default.contents(atPath: path) == Self.old)
+        let blocker = URL(fileURLWithPath: AtomicFile.temporaryPath(for: path)).lastPathComponent
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.root)) == ["f.json", blocker], "nothing else left behind")
     }
 
     /// The target's parent is a regular file: nothing can be created there, and nothing is.
     @Test func aPathUnderARegularFileFailsCleanly() throws {
-        let dir = try TempDir("atomic")
-        let notADirectory = dir.path("plain")
-        try Self.old.write(to: URL(fileURLWithPath: notADirectory))
+        let (dir, notADirectory) = try Self.directoryWithOldFile("plain")
         #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.write(Data("new".utf8), to: notADirectory + "/f.json") }
         #expect(FileManager.default.contents(atPath: notADirectory) == Self.old)
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.root) == ["plain"])
