@@ -1,6 +1,21 @@
 // swift-tools-version:6.0
-// EmergenceLens: data flows one way, left to right:
-// CBLAS, CHDF5 -> Tensors -> Transformer -> Skills -> Runs -> ActivationStore -> Probing -> lens
+// EmergenceLens. Dependencies flow one way, down this list; each target lists exactly what its files
+// import, and the targets below are declared in the same order.
+//
+//   system libraries, packages   CBLAS, CHDF5, Yams, ArgumentParser
+//   Tensors          <- CBLAS                                       tensors, RNG, BLAS, atomic files
+//   HDF5             <- CHDF5                                       the libhdf5 binding
+//   Specs            <- Yams                                        YAML spec files
+//   Transformer      <- Tensors                                     model, hooks, training step, checkpoints
+//   Skills           <- Tensors                                     tasks, items, labels, evaluation
+//   ActivationStore  <- HDF5, Tensors, Transformer                  the activation-file format
+//   Runs             <- Specs, Tensors, Transformer, Skills         studies, training runs, sweeps
+//   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
+//   Probing          <- Specs, Tensors, Transformer, ActivationStore               probes on activation files
+//   lens             <- all of the above but Specs, ArgumentParser                 the command line
+//
+// Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
+// library that only the test targets use; <Module>Tests tests <Module>.
 import PackageDescription
 
 // Release builds drop bounds checks in the numeric modules: they are exercised by the debug-built tests.
@@ -9,6 +24,8 @@ let fast: [SwiftSetting] = [
     // AVX2 + FMA (Haswell and later): the GELU, softmax and attention loops vectorise 8-wide instead of 4.
     .unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux], configuration: .release)),
 ]
+let yams: Target.Dependency = .product(name: "Yams", package: "Yams")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
 
 let package = Package(
     name: "EmergenceLens",
@@ -21,27 +38,44 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
+        // System libraries (Debian packages).
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+
+        // The bottom row: each needs only a system library or a package.
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "HDF5", dependencies: ["CHDF5"], swiftSettings: fast),
+        .target(name: "Specs", dependencies: [yams]),
+
+        // The engine, and what is trained and stored with it.
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: fast),
-        .target(name: "Skills", dependencies: ["Tensors", "Transformer"], swiftSettings: fast),
-        .target(name: "Runs", dependencies: ["Tensors", "Transformer", "Skills", .product(name: "Yams", package: "Yams")],
+        .target(name: "Skills", dependencies: ["Tensors"], swiftSettings: fast),
+        .target(name: "ActivationStore", dependencies: ["HDF5", "Tensors", "Transformer"], swiftSettings: fast),
+        .target(name: "Runs", dependencies: ["Specs", "Tensors", "Transformer", "Skills"], swiftSettings: fast),
+
+        // Built on the stored activations (and, for the dump, on runs).
+        .target(name: "Dumps", dependencies: ["ActivationStore", "Runs", "Skills", "Tensors", "Transformer"],
                 swiftSettings: fast),
-        .target(name: "ActivationStore", dependencies: ["CHDF5", "Tensors", "Transformer", "Skills", "Runs"], swiftSettings: fast),
-        .target(name: "Probing", dependencies: ["Tensors", "Transformer", "Runs", "ActivationStore"],
+        .target(name: "Probing", dependencies: ["Specs", "Tensors", "Transformer", "ActivationStore"],
                 swiftSettings: fast),
+
+        // The command line.
         .executableTarget(name: "lens", dependencies: [
-            "Tensors", "Transformer", "Skills", "Runs", "ActivationStore", "Probing",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Yams", package: "Yams"),
+            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", argumentParser,
         ], swiftSettings: fast),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors"], exclude: ["Fixtures"]),
-        .testTarget(name: "SkillsTests", dependencies: ["Skills", "Transformer"]),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer"]),
-        .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "Transformer", "Skills", "Runs"]),
-        .testTarget(name: "NotebookTests"),
-        .testTarget(name: "ProbingTests", dependencies: ["Probing", "ActivationStore", "Runs", "Transformer"], exclude: ["Fixtures"]),
+
+        // Tests, in the same order. TestSupport is an ordinary library that only test targets use.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SkillsTests", dependencies: ["Skills", "Tensors"]),
+        .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "HDF5", "Tensors", "Transformer", "TestSupport"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "TestSupport"]),
+        .testTarget(name: "DumpsTests", dependencies: ["Dumps", "ActivationStore", "Runs", "Skills", "Transformer", "TestSupport"]),
+        .testTarget(name: "ProbingTests", dependencies: ["Probing", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
+                    exclude: ["Fixtures"]),
+        .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
+        .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
     ]
 )

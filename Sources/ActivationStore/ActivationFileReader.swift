@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 import Tensors
 
 /// Reads an activation file (CONTRACTS section 4) without loading activations whole: hooks are read by

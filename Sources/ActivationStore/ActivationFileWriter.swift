@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 
 /// Writes one activation file (CONTRACTS section 4) in batches, so that a writer never holds all N examples.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 
 // The activation-file format, CONTRACTS section 4:
 //
@@ -11,6 +12,9 @@ import Foundation
 //   /activations/<hook> float32 [N, ...] (TransformerLens shape, batch = N), chunked along N
 //
 // Every dataset is chunked along N with an unlimited N axis (h5py: maxshape (None, ...)), whose extent is N.
+
+/// A problem with an activation file, whether the format or HDF5 found it: `file: object: problem`.
+public typealias ActivationStoreError = HDF5Error
 
 /// The root attributes of an activation file. On disk every one is a variable-length UTF-8 string
 /// (h5py returns `str`): `step` and `seed` in decimal, `tasks` and `vocab` as JSON lists of strings.
@@ -52,13 +56,13 @@ public struct FileAttributes: Codable, Sendable, Equatable {
             if let i = v.intValue { return i }
             if let s = v.stringValue, let i = Int64(s) { return i }
             if let s = v.stringValue, let u = UInt64(s) { return Int64(bitPattern: u) }
-            throw root.ctx.error("attribute '\(name)' is not an integer (found '\(v)')")
+            throw root.error("attribute '\(name)' is not an integer (found '\(v)')")
         }
         func list(_ name: String) throws -> [String] {
             let s = try root.stringAttribute(name)
             guard let data = s.data(using: .utf8),
                   let l = try? JSONDecoder().decode([String].self, from: data) else {
-                throw root.ctx.error("attribute '\(name)' is not a JSON list of strings")
+                throw root.error("attribute '\(name)' is not a JSON list of strings")
             }
             return l
         }

@@ -1,5 +1,6 @@
-import Transformer
 import Foundation
+import HDF5
+import Transformer
 
 /// What `validate` found in a good activation file: an h5ls-like listing in our terms, Codable for `--json`.
 public struct FileSummary: Codable, Sendable, Equatable, CustomStringConvertible {

@@ -1,5 +1,5 @@
 import Foundation
-import Runs
+import Specs
 
 /// One probe, declared in `Probes/<name>.yaml`:
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Skills
+import Specs
 import Transformer
 
 extension StudySpec {

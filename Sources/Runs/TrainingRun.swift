@@ -119,5 +119,14 @@ public struct TrainingRun: Sendable {
         var text = Data()
         for m in metrics { text.append(try enc.encode(m)); text.append(0x0A) }
         try AtomicFile.write(text, to: metricsPath)
+        Self.killIfATestAsks(afterCheckpoint: step)
+    }
+
+    /// The kill-and-resume test's kill point: with LENS_TEST_KILL_AFTER_CHECKPOINT=N in the environment, the
+    /// process sends itself SIGKILL (what `kill -9` sends) as soon as checkpoint N is complete, so the test
+    /// kills at a known step instead of racing a running process. Without the variable it does nothing.
+    private static func killIfATestAsks(afterCheckpoint step: Int) {
+        guard let n = ProcessInfo.processInfo.environment["LENS_TEST_KILL_AFTER_CHECKPOINT"], Int(n) == step else { return }
+        kill(getpid(), SIGKILL)
     }
 }

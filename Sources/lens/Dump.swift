@@ -1,5 +1,5 @@
-import ActivationStore
 import ArgumentParser
+import Dumps
 import Foundation
 import Runs
 import Skills

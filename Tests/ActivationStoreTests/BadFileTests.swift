@@ -1,5 +1,7 @@
 import Foundation
+import HDF5
 import Testing
+import TestSupport
 @testable import ActivationStore
 
 @Suite struct BadFileTests {
@@ -122,19 +124,5 @@ import Testing
         #expect(text.contains("labels (2):") && text.contains("positions (2):"))
         let back = try JSONDecoder().decode(FileSummary.self, from: Data(try s.json().utf8))
         #expect(back == s)
-    }
-
-    @Test func benchmarkWritesPeerLayout() throws {
-        let dir = try TempDir()
-        let path = dir.path("bench.h5")
-        let r = try benchmarkWrite(path: path, n: 300, t: 4, d: 8, chunkRows: 128, compress: true, datasets: 2)
-        #expect(r.seconds > 0 && r.mbPerSecond > 0)
-        #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
-        let f = try H5File.openReadOnly(path)
-        let ds = try f.openDataset("activations/blocks.1.hook_resid_post")
-        #expect(try ds.shape() == [300, 4, 8] && ds.maxShape() == [300, 4, 8])
-        #expect(try ds.chunkShape() == [128, 4, 8] && ds.isCompressed())
-        let a: [Float] = try ds.read(rows: 0..<1), b: [Float] = try ds.read(rows: 256..<257)
-        #expect(a == b)   // every batch is the same precomputed batch, as in the peer
     }
 }

@@ -1,17 +1,5 @@
 import Foundation
-import Testing
 @testable import ActivationStore
-
-/// A fresh directory under the system temp dir, removed on deinit.
-final class TempDir {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("as-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    deinit { try? FileManager.default.removeItem(at: url) }
-}
 
 /// A small synthetic activation file: every value is a known function of (example, index), so any slice
 /// can be computed independently of the reader.
@@ -61,19 +49,4 @@ struct Fixture {
         }
         if finish { try w.finish() }
     }
-}
-
-/// Runs a process and returns (status, stdout, stderr).
-func run(_ exe: String, _ args: [String]) throws -> (Int32, String, String) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: exe)
-    p.arguments = args
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out
-    p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile()
-    let e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }

@@ -1,10 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ActivationStore
 
 /// h5py (the Python users' reader) must read every dataset and attribute without special handling.
 @Suite struct InteropTests {
-    static let python = "/usr/bin/python3"
     static let script = #"""
 import json, sys
 import h5py
@@ -51,14 +51,14 @@ print(json.dumps(out))
     @Test(arguments: [false, true])
     func h5pyReadsWhatSwiftWrote(compress: Bool) throws {
         // Missing h5py is a failure with the fix, never a silent skip.
-        let (probe, _, probeErr) = try run(Self.python, ["-c", "import h5py, numpy"])
-        try #require(probe == 0, "\(Self.python) cannot import h5py (\(probeErr.split(separator: "\n").last ?? "")): run `apt-get install python3-h5py`")
+        let (probe, _, probeErr) = try runPython(["-c", "import h5py, numpy"])
+        try #require(probe == 0, "\(interopPython().python) cannot import h5py (\(probeErr.split(separator: "\n").last ?? "")): run `apt-get install python3-h5py`")
 
-        let dir = try TempDir()
+        let dir = try TempDir("store-interop")
         let path = dir.path("interop.h5")
         let fx = Fixture(n: 4)
         try fx.write(path, compress: compress)
-        let (status, stdout, stderr) = try run(Self.python, ["-c", Self.script, path])
+        let (status, stdout, stderr) = try runPython(["-c", Self.script, path])
         try #require(status == 0, "h5py script failed: \(stderr)")
         let out = try JSONDecoder().decode(Out.self, from: Data(stdout.utf8))
 
@@ -98,33 +98,5 @@ print(json.dumps(out))
         #expect(out.values.resid_1_2 == Array(fx.hookRow(0, 1)[6..<9]))
         let p = fx.hookRow(1, 2)  // [heads=2, 5, 5]; [1, 3, :] starts at 1*25 + 3*5
         #expect(out.values.pattern_2_1_3 == Array(p[40..<45]))
-    }
-
-    @Test func swiftReadsWhatH5pyWrote() throws {
-        let (probe, _, _) = try run(Self.python, ["-c", "import h5py"])
-        try #require(probe == 0, "\(Self.python) cannot import h5py: run `apt-get install python3-h5py`")
-        let dir = try TempDir()
-        let path = dir.path("py.h5")
-        let script = #"""
-import sys, h5py, numpy as np
-with h5py.File(sys.argv[1], "w") as f:
-    f.attrs["s"] = "héllo"
-    f.attrs["i"] = np.int64(-5)
-    f.attrs["f"] = 2.5
-    f.attrs["fixed"] = np.bytes_(b"abc")
-    f.create_dataset("a/b", data=np.arange(24, dtype="f4").reshape(2, 3, 4), chunks=(1, 3, 4), compression="gzip", shuffle=True)
-    f.create_dataset("strs", data=["x", "ÿ"], dtype=h5py.string_dtype())
-"""#
-        let (status, _, stderr) = try run(Self.python, ["-c", script, path])
-        try #require(status == 0, "h5py script failed: \(stderr)")
-        let f = try H5File.openReadOnly(path)
-        #expect(try f.root.attribute("s") == .string("héllo"))
-        #expect(try f.root.attribute("i") == .int64(-5))
-        #expect(try f.root.attribute("f") == .float64(2.5))
-        #expect(try f.root.attribute("fixed") == .string("abc"))
-        let ds = try f.openDataset("a/b")
-        #expect(try ds.isCompressed() && ds.chunkShape() == [1, 3, 4])
-        #expect(try ds.read(rows: 1..<2, axis: 1, index: 2, as: Float.self) == [20, 21, 22, 23])
-        #expect(try f.openDataset("strs").readStrings() == ["x", "ÿ"])
     }
 }

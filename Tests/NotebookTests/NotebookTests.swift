@@ -1,14 +1,12 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// Runs the `sh` blocks of every Notebooks-md walkthrough, in order, in a scratch directory, with the
 /// freshly built `lens` on PATH: a walkthrough whose commands stop working fails the suite.
 @Suite struct NotebookTests {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-
     static var notebooks: [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: repo + "/Notebooks-md")) ?? []).filter { $0.hasSuffix(".md") }.sorted()
+        ((try? FileManager.default.contentsOfDirectory(atPath: Repo.root + "/Notebooks-md")) ?? []).filter { $0.hasSuffix(".md") }.sorted()
     }
 
     /// The ```sh fenced blocks of a markdown file.
@@ -25,44 +23,33 @@ import Testing
     @Test func everyNotebookHasRunnableBlocks() {
         #expect(!Self.notebooks.isEmpty)
         for nb in Self.notebooks {
-            let text = (try? String(contentsOfFile: Self.repo + "/Notebooks-md/" + nb, encoding: .utf8)) ?? ""
+            let text = (try? String(contentsOfFile: Repo.root + "/Notebooks-md/" + nb, encoding: .utf8)) ?? ""
             #expect(!Self.shellBlocks(text).isEmpty, "\(nb) has no sh block")
         }
     }
 
     @Test(arguments: notebooks)
     func notebookCommandsRun(_ name: String) throws {
-        let text = try String(contentsOfFile: Self.repo + "/Notebooks-md/" + name, encoding: .utf8)
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("nb-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: work) }
-        var env = ProcessInfo.processInfo.environment
-        let bin = env["LENS_BIN_DIR"] ?? Self.repo + "/.build/debug"
-        #expect(FileManager.default.fileExists(atPath: bin + "/lens"), "no lens binary in \(bin); run swift build first")
+        let text = try String(contentsOfFile: Repo.root + "/Notebooks-md/" + name, encoding: .utf8)
+        let work = try TempDir("nb")
+        let bin = Repo.lensDirectory
+        #expect(FileManager.default.fileExists(atPath: Repo.lens), "no lens binary in \(bin); run swift build first")
+        let (python, pythonEnv, _) = interopPython()
+        var env = pythonEnv
         env["PATH"] = bin + ":" + (env["PATH"] ?? "/usr/bin:/bin")
-        env["REPO"] = Self.repo
-        env["INTEROP_PY"] = env["INTEROP_PY"] ?? "/usr/bin/python3"
-        env["PYTHONPATH"] = Self.repo + "/.pydeps" + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
+        env["REPO"] = Repo.root
+        env["INTEROP_PY"] = python
         for (i, block) in Self.shellBlocks(text).enumerated() {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/bin/bash")
-            p.arguments = ["-euo", "pipefail", "-c", block]
-            p.currentDirectoryURL = URL(fileURLWithPath: work)
-            p.environment = env
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out; p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0, """
-                \(name) block \(i + 1) exited \(p.terminationStatus):
+            let (status, out, err) = try run("/bin/bash", ["-euo", "pipefail", "-c", block], environment: env, directory: work.root)
+            #expect(status == 0, """
+                \(name) block \(i + 1) exited \(status):
                 \(block)
                 --- stdout ---
-                \(String(decoding: o.suffix(2000), as: UTF8.self))
+                \(String(out.suffix(2000)))
                 --- stderr ---
-                \(String(decoding: e.suffix(2000), as: UTF8.self))
+                \(String(err.suffix(2000)))
                 """)
-            if p.terminationStatus != 0 { return }
+            if status != 0 { return }
         }
     }
 }

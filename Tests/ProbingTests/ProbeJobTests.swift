@@ -1,17 +1,19 @@
-import ActivationStore
+import Dumps
 import Foundation
 import Runs
 import Testing
+import TestSupport
 import Transformer
 @testable import Probing
 
-private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+private let fixtures = Repo.root + "/Tests/ProbingTests/Fixtures"
 
 /// A run directory holding a real trained checkpoint (the default study's `base-s1` at step 4000 of 7000,
 /// where its intermediate probe peaks,
 /// committed as a fixture) and its step-0 checkpoint (re-created from the seed), dumped to HDF5.
-private func dumpedRun() throws -> (dir: String, acts: String) {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID())").path
+private func dumpedRun() throws -> (dir: TempDir, acts: String) {
+    let run = try TempDir("probe")
+    let dir = run.root
     try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
     try FileManager.default.copyItem(atPath: fixtures + "/base-s1-run.json", toPath: dir + "/run.json")
     try FileManager.default.copyItem(atPath: fixtures + "/base-s1-step4000.safetensors", toPath: TrainingRun.checkpointPath(dir, step: 4000))
@@ -20,13 +22,13 @@ private func dumpedRun() throws -> (dir: String, acts: String) {
     let dump = ActivationDump(runDir: dir, outDir: dir + "/acts", hookPatterns: ["blocks.1.hook_resid_post"],
                               tasks: ["multistep_pad", "multistep", "sub"], perTask: 300)
     _ = try dump.run(steps: nil)
-    return (dir, dir + "/acts")
+    return (run, dir + "/acts")
 }
 
 @Suite(.serialized) struct ProbeJobTests {
     @Test func intermediateResultProbeOnATrainedModelBeatsTheUntrainedBaseline() throws {
-        let (dir, acts) = try dumpedRun()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (run, acts) = try dumpedRun()
+        defer { withExtendedLifetime(run) {} }   // the directory is removed when `run` goes
         let spec = try ProbeSpec.parse("""
             name: intermediate
             question: q
@@ -57,8 +59,8 @@ private func dumpedRun() throws -> (dir: String, acts: String) {
     }
 
     @Test func specErrorsNameTheFileAndListWhatIsAvailable() throws {
-        let (dir, acts) = try dumpedRun()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (run, acts) = try dumpedRun()
+        defer { withExtendedLifetime(run) {} }   // the directory is removed when `run` goes
         let base = "name: x\nquestion: q\nkind: binary\ntarget: borrow\nhooks: [blocks.1.hook_resid_post]\npositions: [equals]\n"
         let cases: [(String, String)] = [
             (base.replacingOccurrences(of: "target: borrow", with: "target: nope"), "no label \"nope\" (available: "),
@@ -78,7 +80,7 @@ private func dumpedRun() throws -> (dir: String, acts: String) {
     }
 
     @Test func shippedSpecsParse() throws {
-        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path + "/Probes"
+        let dir = Repo.root + "/Probes"
         let specs = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }
         #expect(specs.count >= 5)
         let targets = try specs.map { try ProbeSpec.load(path: dir + "/" + $0).target }

@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+@_exported import TestSupport
 
 // Independent oracles and data generators for the probing tests. Nothing here calls the code
 // under test, so a bug there cannot cancel out.
@@ -113,18 +114,8 @@ enum XMLCheck {
 
     /// Python's xml.dom.minidom as a second opinion; nil when python3 cannot be run here.
     static func pythonParses(_ s: String) -> Bool? {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", "import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())"]
-        let input = Pipe()
-        p.standardInput = input
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        input.fileHandleForWriting.write(Data(s.utf8))
-        try? input.fileHandleForWriting.close()
-        p.waitUntilExit()
-        if p.terminationStatus == 127 { return nil }
-        return p.terminationStatus == 0
+        let script = "import sys, xml.dom.minidom; xml.dom.minidom.parseString(sys.stdin.buffer.read())"
+        guard let r = try? runPython(["-c", script], input: Data(s.utf8)), r.status != 127 else { return nil }
+        return r.status == 0
     }
 }

@@ -1,14 +1,29 @@
 import Foundation
 import Testing
 import Skills
+import TestSupport
 @testable import Runs
 
-private let minimal = """
-name: t
-tasks: {add: 1}
-models:
-  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}
-"""
+private let minimal = StudyFixtures.parseOnly()
+
+/// Bad study files and what their one-line error must say.
+private let badStudies: [(text: String, expected: String)] = [
+    ("name: t\ntasks: {add: 1}\nmodels: []\n", "models"),
+    (minimal + "\nstepz: 10\n", "unknown key \"stepz\""),
+    (minimal + "\nsteps: many\n", "steps: must be an integer"),
+    (minimal + "\nsteps: 0\n", "steps: must be >= 1"),
+    (minimal.replacingOccurrences(of: "n_heads: 2", with: "n_heads: 0"), "n_heads"),
+    (minimal.replacingOccurrences(of: "n_layers: 1", with: "n_layers: 0"), "impossible size"),
+    (minimal.replacingOccurrences(of: "d_mlp: 16", with: "d_mlp: 16, width: 3"), "unknown key \"models[0].width\""),
+    ("name: t\ntasks: {mul: 1}\nmodels: []\n", "unknown task \"mul\""),
+    (minimal + "\nproblem: {max_operand: x}\n", "problem.max_operand"),
+    ("name: [unclosed\n", "malformed YAML"),
+    (minimal + "\nsplit: {test: 0.6, validation: 0.5}\n", "split"),
+    (minimal + "\nseeds: [1, 1]\n", "duplicate seeds"),
+    (StudyFixtures.parseOnly(tasks: "add: 100, sub: 0.1"), "tasks.sub: weight 0.1 gives 0 of 64 rows"),
+    (minimal + "\nsplit: {held_out_templates: [sideways]}\n", "unknown template \"sideways\""),
+    (minimal + "\nsplit: {held_out_templates: [absolute, relative]}\n", "every template"),
+]
 
 @Suite struct StudySpecTests {
     @Test func defaultStudyParsesAndExpandsToSizesTimesSeeds() throws {
@@ -26,23 +41,7 @@ models:
         #expect(s.seeds == [1])
     }
 
-    @Test(arguments: [
-        ("name: t\ntasks: {add: 1}\nmodels: []\n", "models"),
-        (minimal + "\nstepz: 10\n", "unknown key \"stepz\""),
-        (minimal + "\nsteps: many\n", "steps: must be an integer"),
-        (minimal + "\nsteps: 0\n", "steps: must be >= 1"),
-        ("name: t\ntasks: {add: 1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 0, d_mlp: 16}\n", "n_heads"),
-        ("name: t\ntasks: {add: 1}\nmodels:\n  - {name: a, n_layers: 0, d_model: 8, n_heads: 2, d_mlp: 16}\n", "impossible size"),
-        ("name: t\ntasks: {add: 1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16, width: 3}\n", "unknown key \"models[0].width\""),
-        ("name: t\ntasks: {mul: 1}\nmodels: []\n", "unknown task \"mul\""),
-        (minimal + "\nproblem: {max_operand: x}\n", "problem.max_operand"),
-        ("name: [unclosed\n", "malformed YAML"),
-        (minimal + "\nsplit: {test: 0.6, validation: 0.5}\n", "split"),
-        (minimal + "\nseeds: [1, 1]\n", "duplicate seeds"),
-        ("name: t\ntasks: {add: 100, sub: 0.1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n", "tasks.sub: weight 0.1 gives 0 of 64 rows"),
-        (minimal + "\nsplit: {held_out_templates: [sideways]}\n", "unknown template \"sideways\""),
-        (minimal + "\nsplit: {held_out_templates: [absolute, relative]}\n", "every template"),
-    ])
+    @Test(arguments: badStudies)
     func badStudiesAreOneLineErrorsNamingTheFileAndKey(text: String, expected: String) {
         do {
             _ = try StudySpec.parse(text, file: "bad.yaml")
@@ -78,9 +77,8 @@ models:
     }
 
     @Test func heldOutTemplateIsNeverTrainedAndIsTested() throws {
-        let text = "name: t\ntasks: {order: 1, multistep_pad: 1}\neval: {n: 60}\n"
-            + "models:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n"
-            + "split: {held_out_templates: [relative]}\n"
+        let text = StudyFixtures.parseOnly(tasks: "order: 1, multistep_pad: 1",
+                                           extra: "eval: {n: 60}\nsplit: {held_out_templates: [relative]}\n")
         let run = try StudySpec.parse(text, file: "h.yaml").runs()[0]
         #expect(run.split.heldOutTemplates == [.relative])
         let trained = try (0..<5).flatMap { try run.trainingItems(at: $0) }
@@ -100,7 +98,7 @@ models:
     // exactly the step's items, each as long as its tasks' longest item, fewer padded cells than one
     // batch; the mixture is stratified (rows per task fixed by the weights), so shapes never change.
     @Test func batchesAreTwoLengthBucketsOfTheStepsItems() throws {
-        let text = "name: t\ntasks: {add: 1, multistep_pad: 1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n"
+        let text = StudyFixtures.parseOnly(tasks: "add: 1, multistep_pad: 1")
         let run = try StudySpec.parse(text, file: "m.yaml").runs()[0]
         for step in 0..<5 {
             let items = try run.trainingItems(at: step), groups = try run.batches(at: step)
@@ -130,8 +128,7 @@ models:
     }
 
     @Test func rowsPerTaskFollowTheWeightsByLargestRemainder() throws {
-        let text = "name: t\ntasks: {add: 1, sub: 1.5, double: 0.5, order: 0.5, multistep_pad: 2}\n"
-            + "models:\n  - {name: a, n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n"
+        let text = StudyFixtures.parseOnly(tasks: "add: 1, sub: 1.5, double: 0.5, order: 0.5, multistep_pad: 2")
         let run = try StudySpec.parse(text, file: "w.yaml").runs()[0]
         // 64 x (1, 1.5, .5, .5, 2) / 5.5 = 11.6, 17.5, 5.8, 5.8, 23.3 -> floors 11, 17, 5, 5, 23 (61);
         // the three largest remainders (double .82, order .82, add .64) get the last three rows.

@@ -1,61 +1,21 @@
 import Foundation
 import Testing
 import Skills
+import TestSupport
 @testable import Runs
 
-private let tinyStudy = """
-name: tiny
-tasks: {add: 1, sub: 1}
-eval_tasks: [add, sub]
-problem: {max_operand: 9, max_step: 5}
-models:
-  - {name: d16, n_layers: 1, d_model: 16, n_heads: 2, d_mlp: 32}
-seeds: [3]
-steps: 60
-batch: 16
-warmup: 5
-checkpoints: {dense_until: 20, dense_count: 3, every: 20}
-eval: {n: 30}
-"""
+private let tinyStudy = StudyFixtures.trainable()
 
-private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-
-private func lens(_ args: [String], killWhen: ((String) -> Bool)? = nil, dir: String) throws -> Int32 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: ProcessInfo.processInfo.environment["LENS_BIN_DIR"].map { $0 + "/lens" } ?? repo + "/.build/debug/lens")
-    p.arguments = args
-    p.currentDirectoryURL = URL(fileURLWithPath: dir)
-    p.standardError = FileHandle.nullDevice
-    p.standardOutput = FileHandle.nullDevice
-    try p.run()
-    if let killWhen {
-        while p.isRunning {
-            if killWhen(dir) { kill(p.processIdentifier, SIGKILL); break }
-            usleep(2000)
-        }
-    }
-    p.waitUntilExit()
-    return p.terminationStatus
-}
-
-private func files(_ dir: String) -> [String: Data] {
-    var out: [String: Data] = [:]
-    let e = FileManager.default.enumerator(atPath: dir)!
-    while let f = e.nextObject() as? String {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: dir + "/" + f, isDirectory: &isDir), !isDir.boolValue {
-            out[f] = FileManager.default.contents(atPath: dir + "/" + f)
-        }
-    }
-    return out
+/// Runs `lens` in `dir`: its exit status, 128 + the signal number if a signal ended it.
+private func lens(_ args: [String], dir: String, environment: [String: String]? = nil) throws -> Int32 {
+    try runLens(args, directory: dir, environment: environment).status
 }
 
 @Suite(.serialized) struct TrainingRunTests {
     @Test func tinyStudyTrainsEndToEndAndItsMetricsParse() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TempDir("tiny")
         let study = try StudySpec.parse(tinyStudy, file: "tiny.yaml")
-        let runs = try Sweep(study: study, outDir: dir, jobs: 1).run()
+        let runs = try Sweep(study: study, outDir: dir.root, jobs: 1).run()
         #expect(runs.count == 1)
         let run = runs[0]
         #expect(TrainingRun.completedSteps(run.dir) == run.spec.checkpointSteps)
@@ -78,21 +38,22 @@ private func files(_ dir: String) -> [String: Data] {
     }
 
     /// kill -9 in the middle of a run, start again: the finished files equal an uninterrupted run's.
+    /// The run kills itself (SIGKILL, as `kill -9`) right after its step-20 checkpoint, when told to by
+    /// LENS_TEST_KILL_AFTER_CHECKPOINT, so where it stops never depends on timing.
     @Test func resumeAfterKillGivesIdenticalFiles() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("kill-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        try tinyStudy.write(toFile: base + "/tiny.yaml", atomically: true, encoding: .utf8)
-        let args = ["sweep", "--study", base + "/tiny.yaml", "--threads", "1", "--jobs", "1", "--out"]
-        #expect(try lens(args + [base + "/straight"], dir: base) == 0)
-        // Kill as soon as the step-20 checkpoint exists (the run is then past its first checkpoints).
-        let status = try lens(args + [base + "/killed"], killWhen: { _ in
-            FileManager.default.fileExists(atPath: base + "/killed/d16-s3/checkpoints/step_000020.safetensors")
-        }, dir: base)
-        #expect(status != 0, "the run should have been killed")
-        #expect(!FileManager.default.fileExists(atPath: base + "/killed/d16-s3/checkpoints/step_000060.safetensors"))
-        #expect(try lens(args + [base + "/killed"], dir: base) == 0)
-        let a = files(base + "/straight/d16-s3"), b = files(base + "/killed/d16-s3")
+        let base = try TempDir("kill")
+        try tinyStudy.write(toFile: base.path("tiny.yaml"), atomically: true, encoding: .utf8)
+        let args = ["sweep", "--study", base.path("tiny.yaml"), "--threads", "1", "--jobs", "1", "--out"]
+        #expect(try lens(args + [base.path("straight")], dir: base.root) == 0)
+        var env = ProcessInfo.processInfo.environment
+        env["LENS_TEST_KILL_AFTER_CHECKPOINT"] = "20"
+        let killed = try lens(args + [base.path("killed")], dir: base.root, environment: env)
+        #expect(killed == 128 + SIGKILL, "the run should have killed itself after step 20 (status \(killed))")
+        let run = base.path("killed/d16-s3")
+        #expect(TrainingRun.completedSteps(run).last == 20, "\(TrainingRun.completedSteps(run))")
+        #expect(!FileManager.default.fileExists(atPath: TrainingRun.checkpointPath(run, step: 40)))
+        #expect(try lens(args + [base.path("killed")], dir: base.root) == 0)
+        let a = filesBelow(base.path("straight/d16-s3")), b = filesBelow(run)
         #expect(Set(a.keys) == Set(b.keys))
         for (name, data) in a { #expect(b[name] == data, "\(name) differs after resume") }
     }
@@ -100,23 +61,21 @@ private func files(_ dir: String) -> [String: Data] {
     /// A sweep resumed with fewer runs pending than --jobs keeps each run's thread (shard) count, so its
     /// floating-point sums and files are the same as an uninterrupted sweep's.
     @Test func resumeWithFewerPendingRunsGivesIdenticalFiles() throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("pending-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        try tinyStudy.replacingOccurrences(of: "seeds: [3]", with: "seeds: [3, 4]").write(toFile: base + "/two.yaml", atomically: true, encoding: .utf8)
-        let args = ["sweep", "--study", base + "/two.yaml", "--threads", "2", "--jobs", "2", "--out"]
-        #expect(try lens(args + [base + "/a"], dir: base) == 0)
+        let base = try TempDir("pending")
+        try StudyFixtures.trainable(seeds: [3, 4]).write(toFile: base.path("two.yaml"), atomically: true, encoding: .utf8)
+        let args = ["sweep", "--study", base.path("two.yaml"), "--threads", "2", "--jobs", "2", "--out"]
+        #expect(try lens(args + [base.path("a")], dir: base.root) == 0)
         // "Kill" run d16-s4 after its step-20 checkpoint: drop what came later.
-        try FileManager.default.copyItem(atPath: base + "/a", toPath: base + "/b")
-        let run = base + "/b/d16-s4"
+        try FileManager.default.copyItem(atPath: base.path("a"), toPath: base.path("b"))
+        let run = base.path("b/d16-s4")
         for f in try FileManager.default.contentsOfDirectory(atPath: run + "/checkpoints") where f > "step_000020.state.safetensors" {
             try FileManager.default.removeItem(atPath: run + "/checkpoints/" + f)
         }
         let lines = try String(contentsOfFile: run + "/metrics.jsonl", encoding: .utf8).split(separator: "\n")
         try (lines.filter { !$0.contains("\"step\":40") && !$0.contains("\"step\":60") }.joined(separator: "\n") + "\n")
             .write(toFile: run + "/metrics.jsonl", atomically: true, encoding: .utf8)
-        #expect(try lens(args + [base + "/b"], dir: base) == 0)
-        let a = files(base + "/a/d16-s4"), b = files(run)
+        #expect(try lens(args + [base.path("b")], dir: base.root) == 0)
+        let a = filesBelow(base.path("a/d16-s4")), b = filesBelow(run)
         #expect(Set(a.keys) == Set(b.keys))
         for (name, data) in a { #expect(b[name] == data, "\(name) differs after resuming with one run pending") }
     }

@@ -1,14 +1,14 @@
 import Foundation
 import Testing
 import Tensors
+import TestSupport
 @testable import Transformer
 
 @Suite struct CheckpointTests {
-    let dir: String = {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID())").path
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let temp: TempDir
+    var dir: String { temp.root }
+
+    init() throws { temp = try TempDir("ckpt") }
 
     @Test func roundTripKeepsEveryParameterAndTheMetadata() throws {
         let m = tinyModel()

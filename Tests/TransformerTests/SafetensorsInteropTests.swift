@@ -1,44 +1,21 @@
 import Foundation
 import Testing
 import Tensors
+import TestSupport
 @testable import Transformer
-
-/// The Python interpreter of the interop tests (Makefile: INTEROP_PY, with .pydeps/ on PYTHONPATH).
-func interopPython() -> (python: String, env: [String: String], repo: String) {
-    let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-    var env = ProcessInfo.processInfo.environment
-    env["PYTHONPATH"] = repo + "/.pydeps" + (env["PYTHONPATH"].map { ":" + $0 } ?? "")
-    return (env["INTEROP_PY"] ?? "/usr/bin/python3", env, repo)
-}
-
-func runPython(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-    let (py, env, _) = interopPython()
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: py)
-    p.arguments = args
-    p.environment = env
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
-    try p.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-}
 
 @Suite struct SafetensorsInteropTests {
     /// A real client: Python's `safetensors.numpy.load_file` reads a checkpoint written by lens, and a
     /// numpy forward pass written from TransformerLens's definitions gives the same logits.
     @Test func pythonSafetensorsReadsOurCheckpointAndReproducesTheLogits() throws {
         let m = tinyModel(act: "gelu_new")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Checkpoint.save(m, step: 42, run: "interop", to: dir + "/m.safetensors")
+        let dir = try TempDir("interop")
+        try Checkpoint.save(m, step: 42, run: "interop", to: dir.path("m.safetensors"))
         let B = 2, T = 5
         let tokens = randomTokens(m, batch: B, length: T)
         let rows = (0..<B).map { b in (0..<T).map { Int(tokens[b * T + $0]) } }
-        try JSONSerialization.data(withJSONObject: rows).write(to: URL(fileURLWithPath: dir + "/tokens.json"))
-        let r = try runPython([interopPython().repo + "/python/lens_numpy.py", dir + "/m.safetensors", dir + "/tokens.json"])
+        try JSONSerialization.data(withJSONObject: rows).write(to: URL(fileURLWithPath: dir.path("tokens.json")))
+        let r = try runPython([Repo.root + "/python/lens_numpy.py", dir.path("m.safetensors"), dir.path("tokens.json")])
         guard r.status == 0 else {
             Issue.record("python failed (run `make pydeps` for safetensors; `apt-get install python3-numpy`): \(r.err)")
             return

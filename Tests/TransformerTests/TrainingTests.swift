@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensors
+import TestSupport
 @testable import Transformer
 
 private func fixedBatch(_ cfg: ModelConfig, B: Int, T: Int, seed: UInt64) -> TrainingBatch {
@@ -70,8 +71,8 @@ private func smallConfig(seed: UInt64 = 1) -> ModelConfig {
             let cfg = smallConfig(seed: seed)
             var trainer = Trainer(model: try Transformer(config: cfg), config: TrainingConfig())
             for s in 0..<5 { _ = try trainer.step(fixedBatch(cfg, B: 8, T: 10, seed: UInt64(s))) }
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("det-\(seed)-\(UUID()).safetensors").path
-            defer { try? FileManager.default.removeItem(atPath: path) }
+            let dir = try TempDir("det")
+            let path = dir.path("m.safetensors")
             try Checkpoint.save(trainer.model, step: 5, run: "det", to: path)
             return FileManager.default.contents(atPath: path)!
         }
@@ -88,15 +89,13 @@ private func smallConfig(seed: UInt64 = 1) -> ModelConfig {
 
         var first = Trainer(model: try Transformer(config: cfg), config: tc)
         for s in 0..<4 { _ = try first.step(fixedBatch(cfg, B: 4, T: 10, seed: UInt64(s))) }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("resume-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Checkpoint.save(first.model, step: 4, run: "r", to: dir + "/m.safetensors")
-        try TrainingState.save(first, rng: RNG(seed: 42), to: dir + "/state.safetensors")
+        let dir = try TempDir("resume")
+        try Checkpoint.save(first.model, step: 4, run: "r", to: dir.path("m.safetensors"))
+        try TrainingState.save(first, rng: RNG(seed: 42), to: dir.path("state.safetensors"))
 
-        let loaded = try Checkpoint.load(dir + "/m.safetensors")
+        let loaded = try Checkpoint.load(dir.path("m.safetensors"))
         var resumed = Trainer(model: loaded.model, config: tc)
-        let rng = try TrainingState.load(dir + "/state.safetensors", into: &resumed)
+        let rng = try TrainingState.load(dir.path("state.safetensors"), into: &resumed)
         #expect(rng == RNG(seed: 42))
         #expect(resumed.step == 4)
         for s in 4..<8 { _ = try resumed.step(fixedBatch(cfg, B: 4, T: 10, seed: UInt64(s))) }

@@ -1,3 +1,4 @@
+import ActivationStore
 import Foundation
 import Runs
 import Skills

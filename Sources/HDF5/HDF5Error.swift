@@ -1,7 +1,9 @@
 import Foundation
 
-/// Every failure of this module. Its description is one line: `file: object: problem (HDF5: reason)`.
-public struct ActivationStoreError: Error, CustomStringConvertible, Equatable, Sendable {
+/// Every failure of the binding. Its description is one line: `file: object: problem (HDF5: reason)`.
+/// The activation-file format reports its own problems with this same type (as `ActivationStoreError`), so
+/// a caller of a reader or writer catches one type whether HDF5 or the format found the problem.
+public struct HDF5Error: Error, CustomStringConvertible, Equatable, Sendable {
     /// The file involved (as given by the caller).
     public var file: String
     /// The HDF5 object inside the file (`/activations/blocks.0.hook_resid_post`), or "" for the file itself.

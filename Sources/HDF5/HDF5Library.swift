@@ -39,11 +39,11 @@ struct H5Context: Sendable {
     var file: String
     var object: String
 
-    func error(_ problem: String, reason: String? = nil) -> ActivationStoreError {
-        ActivationStoreError(file: file, object: object, problem: problem, reason: reason)
+    func error(_ problem: String, reason: String? = nil) -> HDF5Error {
+        HDF5Error(file: file, object: object, problem: problem, reason: reason)
     }
 
-    /// Turns a negative HDF5 return code into an `ActivationStoreError` carrying HDF5's own reason.
+    /// Turns a negative HDF5 return code into an `HDF5Error` carrying HDF5's own reason.
     /// Must run with the HDF5 lock held (it reads the error stack).
     @discardableResult
     func check<T: BinaryInteger>(_ code: T, _ what: @autoclosure () -> String) throws -> T {

@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 import Tensors
 
 /// Times writing float32 activations [n, t, d] in batches, laid out exactly like
@@ -7,7 +8,7 @@ import Tensors
 /// [min(chunkRows, n), t, d], gzip level 4 + shuffle when `compress` (h5py's `compression="gzip"`), each
 /// written in batches of `chunkRows` rows from one precomputed standard-normal batch. The timed span is the
 /// peer's: create `<path>.tmp`, write, close, rename to `path`. Rate in MB/s with 1 MB = 1e6 bytes.
-public func benchmarkWrite(path: String, n: Int, t: Int, d: Int, chunkRows: Int = 256, compress: Bool = false,
+func benchmarkWrite(path: String, n: Int, t: Int, d: Int, chunkRows: Int = 256, compress: Bool = false,
                            datasets: Int = 8) throws -> (mbPerSecond: Double, seconds: Double) {
     precondition(n > 0 && t > 0 && d > 0 && chunkRows > 0 && datasets > 0, "benchmarkWrite: sizes must be positive")
     var rng = RNG(seed: 0)
@@ -29,7 +30,7 @@ public func benchmarkWrite(path: String, n: Int, t: Int, d: Int, chunkRows: Int 
     }
     try file.close()
     if rename(tmp, path) != 0 {
-        throw ActivationStoreError(file: tmp, problem: "cannot rename to \(path): \(String(cString: strerror(errno)))")
+        throw HDF5Error(file: tmp, problem: "cannot rename to \(path): \(String(cString: strerror(errno)))")
     }
     let elapsed = clock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18

@@ -23,6 +23,10 @@ public class H5Node: @unchecked Sendable {
     /// The object's absolute path inside the file.
     public var path: String { ctx.object }
 
+    /// An error about this object in the binding's one-line form (`file: object: problem`), for the file
+    /// formats built on the binding to report what they find wrong with it.
+    public func error(_ problem: String) -> HDF5Error { ctx.error(problem) }
+
     /// Closes the identifier now (idempotent). Later calls on this object fail with an error.
     public func close() {
         HDF5.locked {
