@@ -42,6 +42,7 @@ let package = Package(
         .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer"]),
         .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "Transformer", "Skills", "Runs"]),
         .testTarget(name: "NotebookTests"),
+        .testTarget(name: "CLITests"),
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "ActivationStore", "Runs", "Transformer"], exclude: ["Fixtures"]),
     ]
 )
