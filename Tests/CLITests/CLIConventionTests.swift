@@ -22,8 +22,8 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/out", contents: nil)
-        FileManager.default.createFile(atPath: dir + "/err", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/out", contents: nil)
+        _ = FileManager.default.createFile(atPath: dir + "/err", contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out"))
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/err"))
         let p = Process()
@@ -115,6 +115,7 @@ import Testing
             let help = try Self.lens(command + ["--help"])
             #expect(help.status == 0, "\(command)")
             let flags = help.out.split(whereSeparator: { " ,|[]<>()\n".contains($0) }).filter { $0.hasPrefix("--") }
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ".:;`'\"")) }
             #expect(!flags.isEmpty, "\(command): no flags in its help")
             for flag in flags {
                 #expect(flag.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(command): \(flag)")
@@ -152,7 +153,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let path = scratch + "/locked.yaml"
-        FileManager.default.createFile(atPath: path, contents: Data(Self.probeSpec.utf8), attributes: [.posixPermissions: 0])
+        _ = FileManager.default.createFile(atPath: path, contents: Data(Self.probeSpec.utf8), attributes: [.posixPermissions: 0])
         let r = try Self.lens(["probe", "--spec", path, "--activations", scratch])
         #expect(r.status != 0)
         #expect(r.errLines == ["Error: \(path): permission denied"], "\(r.err)")
@@ -166,8 +167,8 @@ import Testing
         #expect(probe.status == 0, "\(probe.err)")
         let report = try #require(try JSONSerialization.jsonObject(with: Data(probe.out.utf8)) as? [String: Any])
         let cells = try #require(report["cells"] as? [[String: Any]])
-        #expect(cells.count == 1)
-        let train = try #require(cells.first?["trainRows"] as? [Int]), test = try #require(cells.first?["testRows"] as? [Int])
+        let cell = try #require(cells.first { $0["file"] as? String == h5 })
+        let train = try #require(cell["trainRows"] as? [Int]), test = try #require(cell["testRows"] as? [Int])
         let split = String(decoding: try JSONSerialization.data(withJSONObject: ["train": train, "test": test]), as: UTF8.self)
         let bench = try Self.lens(["bench", "probe", "--h5", h5, "--hook", "blocks.1.hook_resid_post", "--position", "equals",
                                    "--label", "answer_tens", "--split", "/dev/stdin", "--repeats", "1", "--threads", "1"], stdin: split)
