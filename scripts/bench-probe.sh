@@ -20,7 +20,7 @@ PY
 while read -r i hook pos label C score; do
   echo "cell: $hook @$pos label=$label C=$C (lens probe accuracy $score)"
   for r in $(seq "$ROUNDS"); do
-    $LENS bench probe --h5 "$H5" --hook "$hook" --position "$pos" --label "$label" --split "$tmp/split$i.json" --C "$C"
+    $LENS bench probe --h5 "$H5" --hook "$hook" --position "$pos" --label "$label" --split "$tmp/split$i.json" --inverse-l2 "$C"
     $PY "$PEER" --h5 "$H5" --hook "$hook" --position "$pos" --label "$label" --split "$tmp/split$i.json" --C "$C"
   done
 done < "$tmp/cells.txt"

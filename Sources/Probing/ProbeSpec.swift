@@ -1,5 +1,6 @@
 import Foundation
 import Specs
+import Tensors
 
 /// One probe, declared in `Probes/<name>.yaml`:
 ///
@@ -46,8 +47,9 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
                               "control_type"]
 
     public static func load(path: String) throws(ProbeSpecError) -> ProbeSpec {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ProbeSpecError(file: path, problem: "cannot read file") }
-        return try parse(String(decoding: data, as: UTF8.self), file: path)
+        let text: String
+        do { text = try InputFile.text(path) } catch { throw ProbeSpecError(file: path, problem: error.problem) }
+        return try parse(text, file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ProbeSpecError) -> ProbeSpec {

@@ -1,6 +1,7 @@
 import Foundation
 import Skills
 import Specs
+import Tensors
 import Transformer
 
 extension StudySpec {
@@ -9,8 +10,9 @@ extension StudySpec {
 
     /// Reads a study file; every problem is one line naming the file and the key.
     public static func load(path: String) throws(StudyError) -> StudySpec {
-        guard let data = FileManager.default.contents(atPath: path) else { throw StudyError(file: path, problem: "cannot read file") }
-        return try parse(String(decoding: data, as: UTF8.self), file: path)
+        let text: String
+        do { text = try InputFile.text(path) } catch { throw StudyError(file: path, problem: error.problem) }
+        return try parse(text, file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(StudyError) -> StudySpec {

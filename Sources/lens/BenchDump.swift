@@ -20,13 +20,13 @@ struct BenchDump: ParsableCommand {
     @Option var datasets = 8
     @Flag var compress = false
     @Option var out = "/tmp/lens_dump_bench.h5"
-    @Flag var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
         let r = try benchmarkWrite(path: out, n: n, t: t, d: d, chunkRows: chunk, compress: compress, datasets: datasets)
         let bytes = n * t * d * 4 * datasets
-        if json { print("{\"mb_per_s\":\(r.mbPerSecond),\"seconds\":\(r.seconds),\"bytes\":\(bytes)}") }
-        else { print(String(format: "lens dump mb_per_s=%.1f seconds=%.3f bytes=%d", r.mbPerSecond, r.seconds, bytes)) }
+        if common.json { try JSONOut.print(["mb_per_s": r.mbPerSecond, "seconds": r.seconds, "bytes": bytes] as [String: Any]) }
+        else { BenchLine.print("dump", ["mb_per_s": String(format: "%.1f", r.mbPerSecond), "seconds": String(format: "%.3f", r.seconds), "bytes": "\(bytes)"]) }
         try? FileManager.default.removeItem(atPath: out)
     }
 }

@@ -22,6 +22,7 @@ struct BenchGemm: ParsableCommand {
         for _ in 0..<repeats { BLAS.gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: &c, ldc: n) }
         let dt = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let gflops = 2 * Double(n * n * n) * Double(repeats) / dt / 1e9
-        print(common.json ? "{\"n\":\(n),\"gflops\":\(gflops)}" : "lens gemm n=\(n) gflops=\(String(format: "%.1f", gflops))")
+        if common.json { try JSONOut.print(["n": n, "gflops": gflops] as [String: Any]) }
+        else { BenchLine.print("gemm", ["n": "\(n)", "gflops": String(format: "%.1f", gflops)]) }
     }
 }

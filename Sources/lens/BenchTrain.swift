@@ -57,8 +57,9 @@ struct BenchTrain: ParsableCommand {
         if common.json {
             try JSONOut.print(result)
         } else {
-            print(String(format: "lens train tokens_per_s=%.0f ms_per_step=%.2f params=%d gflops=%.1f",
-                         result["tokens_per_s"]!, result["ms_per_step"]!, trainer.model.parameterCount, result["gflops"]!))
+            BenchLine.print("train", ["tokens_per_s": String(format: "%.0f", result["tokens_per_s"]!),
+                                      "ms_per_step": String(format: "%.2f", result["ms_per_step"]!),
+                                      "params": "\(trainer.model.parameterCount)", "gflops": String(format: "%.1f", result["gflops"]!)])
         }
     }
 }

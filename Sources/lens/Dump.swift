@@ -37,33 +37,12 @@ struct DumpCommand: ParsableCommand {
             guard let s = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--steps: \"\($0)\" is not a step") }
             return s
         }
-        let bar = ProgressLine(label: "dump")
-        let written = try dump.run(steps: wanted, progress: bar.update)
-        bar.finish()
+        let progress = ProgressReporter()
+        let written = try dump.run(steps: wanted) { progress.update("dump", done: $0, total: $1) }
         if common.json {
             try JSONOut.print(written)
         } else {
             for w in written { print("\(w.skipped ? "kept   " : "wrote  ") \(w.path)  n=\(w.n) hooks=\(w.hooks.count)") }
         }
     }
-}
-
-/// One progress bar line on stderr with ETA (redrawn in place on a terminal).
-final class ProgressLine {
-    let label: String
-    let start = Date()
-    var last = -1
-    init(label: String) { self.label = label }
-    func update(_ done: Int, _ total: Int) {
-        let frac = Double(done) / Double(max(total, 1))
-        let pct = Int(frac * 100)
-        guard pct != last else { return }
-        last = pct
-        let elapsed = Date().timeIntervalSince(start)
-        let eta = frac > 0 ? elapsed * (1 - frac) / frac : 0
-        let bar = String(repeating: "#", count: Int(frac * 20)) + String(repeating: ".", count: 20 - Int(frac * 20))
-        let line = "\(label) [\(bar)] \(done)/\(total) eta \(ProgressBoard.clock(eta))"
-        FileHandle.standardError.write(Data((isatty(2) == 1 ? "\r\u{1B}[2K" + line : line + "\n").utf8))
-    }
-    func finish() { if isatty(2) == 1 { FileHandle.standardError.write(Data("\n".utf8)) } }
 }

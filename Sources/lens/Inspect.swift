@@ -1,6 +1,7 @@
 import ActivationStore
 import ArgumentParser
 import Foundation
+import Tensors
 
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,10 +15,11 @@ struct InspectCommand: ParsableCommand {
         """)
 
     @Argument(help: "An activation file (.h5).") var file: String
-    @Flag(help: "Print one JSON document.") var json = false
+    @OptionGroup var common: CommonOptions
 
     func run() throws {
+        try InputFile.checkReadable(file)   // HDF5's own message for a directory is a paragraph
         let summary = try validateActivationFile(file)
-        print(json ? try summary.json() : summary.description)
+        print(common.json ? try summary.json() : summary.description)
     }
 }

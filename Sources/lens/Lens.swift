@@ -18,7 +18,10 @@ struct Lens: ParsableCommand {
 
 /// Options every compute command shares.
 struct CommonOptions: ParsableArguments {
-    @Option(help: "Threads for BLAS and the engine's own loops (default: all cores).")
+    @Option(help: """
+        Threads for BLAS and the engine's own loops (default: all cores). \
+        `tasks`, `inspect` and `bench dump` compute on one thread and ignore it.
+        """)
     var threads: Int = ProcessInfoCores.count
 
     @Flag(help: "Print one JSON document on stdout instead of text.")

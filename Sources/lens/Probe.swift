@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Probing
+import Runs
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -25,9 +26,8 @@ struct ProbeCommand: ParsableCommand {
         common.apply()
         let spec = try ProbeSpec.load(path: self.spec)
         let files = try ProbeJob.files(activations)
-        let bar = ProgressLine(label: "probe \(spec.name)")
-        let report = try ProbeJob.run(spec, files: files, progress: bar.update)
-        bar.finish()
+        let progress = ProgressReporter()
+        let report = try ProbeJob.run(spec, files: files) { progress.update("probe \(spec.name)", done: $0, total: $1) }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let json = try JSONOut.encoder.encode(report)
         try json.write(to: URL(fileURLWithPath: out + "/\(spec.name).json"), options: .atomic)

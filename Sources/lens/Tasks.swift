@@ -22,7 +22,8 @@ struct TasksCommand: ParsableCommand {
     @Option(name: .customLong("max-operand")) var maxOperand = TaskConfig().maxOperand
     @Option(name: .customLong("max-step")) var maxStep = TaskConfig().maxStep
     @Flag(help: "Print the label and position catalogue instead.") var labels = false
-    @Flag(help: "Print one JSON document.") var json = false
+    @OptionGroup var common: CommonOptions
+    private var json: Bool { common.json }
 
     func run() throws {
         if labels {

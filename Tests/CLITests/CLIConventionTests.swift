@@ -1,0 +1,218 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The conventions every `lens` command keeps (CONTRACTS section 5 and the README's Commands section),
+/// checked on the built binary: kebab-case flags, one-line path errors, pipes as input, JSON that
+/// parses, sparse progress in logs, benchmark lines that end with a newline.
+@Suite(.serialized) struct CLIConventionTests {
+    // MARK: running the binary
+
+    struct Outcome {
+        let status: Int32, out: String, err: String
+        var errLines: [String] { err.split(separator: "\n", omittingEmptySubsequences: true).map(String.init) }
+    }
+
+    /// Runs `lens args` with `stdin` piped in (stdout and stderr are pipes: not terminals).
+    static func lens(_ args: [String], stdin: String? = nil) throws -> Outcome {
+        let r = try run(Repo.lens, args, input: stdin.map { Data($0.utf8) })
+        return Outcome(status: r.status, out: r.out, err: r.err)
+    }
+
+    // MARK: a tiny trained run, shared by the tests that need activations
+
+    static let tinyStudy = """
+        name: tiny
+        tasks: {multistep_pad: 1}
+        problem: {max_operand: 9, max_step: 5}
+        models:
+          - {name: d16, n_layers: 2, d_model: 16, n_heads: 2, d_mlp: 32}
+        seeds: [1]
+        steps: 20
+        batch: 16
+        warmup: 5
+        checkpoints: {dense_until: 20, dense_count: 1, every: 0}
+        eval: {n: 10}
+        """
+
+    static let probeSpec = """
+        name: tens
+        question: Is the answer's tens digit linearly present?
+        target: answer_tens
+        kind: multiclass
+        hooks: [blocks.1.hook_resid_post]
+        positions: [equals]
+        l2: 0.01
+        control: false
+        """
+
+    /// A scratch directory holding `runs/d16-s1` (trained from the study piped to /dev/stdin, so that
+    /// path is exercised too) and its activations; built once.
+    static let fixture: Result<String, FixtureError> = {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-fixture-\(UUID())").path
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let sweep = try lens(["sweep", "--study", "/dev/stdin", "--out", dir + "/runs", "--threads", "1", "--json"], stdin: tinyStudy)
+            guard sweep.status == 0 else { return .failure(FixtureError(message: "sweep: \(sweep.err)")) }
+            let dump = try lens(["dump", "--run", dir + "/runs/d16-s1", "--n", "40", "--threads", "1", "--json"])
+            guard dump.status == 0 else { return .failure(FixtureError(message: "dump: \(dump.err)")) }
+            return .success(dir)
+        } catch { return .failure(FixtureError(message: "\(error)")) }
+    }()
+    struct FixtureError: Error { let message: String }
+
+    static func activationFile(_ dir: String) throws -> String {
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/runs/d16-s1/activations").filter { $0.hasSuffix(".h5") }.sorted()
+        return dir + "/runs/d16-s1/activations/" + (try #require(files.last))
+    }
+
+    static func parsesAsJSON(_ text: String) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])) != nil
+    }
+
+    // MARK: flags
+
+    @Test func benchProbeTakesKebabCaseInverseL2WithTheScikitLearnMapping() throws {
+        let help = try Self.lens(["bench", "probe", "--help"])
+        #expect(help.status == 0)
+        #expect(help.out.contains("--inverse-l2"))
+        #expect(help.out.contains("1 / (C · n_train)"))
+        #expect(!help.out.contains("--C "))
+        let old = try Self.lens(["bench", "probe", "--synthetic", "--C", "2"])
+        #expect(old.status != 0, "the old upper-case flag is still accepted")
+    }
+
+    @Test func everyFlagOfEveryCommandIsLowerCaseKebab() throws {
+        let commands = [["tasks"], ["train"], ["sweep"], ["eval"], ["dump"], ["inspect"], ["probe"],
+                        ["bench", "train"], ["bench", "gemm"], ["bench", "dump"], ["bench", "probe"]]
+        for command in commands {
+            let help = try Self.lens(command + ["--help"])
+            #expect(help.status == 0, "\(command)")
+            let flags = help.out.split(whereSeparator: { " ,|[]<>()\n".contains($0) }).filter { $0.hasPrefix("--") }
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: ".:;`'\"")) }
+            #expect(!flags.isEmpty, "\(command): no flags in its help")
+            for flag in flags {
+                #expect(flag.dropFirst(2).allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" }, "\(command): \(flag)")
+            }
+            // The shared options come from one group, so every command lists both.
+            #expect(help.out.contains("--threads") && help.out.contains("--json"), "\(command)")
+        }
+    }
+
+    // MARK: paths
+
+    @Test(arguments: ["directory", "missing"])
+    func anUnreadableSpecOrStudyIsOneLineNamingThePath(_ kind: String) throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-bad-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let path = kind == "directory" ? scratch : scratch + "/nothing-here.yaml"
+        let expected = kind == "directory" ? "\(path): is a directory, not a file" : "\(path): no such file or directory"
+        let calls = [["probe", "--spec", path, "--activations", scratch, "--out", scratch + "/p"],
+                     ["sweep", "--study", path, "--out", scratch + "/runs"],
+                     ["train", "--study", path, "--out", scratch + "/run"],
+                     ["bench", "probe", "--h5", scratch + "/x.h5", "--hook", "h", "--position", "0", "--label", "l", "--split", path]]
+        for args in calls {
+            let r = try Self.lens(args)
+            #expect(r.status != 0, "\(args)")
+            #expect(r.errLines.count == 1, "\(args): \(r.err)")
+            #expect(r.errLines.first?.hasSuffix(expected) == true, "\(args): \(r.err)")
+            #expect(!r.err.contains("NSCocoaErrorDomain"))
+        }
+    }
+
+    @Test func anUnreadableFileIsOneLineNamingThePath() throws {
+        guard getuid() != 0 else { return }   // root reads mode-000 files; nothing to check
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-perm-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let path = scratch + "/locked.yaml"
+        _ = FileManager.default.createFile(atPath: path, contents: Data(Self.probeSpec.utf8), attributes: [.posixPermissions: 0])
+        let r = try Self.lens(["probe", "--spec", path, "--activations", scratch])
+        #expect(r.status != 0)
+        #expect(r.errLines == ["Error: \(path): permission denied"], "\(r.err)")
+    }
+
+    @Test func specAndSplitAreReadFromStdin() throws {
+        let dir = try Self.fixture.get()
+        let h5 = try Self.activationFile(dir)
+        let probe = try Self.lens(["probe", "--spec", "/dev/stdin", "--activations", h5, "--out", dir + "/probes", "--json",
+                                   "--threads", "1"], stdin: Self.probeSpec)
+        #expect(probe.status == 0, "\(probe.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(probe.out.utf8)) as? [String: Any])
+        let cells = try #require(report["cells"] as? [[String: Any]])
+        let cell = try #require(cells.first { $0["file"] as? String == h5 })
+        let train = try #require(cell["trainRows"] as? [Int]), test = try #require(cell["testRows"] as? [Int])
+        let split = String(decoding: try JSONSerialization.data(withJSONObject: ["train": train, "test": test]), as: UTF8.self)
+        let bench = try Self.lens(["bench", "probe", "--h5", h5, "--hook", "blocks.1.hook_resid_post", "--position", "equals",
+                                   "--label", "answer_tens", "--split", "/dev/stdin", "--repeats", "1", "--threads", "1"], stdin: split)
+        #expect(bench.status == 0, "\(bench.err)")
+        #expect(bench.out.hasPrefix("lens probe accuracy="))
+        #expect(bench.out.hasSuffix("\n"))
+        #expect(bench.out.contains("n_train=\(train.count) n_test=\(test.count) "))
+    }
+
+    // MARK: output
+
+    @Test func everyJSONOutputParses() throws {
+        let dir = try Self.fixture.get()
+        let h5 = try Self.activationFile(dir), run = dir + "/runs/d16-s1"
+        let calls: [[String]] = [
+            ["tasks", "--json"], ["tasks", "--labels", "--json"],
+            ["train", "--study", "/dev/stdin", "--out", run, "--json", "--threads", "1"],
+            ["sweep", "--study", "/dev/stdin", "--out", dir + "/runs", "--json", "--threads", "1"],
+            ["eval", run, "--n", "5", "--json", "--threads", "1"],
+            ["dump", "--run", run, "--n", "40", "--json", "--threads", "1"],
+            ["inspect", h5, "--json"],
+            ["probe", "--spec", "/dev/stdin", "--activations", h5, "--out", dir + "/probes", "--json", "--threads", "1"],
+            ["bench", "gemm", "--n", "32", "--repeats", "1", "--json", "--threads", "1"],
+            ["bench", "train", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--ctx", "8", "--batch", "2", "--steps", "1",
+             "--warmup", "0", "--json", "--threads", "1"],
+            ["bench", "dump", "--n", "16", "--t", "4", "--d", "8", "--chunk", "8", "--datasets", "1", "--out", dir + "/bench.h5", "--json"],
+        ]
+        for args in calls {
+            let stdin = args.contains("/dev/stdin") ? (args[0] == "probe" ? Self.probeSpec : Self.tinyStudy) : nil
+            let r = try Self.lens(args, stdin: stdin)
+            #expect(r.status == 0, "\(args): \(r.err)")
+            #expect(Self.parsesAsJSON(r.out), "\(args): not one JSON document: \(r.out.prefix(300))")
+        }
+    }
+
+    @Test func benchmarkLinesAreKeyValueAndEndWithANewline() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-bench-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let calls: [(String, [String])] = [
+            ("gemm", ["bench", "gemm", "--n", "32", "--repeats", "1", "--threads", "1"]),
+            ("dump", ["bench", "dump", "--n", "16", "--t", "4", "--d", "8", "--chunk", "8", "--datasets", "1", "--out", dir + "/b.h5"]),
+            ("train", ["bench", "train", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--ctx", "8", "--batch", "2",
+                       "--steps", "1", "--warmup", "0", "--threads", "1"]),
+        ]
+        for (what, args) in calls {
+            let r = try Self.lens(args)
+            #expect(r.status == 0, "\(args): \(r.err)")
+            #expect(r.out.hasSuffix("\n"), "\(what): \(r.out)")
+            let fields = r.out.trimmingCharacters(in: .newlines).split(separator: " ")
+            #expect(fields.prefix(2) == ["lens", Substring(what)], "\(r.out)")
+            #expect(fields.count > 2 && fields.dropFirst(2).allSatisfy { $0.split(separator: "=").count == 2 }, "\(r.out)")
+        }
+    }
+
+    // MARK: progress
+
+    @Test func progressInALogIsSparse() throws {
+        let dir = try Self.fixture.get()
+        let out = dir + "/sparse"
+        // One example per batch: hundreds of batches, each of which used to print its own line.
+        let r = try Self.lens(["dump", "--run", dir + "/runs/d16-s1", "--n", "60", "--batch", "1", "--out", out, "--threads", "1"])
+        #expect(r.status == 0, "\(r.err)")
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".h5") }.count
+        #expect(checkpoints * 60 >= 100, "too few batches for the bound to mean anything")
+        let progress = r.errLines.filter { $0.hasPrefix("dump ") }
+        #expect(progress.count >= 1, "no progress at all: \(r.err)")
+        // At most: the first line, one per tenth, the last line.
+        #expect(progress.count <= 12, "\(progress.count) progress lines:\n\(r.err)")
+        #expect(progress.last?.contains("\(checkpoints * 60)/\(checkpoints * 60)") == true, "\(r.err)")
+        #expect(!r.err.contains("\u{1B}["), "terminal escapes in a log")
+    }
+}
