@@ -25,7 +25,8 @@ extension SVG {
     public static func heatmap(_ spec: HeatmapSpec) -> String {
         let rows = spec.rowLabels.count, cols = spec.columnLabels.count
         let cellW = max(44, (spec.columnLabels.map { textWidth($0) }.max() ?? 0) + 8), cellH = 28.0
-        var left = 40 + (spec.rowLabels.map { textWidth($0) }.max() ?? 0)
+        let rowLabelW = spec.rowLabels.map { textWidth($0) }.max() ?? 0
+        var left = 40 + rowLabelW
         let top = 50.0
         let gridW = Double(cols) * cellW, gridH = Double(rows) * cellH
         let barW = 16.0
@@ -64,7 +65,8 @@ extension SVG {
         }
         body.append(text(spec.xLabel, x: left + gridW / 2, y: top + gridH + 40, size: 13))
         let yMid = top + gridH / 2
-        body.append(text(spec.yLabel, x: 16, y: yMid, size: 13, extra: " transform=\"rotate(-90 16 \(fmt(yMid, 1)))\""))
+        let yLabelX = left - rowLabelW - 24  // beside the row labels, wherever centring put the grid
+        body.append(text(spec.yLabel, x: yLabelX, y: yMid, size: 13, extra: " transform=\"rotate(-90 \(fmt(yLabelX, 1)) \(fmt(yMid, 1)))\""))
 
         // Colour bar: 32 bands from lo (bottom) to hi (top), with ticks and its label.
         let bands = 32

@@ -106,7 +106,10 @@ extension SVG {
         case .log: scaleNote = " (log scale)"
         case .symlog: scaleNote = " (log scale; linear from 0 to \(tickLabel(g.linearThreshold, decimals: 0)))"
         }
-        body.append(text(spec.xLabel + scaleNote, x: left + plotW / 2, y: top + plotH + 42, size: 13))
+        // "training step (optimizer updates)" + " (log scale)" reads as "training step (optimizer updates; log scale)".
+        let xLabel = spec.xLabel.hasSuffix(")") && !scaleNote.isEmpty
+            ? String(spec.xLabel.dropLast()) + "; " + scaleNote.dropFirst(2) : spec.xLabel + scaleNote
+        body.append(text(xLabel, x: left + plotW / 2, y: top + plotH + 42, size: 13))
         let yMid = top + plotH / 2
         body.append(text(spec.yLabel, x: 18, y: yMid, size: 13, extra: " transform=\"rotate(-90 18 \(fmt(yMid, 1)))\""))
 
