@@ -42,18 +42,21 @@ study: build
 	@start=$$(date +%s); $(LENS) sweep --out $(STUDY_OUT) || exit 1; \
 	  echo "sweep took $$(( $$(date +%s) - start )) s"
 	@$(INTEROP_PY) scripts/study-table.py $(STUDY_OUT)
-	@for r in $(STUDY_OUT)/*/; do \
+	@start=$$(date +%s); for r in $(STUDY_OUT)/*/; do \
 	  [ -f $$r/run.json ] || continue; \
-	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 200 > /dev/null || exit 1; \
-	done
-	@for s in Probes/*.yaml; do \
+	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 200 --for-probes Probes/*.yaml > /dev/null || exit 1; \
+	done; \
+	for s in Probes/*.yaml; do \
 	  $(LENS) probe --spec $$s --activations $(STUDY_OUT) --out $(STUDY_OUT)/probes > /dev/null || exit 1; \
-	done
+	done; \
+	echo "dump and probes took $$(( $$(date +%s) - start )) s"
 	@echo "results in $(STUDY_OUT):"
 	@echo "  <run>/metrics.jsonl        evaluations at every checkpoint (lens eval, --json)"
 	@echo "  <run>/checkpoints/         safetensors, TransformerLens names"
 	@echo "  <run>/activations/         HDF5 per checkpoint (lens inspect FILE)"
-	@echo "  probes/<probe>.md .json    probe tables and numbers; probes/*.svg figures"
+	@echo "  probes/<probe>.md .json    probe tables and numbers"
+	@echo "  probes/<probe>-steps-*.svg probe score over training, per hook and position"
+	@echo "  probes/<probe>/heatmaps/   hook x position per run and checkpoint"
 
 bench: bench-train bench-dump
 bench-train: build

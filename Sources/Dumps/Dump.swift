@@ -14,6 +14,8 @@ public struct ActivationDump: Sendable {
     public var hookPatterns: [String]
     public var tasks: [String]?          // nil: the run's evaluated tasks
     public var perTask: Int
+    /// Item counts that replace `perTask` for some tasks (probe specs' `items:`, e.g. a position only one task has).
+    public var perTaskOverride: [String: Int] = [:]
     public var split: Split = .test
     public var batchSize = 64
     public var compress = false
@@ -40,13 +42,13 @@ public struct ActivationDump: Sendable {
         catch { throw ActivationStoreError(file: path, problem: "run.json is not a run spec") }
     }
 
-    /// The items every checkpoint is run on: up to `perTask` distinct held-out items of each task, in task
-    /// order. Distinct, so a probe's train and test parts never share an example; a task whose held-out
+    /// The items every checkpoint is run on: up to `perTask` (or `perTaskOverride[task]`) distinct held-out
+    /// items of each task, in task order; the first k items of a task do not depend on how many are asked for. Distinct, so a probe's train and test parts never share an example; a task whose held-out
     /// split has fewer distinct items (`order`, `double` at small ranges) contributes all it has.
     public func items(_ spec: RunSpec) throws -> [Example] {
         try (tasks ?? spec.evalTasks).flatMap { name -> [Example] in
             let task = try Tasks.named(name, config: spec.problem)
-            return try distinctItems(task, split: split, count: perTask, seed: spec.split.seed &+ 2000, policy: spec.split)
+            return try distinctItems(task, split: split, count: perTaskOverride[name] ?? perTask, seed: spec.split.seed &+ 2000, policy: spec.split)
         }
     }
 

@@ -101,7 +101,7 @@ struct ProbeRunner {
             ciLow: ci.low, ciHigh: ci.high, confidenceLevel: options.confidenceLevel,
             bootstrapResamples: options.bootstrapResamples, trainScore: main.trainScore,
             baseline: baseline(), controlScore: nil, selectivity: nil, selectivityCILow: nil,
-            selectivityCIHigh: nil, lambda: chosen,
+            selectivityCIHigh: nil, selectivityDefinition: nil, lambda: chosen,
             sklearnC: kind != .ridge && chosen > 0 ? 1 / (chosen * Double(train.count)) : nil,
             lambdaSearch: search, iterations: main.iterations, gradientNorm: main.gradientNorm,
             converged: main.converged, stopReason: main.stop, warnings: [], nTrain: train.count,
@@ -121,10 +121,11 @@ struct ProbeRunner {
                 if let w = control.warning { warnings.append("control: \(w)") }
                 let sel = Bootstrap.percentile(count: test.count, resamples: options.bootstrapResamples,
                                                level: options.confidenceLevel, seed: bootSeed) {
-                    main.score($0) - control.score($0)
+                    Selectivity.of(score: main.score($0), control: control.score($0), kind: kind)
                 }
                 result.controlScore = control.score(all)
-                result.selectivity = result.score - control.score(all)
+                result.selectivity = Selectivity.of(score: result.score, control: control.score(all), kind: kind)
+                result.selectivityDefinition = Selectivity.definition(kind)
                 result.selectivityCILow = sel.low
                 result.selectivityCIHigh = sel.high
             } catch {

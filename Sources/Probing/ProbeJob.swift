@@ -104,6 +104,11 @@ public enum ProbeJob {
         }
         let prompts = try reader.prompts()
         let run = reader.attributes.run, step = reader.attributes.step
+        for (task, wanted) in spec.items.sorted(by: { $0.key < $1.key }) {
+            let have = tasks.filter { $0 == task }.count
+            let note = "\(run): the spec asks for \(wanted) \(task) items, the activation files hold \(have) (lens dump --for-probes <spec> writes them; a task with fewer distinct held-out items gives all it has)"
+            if have < wanted && !warnings.contains(note) { warnings.append(note) }
+        }
         // Control-task input types (see ProbeSpec.controlType).
         var typeLabel: [Float]? = nil
         if spec.control, !["prompt", "token"].contains(spec.controlType) {

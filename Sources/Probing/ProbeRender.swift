@@ -6,8 +6,10 @@ extension ProbeReport {
         let metric = spec.kind == .ridge ? "R²" : "accuracy"
         var s = "## Probe `\(spec.name)`: \(spec.question)\n\n"
         s += "Target `/labels/\(spec.target)`, \(spec.kind.rawValue) probe, test fraction \(spec.testFraction), seed \(spec.seed)."
-        s += spec.control ? " Selectivity = \(metric) − control \(metric) (Hewitt & Liang 2019; one random control label per `\(spec.controlType)`).\n\n" : "\n\n"
-        s += "| run | step | hook | position | \(metric) [95% CI] | majority | step 0 | control | selectivity | λ | n train/test |\n"
+        let selectivity = Selectivity.header(spec.kind)
+        s += spec.control ? " Selectivity = \(selectivity) (Hewitt & Liang 2019; one random control label per `\(spec.controlType)`"
+            + (spec.kind == .ridge ? "; both R² floored at 0, so it lies in [-1, 1]" : "") + ").\n\n" : "\n\n"
+        s += "| run | step | hook | position | \(metric) [95% CI] | majority | step 0 | control | selectivity: \(selectivity) | λ | n train/test |\n"
         s += "| --- | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         func f(_ x: Double?) -> String { x.map { String(format: "%.3f", $0) } ?? "–" }
         for c in cells {
@@ -22,9 +24,12 @@ extension ProbeReport {
         return s
     }
 
-    /// SVG figures by file name: a hook x position heatmap per (run, checkpoint), and the score over
-    /// training steps per (hook, position), one line per model size (mean over seeds), with the
-    /// control task and majority baseline dashed.
+    /// SVG figures by path relative to the output directory:
+    /// - `<name>-steps-<hook>-<position>.svg`: the score over training steps (symlog step axis), one
+    ///   colour per model size: the mean over its seeds bold, each seed thin, the control task dashed,
+    ///   the majority baseline dotted. Only sizes with a probe at that hook appear.
+    /// - `<name>/heatmaps/<run>/step_<N>.svg`: hook x position per checkpoint of every run (many
+    ///   files, hence a folder per probe and run).
     public func figures() -> [String: String] {
         var out: [String: String] = [:]
         let metric = spec.kind == .ridge ? "R²" : "accuracy"
@@ -34,35 +39,90 @@ extension ProbeReport {
             let parts = key.split(separator: "|"), run = String(parts[0]), step = Int(parts[1])!
             let values = hooks.map { h in positions.map { p in
                 cells.first { $0.run == run && $0.step == step && $0.hook == h && $0.position == p }?.result.score ?? .nan } }
-            out["\(spec.name)-heatmap-\(run)-step\(String(format: "%06d", step)).svg"] = SVG.heatmap(HeatmapSpec(
+            out[Self.heatmapPath(probe: spec.name, run: run, step: step)] = SVG.heatmap(HeatmapSpec(
                 title: "\(spec.name): \(metric), \(run) step \(step)", rowLabels: hooks, columnLabels: positions, values: values,
                 colorBarLabel: "test \(metric)", range: spec.kind == .ridge ? nil : 0...1))
         }
-        let sizes = Array(Set(cells.map { sizeName($0.run) })).sorted()
+        let sizes = sizeOrder()
         for h in hooks {
             for p in positions {
-                var series: [LineSeries] = []
-                for size in sizes {
-                    let steps = Array(Set(cells.filter { sizeName($0.run) == size && $0.hook == h && $0.position == p }.map(\.step))).sorted()
-                    func mean(_ f: (ProbeCell) -> Double?) -> [Double] {
-                        steps.map { s in
-                            let v = cells.filter { sizeName($0.run) == size && $0.hook == h && $0.position == p && $0.step == s }.compactMap(f)
-                            return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
-                        }
-                    }
-                    let x = steps.map { Double($0) }
-                    series.append(LineSeries(name: size, x: x, y: mean { $0.result.score }))
-                    if spec.control { series.append(LineSeries(name: "\(size) control", x: x, y: mean { $0.result.controlScore }, dashed: true)) }
-                    series.append(LineSeries(name: "\(size) majority", x: x, y: mean { $0.result.baseline }, dashed: true))
-                }
+                let here = cells.filter { $0.hook == h && $0.position == p }
+                let series = stepSeries(here, sizes: sizes)
                 guard !series.isEmpty else { continue }
                 let safeHook = h.replacingOccurrences(of: "/", with: "_")
                 out["\(spec.name)-steps-\(safeHook)-\(p).svg"] = SVG.lineChart(LineChartSpec(
-                    title: "\(spec.name): \(metric) at \(h), position \(p)", xLabel: "training step", yLabel: "test \(metric)",
-                    series: series, logX: false, yRange: spec.kind == .ridge ? nil : 0...1))
+                    title: "\(spec.name): \(metric) at \(h), position \(p)", xLabel: "training step (optimizer updates)",
+                    yLabel: spec.kind == .ridge ? "test R² (0 = predicting the mean)" : "test accuracy (fraction correct)",
+                    series: series, xScale: .symlog, yRange: spec.kind == .ridge ? nil : 0...1))
             }
         }
         return out
+    }
+
+    public static func heatmapPath(probe: String, run: String, step: Int) -> String {
+        "\(probe)/heatmaps/\(run)/" + String(format: "step_%06d.svg", step)
+    }
+
+    /// Writes `figures()` under `directory`, creating the sub-folders; returns how many were written.
+    public func writeFigures(into directory: String) throws -> Int {
+        let figures = figures()
+        for (name, svg) in figures {
+            let path = (directory as NSString).appendingPathComponent(name)
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        return figures.count
+    }
+
+    /// Model sizes from smallest to largest (by probed width, then name), so a size keeps its colour
+    /// in every figure of the report, including those where it has no line.
+    func sizeOrder() -> [String] {
+        var width: [String: Int] = [:]
+        for c in cells { width[sizeName(c.run)] = max(width[sizeName(c.run)] ?? 0, c.result.nFeatures) }
+        return width.keys.sorted { (width[$0]!, $0) < (width[$1]!, $1) }
+    }
+
+    /// The curves of one (hook, position): per size with cells there, its seeds (thin), their mean
+    /// (bold) and the control's mean (dashed); the majority baseline once if every size shares it.
+    func stepSeries(_ here: [ProbeCell], sizes: [String]) -> [LineSeries] {
+        var series: [LineSeries] = [], majorities: [(String, [Double], [Double], String)] = []
+        for (k, size) in sizes.enumerated() {
+            let mine = here.filter { sizeName($0.run) == size }
+            guard !mine.isEmpty else { continue }
+            let colour = SVG.palette[k % SVG.palette.count]
+            let runs = Array(Set(mine.map(\.run))).sorted { natural($0, $1) }
+            let steps = Array(Set(mine.map(\.step))).sorted()
+            let x = steps.map(Double.init)
+            func mean(_ f: (ProbeCell) -> Double?) -> [Double] {
+                steps.map { s in
+                    let v = mine.filter { $0.step == s }.compactMap(f)
+                    return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
+                }
+            }
+            if runs.count > 1 {
+                for (j, run) in runs.enumerated() {
+                    let y = steps.map { s in mine.first { $0.run == run && $0.step == s }?.result.score ?? .nan }
+                    series.append(LineSeries(name: "\(size): each of \(runs.count) seeds", x: x, y: y, style: .thin, color: colour, inLegend: j == 0))
+                }
+                series.append(LineSeries(name: "\(size): mean of \(runs.count) seeds", x: x, y: mean { $0.result.score }, style: .solid, color: colour))
+            } else {
+                series.append(LineSeries(name: "\(size) (\(runs[0]))", x: x, y: mean { $0.result.score }, style: .solid, color: colour))
+            }
+            if spec.control {
+                series.append(LineSeries(name: "\(size): control task\(runs.count > 1 ? ", mean" : "")", x: x,
+                                         y: mean { $0.result.controlScore }, style: .dashed, color: colour))
+            }
+            majorities.append((size, x, mean { $0.result.baseline }, colour))
+        }
+        // The baseline depends only on the items and the split, which every run of a study shares: one line, not one per size.
+        let baselineName = spec.kind == .ridge ? "mean predictor" : "majority class"
+        let values = Set(majorities.flatMap { $0.2.filter(\.isFinite).map { ($0 * 1e9).rounded() } })
+        if values.count == 1, let widest = majorities.max(by: { $0.1.count < $1.1.count }) {
+            series.append(LineSeries(name: baselineName, x: widest.1, y: widest.2, style: .dotted, color: "#555555"))
+        } else {
+            for m in majorities { series.append(LineSeries(name: "\(m.0): \(baselineName)", x: m.1, y: m.2, style: .dotted, color: m.3)) }
+        }
+        return series
     }
 
     func orderedPositions() -> [String] {

@@ -12,6 +12,7 @@ import Tensors
 /// hooks: ["blocks.*.hook_resid_post"]        # hook names or globs
 /// positions: [equals, answer_start]           # named positions, integers, or all
 /// tasks: [multistep_pad]        # optional: only these tasks' examples
+/// items: {multistep_pad: 800}   # optional: items per task the dump should hold (lens dump --for-probes)
 /// where: {told_out_of_order: 1} # optional: only examples whose labels have these values
 /// split: {test: 0.25, seed: 0}  # held-out fraction and seed (the same split at every checkpoint)
 /// l2: [0.0001, 0.001, 0.01]     # a number, or a grid chosen on a validation split of the training part
@@ -42,9 +43,12 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
     public var l2: [Double] = []          // empty: the default grid
     public var control = true
     public var controlType = "token"
+    /// Held-out items per task that `lens dump --for-probes` writes (more than its --n where a
+    /// position exists in few tasks); the probe warns when a file holds fewer.
+    public var items: [String: Int] = [:]
 
     public static let keys = ["name", "question", "target", "kind", "hooks", "positions", "tasks", "where", "split", "l2", "control",
-                              "control_type"]
+                              "control_type", "items"]
 
     public static func load(path: String) throws(ProbeSpecError) -> ProbeSpec {
         let text: String
@@ -112,6 +116,16 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
             spec.control = b
         }
         if m["control_type"] != nil { spec.controlType = try string("control_type") }
+        if let it = m["items"] {
+            guard let counts = it as? [String: Int], !counts.isEmpty else { throw fail("items: must map task names to item counts, e.g. {multistep_pad: 800}") }
+            for (task, count) in counts.sorted(by: { $0.key < $1.key }) {
+                guard count > 0 else { throw fail("items.\(task): must be a positive integer, got \(count)") }
+                guard spec.tasks.isEmpty || spec.tasks.contains(task) else {
+                    throw fail("items.\(task): not one of the probe's tasks (\(spec.tasks.joined(separator: ", ")))")
+                }
+            }
+            spec.items = counts
+        }
         return spec
     }
 

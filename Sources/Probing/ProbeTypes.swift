@@ -65,10 +65,15 @@ public struct ProbeResult: Sendable, Codable, Equatable {
     public var baseline: Double
     /// Same probe, same lambda, fitted on control-task labels (nil without control keys).
     public var controlScore: Double?
-    /// score - controlScore, with a paired bootstrap interval (same resamples for both).
+    /// How the probe beats its control task (`Selectivity`), with a paired bootstrap interval
+    /// (same resamples for both): accuracy - control accuracy, or for ridge
+    /// max(R², 0) - max(control R², 0), which stays in [-1, 1].
     public var selectivity: Double?
     public var selectivityCILow: Double?
     public var selectivityCIHigh: Double?
+    /// `selectivity`'s formula spelled out ("accuracy - control_accuracy" or
+    /// "max(r2, 0) - max(control_r2, 0)"), so a JSON reader need not guess it; nil without a control.
+    public var selectivityDefinition: String?
     public var lambda: Double
     /// scikit-learn's C for the same logistic objective, 1/(lambda * nTrain); nil for ridge
     /// (where sklearn alpha = lambda) or lambda = 0.

@@ -47,6 +47,9 @@ public enum SVG {
     /// Rough width of a label at 12 px, to size margins without font metrics.
     static func textWidth(_ s: String, size: Double = 12) -> Double { Double(s.count) * size * 0.6 }
 
+    /// Rough width of a bold 16 px title: bold sans-serif glyphs run wider, ~0.65 em on average.
+    static func titleWidth(_ s: String) -> Double { Double(s.count) * 16 * 0.65 }
+
     /// "Nice" linear ticks (steps of 1, 2 or 5 times a power of ten) covering [lo, hi].
     static func linearTicks(_ lo: Double, _ hi: Double, target: Int = 5) -> (ticks: [Double], decimals: Int) {
         let raw = (hi - lo) / Double(max(1, target))

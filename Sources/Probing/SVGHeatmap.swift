@@ -25,11 +25,17 @@ extension SVG {
     public static func heatmap(_ spec: HeatmapSpec) -> String {
         let rows = spec.rowLabels.count, cols = spec.columnLabels.count
         let cellW = max(44, (spec.columnLabels.map { textWidth($0) }.max() ?? 0) + 8), cellH = 28.0
-        let left = 40 + (spec.rowLabels.map { textWidth($0) }.max() ?? 0)
+        let rowLabelW = spec.rowLabels.map { textWidth($0) }.max() ?? 0
+        var left = 40 + rowLabelW
         let top = 50.0
         let gridW = Double(cols) * cellW, gridH = Double(rows) * cellH
-        let barX = left + gridW + 24, barW = 16.0
-        let width = barX + barW + 60
+        let barW = 16.0
+        let content = left + gridW + 24 + barW + max(60, textWidth(spec.colorBarLabel, size: 11) / 2 + 10)
+        // The title is centred on the canvas: widen the canvas to hold it (bold 16 px, ~0.65 em per glyph)
+        // and centre the grid in the extra room.
+        let width = max(content, titleWidth(spec.title) + 20)
+        left += (width - content) / 2
+        let barX = left + gridW + 24
         let height = top + gridH + 60
 
         let finite = spec.values.flatMap { $0 }.filter { $0.isFinite }
@@ -59,7 +65,8 @@ extension SVG {
         }
         body.append(text(spec.xLabel, x: left + gridW / 2, y: top + gridH + 40, size: 13))
         let yMid = top + gridH / 2
-        body.append(text(spec.yLabel, x: 16, y: yMid, size: 13, extra: " transform=\"rotate(-90 16 \(fmt(yMid, 1)))\""))
+        let yLabelX = left - rowLabelW - 24  // beside the row labels, wherever centring put the grid
+        body.append(text(spec.yLabel, x: yLabelX, y: yMid, size: 13, extra: " transform=\"rotate(-90 \(fmt(yLabelX, 1)) \(fmt(yMid, 1)))\""))
 
         // Colour bar: 32 bands from lo (bottom) to hi (top), with ticks and its label.
         let bands = 32
@@ -76,7 +83,6 @@ extension SVG {
             body.append(text(tickLabel(t, decimals: dec), x: barX + barW + 7, y: y + 4, size: 10, anchor: "start"))
         }
         body.append(text(spec.colorBarLabel, x: barX + barW / 2, y: top - 8, size: 11))
-        let w = max(width, barX + barW / 2 + textWidth(spec.colorBarLabel, size: 11) / 2 + 10)
-        return document(width: w, height: height, title: spec.title, body: body)
+        return document(width: width, height: height, title: spec.title, body: body)
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dumps
 import Foundation
+import Probing
 import Runs
 import Skills
 
@@ -22,6 +23,8 @@ struct DumpCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Hook names or globs (TransformerLens names).") var hooks: [String] = ["blocks.*.hook_resid_post"]
     @Option(parsing: .upToNextOption, help: "Tasks (default: the run's evaluated tasks).") var tasks: [String] = []
     @Option(help: "Held-out items per task.") var n = 200
+    @Option(name: .customLong("for-probes"), parsing: .upToNextOption,
+            help: "Probe specs whose `items:` raise --n for their tasks (e.g. Probes/*.yaml).") var forProbes: [String] = []
     @Option(help: "Output directory (default: <run>/activations).") var out: String?
     @Option(help: "Examples per forward pass and per write.") var batch = 64
     @Flag(help: "gzip + shuffle the activation datasets.") var compress = false
@@ -33,6 +36,9 @@ struct DumpCommand: ParsableCommand {
         var dump = ActivationDump(runDir: runDir, outDir: out ?? runDir + "/activations", hookPatterns: hooks,
                                   tasks: tasks.isEmpty ? nil : tasks, perTask: n)
         dump.batchSize = batch; dump.compress = compress; dump.force = force
+        for path in forProbes {
+            for (task, count) in try ProbeSpec.load(path: path).items { dump.perTaskOverride[task] = max(count, dump.perTaskOverride[task] ?? n) }
+        }
         let wanted: [Int]? = steps == "all" ? nil : try steps.split(separator: ",").map {
             guard let s = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--steps: \"\($0)\" is not a step") }
             return s

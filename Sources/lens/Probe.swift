@@ -33,11 +33,10 @@ struct ProbeCommand: ParsableCommand {
         try json.write(to: URL(fileURLWithPath: out + "/\(spec.name).json"), options: .atomic)
         let md = report.markdown()
         try md.write(toFile: out + "/\(spec.name).md", atomically: true, encoding: .utf8)
-        let figures = report.figures()
-        for (name, svg) in figures { try svg.write(toFile: out + "/" + name, atomically: true, encoding: .utf8) }
+        let figures = try report.writeFigures(into: out)
         if common.json { print(String(decoding: json, as: UTF8.self)) } else {
             print(md)
-            print("wrote \(out)/\(spec.name).json, \(out)/\(spec.name).md and \(figures.count) figures")
+            print("wrote \(out)/\(spec.name).json, \(out)/\(spec.name).md and \(figures) figures (heat maps under \(out)/\(spec.name)/heatmaps/)")
         }
     }
 }
