@@ -1,4 +1,4 @@
-import ActivationStore
+import Dumps
 import Foundation
 import Runs
 import Testing
