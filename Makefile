@@ -9,7 +9,7 @@ SWIFT ?= swift
 LENS := .build/release/lens
 export INTEROP_PY
 
-.PHONY: all deps pydeps build test study bench bench-train bench-dump clean
+.PHONY: all deps pydeps build test test-tl study bench bench-train bench-dump clean
 
 all: build
 
@@ -34,6 +34,12 @@ build: deps
 test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Every hook against TransformerLens 3.9 (torch is too large for `make test`); needs the peers' venv
+# (../shared/peers/README.md): python3 -m venv /tmp/peers && /tmp/peers/bin/pip install torch h5py numpy safetensors "transformer-lens<4"
+PEER_PY ?= /tmp/peers/bin/python
+test-tl: build
+	scripts/tl-hooks-check.sh $(PEER_PY)
 
 # The default study: sweep model sizes x seeds, dump every run's residual stream at every checkpoint,
 # fit every shipped probe on all of it, then print where the results are.
