@@ -1,6 +1,7 @@
 import Foundation
 import HDF5
 import Tensors
+import Transformer
 
 /// Reads an activation file (CONTRACTS section 4) without loading activations whole: hooks are read by
 /// row range, at one position, or gathered at a per-example position, in row blocks.
@@ -94,7 +95,7 @@ public final class ActivationFileReader: @unchecked Sendable {
         return Tensor(shape: [rows.count] + h.shapeAfterBatch, data: data)
     }
 
-    /// Activations of examples `rows` at one position, along `HookLayout.positionAxis(name)`:
+    /// Activations of examples `rows` at one position, along `HookPoints.axes(name)`:
     /// [rows, d...] for [N, pos, d...] hooks; [rows, heads, key_pos] (query `position`) for attention
     /// scores and patterns [N, heads, query_pos, key_pos].
     public func readHook(_ name: String, rows: Range<Int>, position: Int) throws -> Tensor {
@@ -108,7 +109,7 @@ public final class ActivationFileReader: @unchecked Sendable {
     }
 
     /// Activations of each example of `rows` at its own position (`positions[i]` for row `rows[i]`, e.g.
-    /// `position("answer_start")[rows]`), along `HookLayout.positionAxis(name)`. Reads blocks of whole rows
+    /// `position("answer_start")[rows]`), along `HookPoints.axes(name)`. Reads blocks of whole rows
     /// (about 32 MiB at a time, aligned with the chunk size) and gathers from them.
     public func readHook(_ name: String, rows: Range<Int>, positions: [Int32]) throws -> Tensor {
         try readHook(name, rows: rows, positions: positions, blockBytes: 32 << 20)
@@ -161,7 +162,10 @@ public final class ActivationFileReader: @unchecked Sendable {
     }
 
     private func positionAxis(_ h: HookInfo) throws -> Int {
-        let axis = HookLayout.positionAxis(h.name)
+        guard let axis = HookPoints.axes(h.name)?.position else {
+            throw ActivationStoreError(file: path, object: Paths.activations + "/" + h.name,
+                                       problem: "not a TransformerLens hook name")
+        }
         guard axis < h.shape.count else {
             throw ActivationStoreError(file: path, object: Paths.activations + "/" + h.name,
                                        problem: "shape \(h.shape) has no position axis \(axis)")

@@ -110,17 +110,6 @@ public enum LabelColumn: Equatable, Sendable {
     }
 }
 
-/// Where the sequence position is in a hook's activation (TransformerLens layouts, CONTRACTS section 3).
-public enum HookLayout {
-    /// The axis of a hook's dataset that indexes the (query) position:
-    /// - 2 for `blocks.{l}.attn.hook_attn_scores` and `blocks.{l}.attn.hook_pattern`: [N, heads, query_pos, key_pos];
-    ///   reading "at position p" there gives the attention row of query p: [rows, heads, key_pos];
-    /// - 1 for every other hook: [N, pos, ...] (resid, ln, q/k/v/z, hook_result, mlp, attn_out, logits).
-    public static func positionAxis(_ hook: String) -> Int {
-        hook.hasSuffix("hook_attn_scores") || hook.hasSuffix("hook_pattern") ? 2 : 1
-    }
-}
-
 /// A hook dataset's name and full shape [N, ...].
 public struct HookInfo: Codable, Sendable, Equatable {
     public var name: String

@@ -152,7 +152,9 @@ private struct ActivationFileValidator {
             guard d.shape.count >= 2, d.shape[0] == n else {
                 throw fail(p, "shape is \(d.shape), expected [\(n), ...] (N from /tokens)")
             }
-            let axis = HookLayout.positionAxis(name)
+            guard let axis = HookPoints.axes(name)?.position else {
+                throw fail(p, "'\(name)' is not a TransformerLens hook name")
+            }
             guard axis < d.shape.count, d.shape[axis] == t else {
                 throw fail(p, "shape is \(d.shape), expected T=\(t) at axis \(axis)")
             }

@@ -90,7 +90,7 @@ extension Transformer {
                 if activationGradients.contains(Hook.result.name(layer: l)) {
                     var r = [Float](repeating: 0, count: BT * H * D)
                     for i in 0..<BT { for h in 0..<H { for d in 0..<D { r[(i * H + h) * D + d] = g.dresid.ptr[i * D + d] } } }
-                    out[Hook.result.name(layer: l)] = Tensor(shape: [B, T, H, D], data: r)
+                    out[Hook.result.name(layer: l)] = Tensor(shape: Hook.result.point.shape.dims(c, batch: B, length: T), data: r)
                 }
                 linearBackward(dout: g.dresid.ptr, inp: a.z.ptr, W: w(p + "attn.W_O"), dinp: g.dz.ptr, overwrite: true,
                                dW: dw(p + "attn.W_O"), db: dw(p + "attn.b_O"), N: BT, C: HD, OC: D)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Tensors
 import TestSupport
+import Transformer
 @testable import ActivationStore
 
 @Suite struct RoundTripTests {
@@ -40,7 +41,7 @@ import TestSupport
                 #expect(got.data == fx.hookRows(h, rows))
             }
             // One position, along the hook's position axis (1, or 2 for the attention pattern).
-            let axis = HookLayout.positionAxis(hook.name)
+            let axis = try #require(HookPoints.axes(hook.name)?.position)
             #expect(axis == (hook.name.hasSuffix("hook_pattern") ? 2 : 1))
             let full = Tensor(shape: [n] + hook.shapeAfterBatch, data: fx.hookRows(h, all))
             for p in [0, Fixture.t - 1] {
