@@ -153,7 +153,7 @@ private struct ActivationFileValidator {
                 throw fail(p, "shape is \(d.shape), expected [\(n), ...] (N from /tokens)")
             }
             guard let axis = HookPoints.axes(name)?.position else {
-                throw fail(p, "'\(name)' is not a TransformerLens hook name")
+                throw fail(p, "no hook named '\(name)' in TransformerLens's hook names")
             }
             guard axis < d.shape.count, d.shape[axis] == t else {
                 throw fail(p, "shape is \(d.shape), expected T=\(t) at axis \(axis)")
