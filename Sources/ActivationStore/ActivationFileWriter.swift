@@ -3,8 +3,9 @@ import HDF5
 
 /// Writes one activation file (CONTRACTS section 4) in batches, so that a writer never holds all N examples.
 ///
-/// The file is written as `<path>.partial` and renamed to `path` by `finish()`. The `format` attribute is
-/// written last, just before the rename: a `.partial` left by an error or a kill is never taken for a whole
+/// The file is written as `<path>.partial-<pid>` (a name no other process uses, so a second writer can
+/// never truncate this one's file) and renamed to `path` by `finish()`. The `format` attribute is written
+/// last, just before the rename: a partial file left by an error or a kill is never taken for a whole
 /// file, and `validate` rejects it even if someone renames it.
 ///
 /// Not Sendable: it keeps the row count of the batches written so far. Use it from one task.
@@ -28,7 +29,7 @@ public final class ActivationFileWriter {
                 labels: [(name: String, kind: LabelKind)] = [], positionNames: [String] = [],
                 compress: Bool = false, chunkRows: Int? = nil) throws {
         self.path = path
-        let partial = path + ".partial"
+        let partial = Self.partialPath(for: path)
         self.partialPath = partial
         self.n = n
         self.seqLen = seqLen
@@ -70,6 +71,11 @@ public final class ActivationFileWriter {
         self.labels = lab
         self.hooks = hk
         file = f
+    }
+
+    /// Where this process writes `path` until it is complete.
+    public static func partialPath(for path: String) -> String {
+        path + ".partial-\(getpid())"
     }
 
     /// Appends the next `b = lengths.count` examples. `tokens` is row-major [b, seqLen]; every position,
@@ -117,7 +123,7 @@ public final class ActivationFileWriter {
     }
 
     /// Checks that all n rows were written, sets the format attribute, closes the file and renames
-    /// `<path>.partial` to `path` (atomically replacing an older file of that name).
+    /// the partial file to `path` (atomically replacing an older file of that name).
     public func finish() throws {
         guard let f = file else { throw ActivationStoreError(file: partialPath, problem: "writer is already finished") }
         guard rowsWritten == n else {
@@ -140,7 +146,7 @@ public final class ActivationFileWriter {
     }
 
     deinit {
-        // Unfinished: close the handles; the `.partial` file stays behind, without a format attribute.
+        // Unfinished: close the handles; the partial file stays behind, without a format attribute.
         closeDatasets()
         try? file?.close()
     }

@@ -54,8 +54,14 @@ public struct ActivationDump: Sendable {
 
     public static func fileName(step: Int) -> String { String(format: "step_%06d.h5", step) }
 
-    /// Dumps the given checkpoint steps (nil: all); `progress(done, total)` after every batch.
-    public func run(steps wanted: [Int]?, progress: (Int, Int) -> Void = { _, _ in }) throws -> [Written] {
+    /// The lock every `lens dump` into `outDir` holds while it works there (see `FileLock`).
+    public static func lockPath(outDir: String) -> String { outDir + "/.lens-dump.lock" }
+
+    /// Dumps the given checkpoint steps (nil: all); `progress(done, total)` after every batch. Holds the
+    /// output directory's lock throughout, so concurrent dumps into one directory run one after the
+    /// other (`waiting` is called if another holds it) and the later one finds the earlier one's files.
+    public func run(steps wanted: [Int]?, progress: (Int, Int) -> Void = { _, _ in },
+                    waiting: () -> Void = {}) throws -> [Written] {
         let spec = try spec()
         let available = TrainingRun.completedSteps(runDir)
         let steps = try (wanted ?? available).map { s -> Int in
@@ -70,6 +76,10 @@ public struct ActivationDump: Sendable {
         do { hooks = try HookPoints.resolve(hookPatterns, spec.model) }
         catch { throw ActivationStoreError(file: runDir, problem: error.description) }
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        let lock: FileLock
+        do { lock = try FileLock(Self.lockPath(outDir: outDir), waiting: waiting) }
+        catch { throw ActivationStoreError(file: outDir, problem: error.reason) }
+        defer { lock.unlock() }
         let labelNames = LabelCatalog.labelNames, positionNames = LabelCatalog.positionNames
         let kinds: [(name: String, kind: LabelKind)] = labelNames.map { name in
             if case .float32 = examples.first?.labels[name] ?? .int32(0) { return (name, .float32) }
@@ -92,6 +102,7 @@ public struct ActivationDump: Sendable {
                 done += (examples.count + batchSize - 1) / max(batchSize, 1)
                 continue
             }
+            removeStalePartials(of: path)
             let model = try Checkpoint.load(TrainingRun.checkpointPath(runDir, step: step)).model
             let attrs = FileAttributes(config: spec.model.jsonString(), run: spec.name, step: step,
                                        tasks: tasks ?? spec.evalTasks, seed: spec.seed, vocab: Tokenizer.standard.vocab)
@@ -123,5 +134,13 @@ public struct ActivationDump: Sendable {
             written.append(Written(step: step, path: path, skipped: false, n: examples.count, hooks: hooks))
         }
         return written
+    }
+
+    /// Partial files of `path` left by writers that were killed: under the lock nobody else writes them.
+    private func removeStalePartials(of path: String) {
+        let name = (path as NSString).lastPathComponent + ".partial"
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? [] where f.hasPrefix(name) {
+            try? FileManager.default.removeItem(atPath: outDir + "/" + f)
+        }
     }
 }

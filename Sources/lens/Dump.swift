@@ -44,7 +44,9 @@ struct DumpCommand: ParsableCommand {
             return s
         }
         let progress = ProgressReporter()
-        let written = try dump.run(steps: wanted) { progress.update("dump", done: $0, total: $1) }
+        let written = try dump.run(steps: wanted, progress: { progress.update("dump", done: $0, total: $1) }, waiting: {
+            FileHandle.standardError.write(Data("\(dump.outDir): another lens dump is writing here; waiting for it\n".utf8))
+        })
         if common.json {
             try JSONOut.print(written)
         } else {

@@ -94,10 +94,10 @@ import TestSupport
         let dir = try TempDir()
         let path = dir.path("run.h5")
         try Fixture(n: 5).write(path, compress: false, finish: false)   // writer released without finish()
-        #expect(FileManager.default.fileExists(atPath: path + ".partial"))
+        #expect(FileManager.default.fileExists(atPath: ActivationFileWriter.partialPath(for: path)))
         #expect(!FileManager.default.fileExists(atPath: path))
-        expectInvalid(path + ".partial", "attribute 'format' is missing")
-        #expect(throws: ActivationStoreError.self) { try ActivationFileReader(path: path + ".partial") }
+        expectInvalid(ActivationFileWriter.partialPath(for: path), "attribute 'format' is missing")
+        #expect(throws: ActivationStoreError.self) { try ActivationFileReader(path: ActivationFileWriter.partialPath(for: path)) }
 
         // finish() with rows missing refuses, and still leaves only the .partial.
         let w = try ActivationFileWriter(path: path, attributes: Fixture.attributes, n: 3, seqLen: Fixture.t,

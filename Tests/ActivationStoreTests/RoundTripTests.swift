@@ -13,7 +13,7 @@ import Transformer
         let fx = Fixture(n: n)
         try fx.write(path, compress: compress)
         #expect(FileManager.default.fileExists(atPath: path))
-        #expect(!FileManager.default.fileExists(atPath: path + ".partial"))
+        #expect(!FileManager.default.fileExists(atPath: ActivationFileWriter.partialPath(for: path)))
 
         let r = try ActivationFileReader(path: path)
         #expect(r.n == n && r.seqLen == Fixture.t)
