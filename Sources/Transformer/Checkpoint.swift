@@ -45,7 +45,12 @@ public enum Checkpoint {
             }
             params.data.replaceSubrange(e.offset..<e.offset + e.count, with: values)
         }
+        var step = 0
+        if let text = header.metadata["step"] {
+            guard let s = Int(text), s >= 0 else { throw .checkpoint(path: path, problem: "metadata step \"\(text)\" is not a step number") }
+            step = s
+        }
         let model = try Transformer(config: config, params: params)
-        return Loaded(model: model, step: Int(header.metadata["step"] ?? "") ?? 0, run: header.metadata["run"] ?? "")
+        return Loaded(model: model, step: step, run: header.metadata["run"] ?? "")
     }
 }

@@ -64,20 +64,52 @@ public enum Safetensors {
             }
             tensors[key] = (dtype, shape, offs[0], offs[1])
         }
+        // Every reader relies on these: offsets inside the data area, tensors that do not overlap, shapes
+        // whose element count is a real number, so a bad header is an error and never a read out of bounds.
         let dataStart = 8 + Int(n)
-        for (name, t) in tensors.sorted(by: { $0.key < $1.key }) where t.3 < t.2 || dataStart + t.3 > data.count {
-            throw fail("tensor \(name) ends at byte \(dataStart + t.3) but the file has \(data.count) bytes (truncated?)")
+        let dataBytes = data.count - dataStart
+        // The format's rule: the tensors tile the data area in offset order, without holes or overlaps.
+        var previous: (name: String, end: Int)?
+        for (name, t) in tensors.sorted(by: { ($0.value.2, $0.key) < ($1.value.2, $1.key) }) {
+            let (_, shape, begin, end) = t
+            guard begin >= 0, begin <= end else { throw fail("tensor \(name) has data_offsets [\(begin), \(end)]") }
+            guard end <= dataBytes else {
+                throw fail("tensor \(name) ends at byte \(dataStart + end) but the file has \(data.count) bytes (truncated?)")
+            }
+            if let p = previous, begin < p.end { throw fail("tensors \(p.name) and \(name) overlap in the data") }
+            guard begin == (previous?.end ?? 0) else { throw fail("tensor \(name) starts at data byte \(begin), after a gap") }
+            guard let count = elementCount(shape) else { throw fail("tensor \(name) has an impossible shape \(shape)") }
+            if t.0 == "F32" && end - begin != count * 4 {
+                throw fail("tensor \(name) holds \(end - begin) bytes, shape \(shape) needs \(count * 4)")
+            }
+            previous = (name, end)
+        }
+        let covered = previous?.end ?? 0
+        guard covered == dataBytes else {
+            throw fail("the data area holds \(dataBytes) bytes but the header's tensors cover \(covered) (wrong header length?)")
         }
         return Header(metadata: metadata, tensors: tensors, dataStart: dataStart)
+    }
+
+    /// The number of elements of a shape, or nil when a dimension is negative or the count (as bytes of
+    /// F32) would not fit in memory's address range.
+    static func elementCount(_ shape: [Int]) -> Int? {
+        var count = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= Int.max / 4 else { return nil }
+            count = product
+        }
+        return count
     }
 
     /// Reads one F32 tensor, checking dtype and byte count.
     public static func floats(_ data: Data, _ header: Header, _ name: String, path: String) throws(ModelError) -> (shape: [Int], values: [Float]) {
         guard let t = header.tensors[name] else { throw .checkpoint(path: path, problem: "missing tensor \(name)") }
         guard t.dtype == "F32" else { throw .checkpoint(path: path, problem: "tensor \(name) has dtype \(t.dtype), expected F32") }
-        let count = t.shape.reduce(1, *)
-        guard t.end - t.begin == count * 4 else {
-            throw .checkpoint(path: path, problem: "tensor \(name) holds \(t.end - t.begin) bytes, shape \(t.shape) needs \(count * 4)")
+        guard let count = elementCount(t.shape), t.end - t.begin == count * 4 else {
+            throw .checkpoint(path: path, problem: "tensor \(name) holds \(t.end - t.begin) bytes, not what shape \(t.shape) needs")
         }
         var values = [Float](repeating: 0, count: count)
         values.withUnsafeMutableBytes { dst in
