@@ -139,7 +139,13 @@ private struct ActivationFileValidator {
 
         var positions: [FileSummary.Dataset] = []
         for name in try group(file, Paths.positions).memberNames() {
-            positions.append(try dataset(file, Paths.positions + "/" + name, [.int32], shape: [n]).1)
+            let (ds, d) = try dataset(file, Paths.positions + "/" + name, [.int32], shape: [n])
+            // -1 marks an example without that position; anything else must index the sequence.
+            let values: [Int32] = try ds.readAll()
+            if let bad = values.first(where: { $0 < -1 || Int($0) >= t }) {
+                throw fail(d.path, "position \(bad) outside -1..<\(t) (-1: the example has no such position)")
+            }
+            positions.append(d)
         }
         var labels: [FileSummary.Dataset] = []
         for name in try group(file, Paths.labels).memberNames() {

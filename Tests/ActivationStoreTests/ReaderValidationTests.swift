@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import ActivationStore
+
+/// Files that `lens inspect` refuses are refused by the reader too (issue 10: `lens probe` used to fit on
+/// them). Each file is a valid one changed by h5py, so the change is exactly the one named.
+@Suite struct ReaderValidationTests {
+    func refused(after change: String, mentioning words: String) throws {
+        let dir = try TempDir("reader-validation")
+        let path = dir.path("acts.h5")
+        try withExtendedLifetime(dir) {
+            try Fixture(n: 6).write(path, compress: false)
+            _ = try ActivationFileReader(path: path)       // valid before the change
+            let (status, _, err) = try runPython(["-c", "import h5py, numpy as np, sys\nf = h5py.File(sys.argv[1], 'r+')\n" + change, path])
+            try #require(status == 0, "h5py: \(err)")
+            do { _ = try ActivationFileReader(path: path); Issue.record("reader accepted: \(change)") } catch let e as ActivationStoreError {
+                #expect(e.description.hasPrefix(path + ":"), "\(e)")
+                #expect(e.description.contains(words), "\(e)")
+            }
+        }
+    }
+
+    @Test func aNegativePositionIsRefused() throws {
+        try refused(after: "f['positions/equals'][2] = -7", mentioning: "position -7 outside -1..<")
+    }
+
+    @Test func aPositionPastTheSequenceIsRefused() throws {
+        try refused(after: "f['positions/answer_start'][0] = 10_000", mentioning: "position 10000")
+    }
+
+    @Test func aShortTasksDatasetIsRefused() throws {
+        try refused(after: "t = f['tasks'][:3]\ndel f['tasks']\nf.create_dataset('tasks', data=t, dtype=h5py.string_dtype())",
+                    mentioning: "/tasks")
+    }
+
+    @Test func aShortLabelIsRefused() throws {
+        try refused(after: "v = f['labels/operand'][:2]\ndel f['labels/operand']\nf['labels/operand'] = v", mentioning: "/labels/operand")
+    }
+
+    @Test func aHookOfTheWrongRankIsRefused() throws {
+        try refused(after: "v = f['activations/blocks.0.hook_resid_post'][:, 0, 0]\ndel f['activations/blocks.0.hook_resid_post']\n"
+                        + "f['activations/blocks.0.hook_resid_post'] = v", mentioning: "blocks.0.hook_resid_post")
+    }
+}
