@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Transformer
 
 @main
@@ -33,7 +34,6 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-import Foundation
 enum ProcessInfoCores { static var count: Int { ProcessInfo.processInfo.activeProcessorCount } }
 
 /// A problem with a file or directory named on the command line: one line, no usage text.

@@ -22,6 +22,7 @@ import TestSupport
 
     @Test func randomBytesAndMissingFile() throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("random.h5")
         var rng = SystemRandomNumberGenerator()
         try Data((0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }).write(to: URL(fileURLWithPath: path))
@@ -35,6 +36,7 @@ import TestSupport
 
     @Test func truncatedFiles() throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let good = dir.path("good.h5")
         try Fixture(n: 6).write(good, compress: true)
         _ = try validateActivationFile(good)
@@ -64,6 +66,7 @@ import TestSupport
 
     @Test func structuralProblems() throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let ok = dir.path("ok.h5")
         try handMade(ok)
         let s = try validateActivationFile(ok)
@@ -92,6 +95,7 @@ import TestSupport
 
     @Test func unfinishedWriterLeavesOnlyPartial() throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("run.h5")
         try Fixture(n: 5).write(path, compress: false, finish: false)   // writer released without finish()
         #expect(FileManager.default.fileExists(atPath: ActivationFileWriter.partialPath(for: path)))
@@ -115,6 +119,7 @@ import TestSupport
 
     @Test func summaryRendersTextAndJSON() throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("s.h5")
         try Fixture(n: 3).write(path, compress: true)
         let s = try validateActivationFile(path)

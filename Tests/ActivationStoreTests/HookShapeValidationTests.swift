@@ -12,6 +12,7 @@ import Transformer
     func hookShapesAreCheckedAgainstTheConfig(hook: String, shape: [Int], expected: String) throws {
         let cfg = ModelConfig(n_layers: 1, d_model: 16, n_heads: 2, d_head: 8, d_mlp: 32, n_ctx: 4, d_vocab: 39)
         let dir = try TempDir("shape")
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("shape.h5")
         let w = try ActivationFileWriter(path: path, attributes: FileAttributes(config: cfg.jsonString(), run: "r", step: 0, tasks: ["add"],
                                                                                 seed: 0, vocab: (0..<39).map { "t\($0)" }),

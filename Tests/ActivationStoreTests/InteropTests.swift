@@ -55,6 +55,7 @@ print(json.dumps(out))
         try #require(probe == 0, "\(interopPython().python) cannot import h5py (\(probeErr.split(separator: "\n").last ?? "")): run `apt-get install python3-h5py`")
 
         let dir = try TempDir("store-interop")
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("interop.h5")
         let fx = Fixture(n: 4)
         try fx.write(path, compress: compress)

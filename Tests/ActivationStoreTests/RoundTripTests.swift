@@ -9,6 +9,7 @@ import Transformer
     @Test(arguments: [0, 1, 7], [false, true])
     func activationFileRoundTrip(n: Int, compress: Bool) throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("acts.h5")
         let fx = Fixture(n: n)
         try fx.write(path, compress: compress)

@@ -21,19 +21,10 @@ import TestSupport
 
     // MARK: a tiny trained run, shared by the tests that need activations
 
-    static let tinyStudy = """
-        name: tiny
-        tasks: {multistep_pad: 1}
-        problem: {max_operand: 9, max_step: 5}
-        models:
-          - {name: d16, n_layers: 2, d_model: 16, n_heads: 2, d_mlp: 32}
-        seeds: [1]
-        steps: 20
-        batch: 16
-        warmup: 5
-        checkpoints: {dense_until: 20, dense_count: 1, every: 0}
-        eval: {n: 10}
-        """
+    /// Two layers (the probe reads blocks.1), runs named `d16-s1`, two checkpoints.
+    static let tinyStudy = StudyFixtures.trainable(tasks: ["multistep_pad"], layers: 2, seeds: [1], steps: 20,
+                                                   checkpoints: "{dense_until: 20, dense_count: 1, every: 0}",
+                                                   evalItems: 10)
 
     static let probeSpec = """
         name: tens
@@ -47,16 +38,20 @@ import TestSupport
         """
 
     /// A scratch directory holding `runs/d16-s1` (trained from the study piped to /dev/stdin, so that
-    /// path is exercised too) and its activations; built once.
-    static let fixture: Result<String, FixtureError> = {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-fixture-\(UUID())").path
+    /// path is exercised too) and its activations; built once, as training and dumping take seconds.
+    /// A static is never deinitialized, so the directory is removed at process exit instead.
+    static let fixture: Result<TempDir, FixtureError> = {
         do {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let temp = try TempDir("cli-fixture")
+            let dir = temp.root
             let sweep = try lens(["sweep", "--study", "/dev/stdin", "--out", dir + "/runs", "--threads", "1", "--json"], stdin: tinyStudy)
             guard sweep.status == 0 else { return .failure(FixtureError(message: "sweep: \(sweep.err)")) }
             let dump = try lens(["dump", "--run", dir + "/runs/d16-s1", "--n", "40", "--threads", "1", "--json"])
             guard dump.status == 0 else { return .failure(FixtureError(message: "dump: \(dump.err)")) }
-            return .success(dir)
+            atexit {
+                if case .success(let temp) = CLIConventionTests.fixture { try? FileManager.default.removeItem(at: temp.url) }
+            }
+            return .success(temp)
         } catch { return .failure(FixtureError(message: "\(error)")) }
     }()
     struct FixtureError: Error { let message: String }
@@ -103,9 +98,9 @@ import TestSupport
 
     @Test(arguments: ["directory", "missing"])
     func anUnreadableSpecOrStudyIsOneLineNamingThePath(_ kind: String) throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-bad-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let temp = try TempDir("cli-bad")
+        defer { withExtendedLifetime(temp) {} }   // the directory is removed when `temp` goes
+        let scratch = temp.root
         let path = kind == "directory" ? scratch : scratch + "/nothing-here.yaml"
         let expected = kind == "directory" ? "\(path): is a directory, not a file" : "\(path): no such file or directory"
         let calls = [["probe", "--spec", path, "--activations", scratch, "--out", scratch + "/p"],
@@ -123,9 +118,9 @@ import TestSupport
 
     @Test func anUnreadableFileIsOneLineNamingThePath() throws {
         guard getuid() != 0 else { return }   // root reads mode-000 files; nothing to check
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("cli-perm-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let temp = try TempDir("cli-perm")
+        defer { withExtendedLifetime(temp) {} }   // the directory is removed when `temp` goes
+        let scratch = temp.root
         let path = scratch + "/locked.yaml"
         _ = FileManager.default.createFile(atPath: path, contents: Data(Self.probeSpec.utf8), attributes: [.posixPermissions: 0])
         let r = try Self.lens(["probe", "--spec", path, "--activations", scratch])
@@ -134,7 +129,7 @@ import TestSupport
     }
 
     @Test func specAndSplitAreReadFromStdin() throws {
-        let dir = try Self.fixture.get()
+        let dir = try Self.fixture.get().root
         let h5 = try Self.activationFile(dir)
         let probe = try Self.lens(["probe", "--spec", "/dev/stdin", "--activations", h5, "--out", dir + "/probes", "--json",
                                    "--threads", "1"], stdin: Self.probeSpec)
@@ -155,7 +150,7 @@ import TestSupport
     // MARK: output
 
     @Test func everyJSONOutputParses() throws {
-        let dir = try Self.fixture.get()
+        let dir = try Self.fixture.get().root
         let h5 = try Self.activationFile(dir), run = dir + "/runs/d16-s1"
         let calls: [[String]] = [
             ["tasks", "--json"], ["tasks", "--labels", "--json"],
@@ -179,9 +174,9 @@ import TestSupport
     }
 
     @Test func benchmarkLinesAreKeyValueAndEndWithANewline() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cli-bench-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let temp = try TempDir("cli-bench")
+        defer { withExtendedLifetime(temp) {} }   // the directory is removed when `temp` goes
+        let dir = temp.root
         let calls: [(String, [String])] = [
             ("gemm", ["bench", "gemm", "--n", "32", "--repeats", "1", "--threads", "1"]),
             ("dump", ["bench", "dump", "--n", "16", "--t", "4", "--d", "8", "--chunk", "8", "--datasets", "1", "--out", dir + "/b.h5"]),
@@ -200,17 +195,21 @@ import TestSupport
 
     // MARK: progress
 
-    @Test func progressInALogIsSparse() throws {
-        let dir = try Self.fixture.get()
+    /// That `lens dump` sends its progress through the log policy when stderr is not a terminal: not a
+    /// line per batch, no terminal escapes, a closing N/N line. The dump ends in well under the 5 s that
+    /// must pass between lines, so only its first and last lines print here; the per-tenth and quiet-time
+    /// rules themselves are checked with a fake clock in RunsTests' ProgressReporterTests.
+    @Test func progressInALogIsNotALinePerBatch() throws {
+        let dir = try Self.fixture.get().root
         let out = dir + "/sparse"
-        // One example per batch: hundreds of batches, each of which used to print its own line.
+        // One example per batch: over a hundred batches, each of which used to print its own line.
         let r = try Self.lens(["dump", "--run", dir + "/runs/d16-s1", "--n", "60", "--batch", "1", "--out", out, "--threads", "1"])
         #expect(r.status == 0, "\(r.err)")
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".h5") }.count
         #expect(checkpoints * 60 >= 100, "too few batches for the bound to mean anything")
         let progress = r.errLines.filter { $0.hasPrefix("dump ") }
         #expect(progress.count >= 1, "no progress at all: \(r.err)")
-        // At most: the first line, one per tenth, the last line.
+        // The bound of the log policy (first line, one per tenth, last line), far below one per batch.
         #expect(progress.count <= 12, "\(progress.count) progress lines:\n\(r.err)")
         #expect(progress.last?.contains("\(checkpoints * 60)/\(checkpoints * 60)") == true, "\(r.err)")
         #expect(!r.err.contains("\u{1B}["), "terminal escapes in a log")

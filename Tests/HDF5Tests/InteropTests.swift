@@ -10,6 +10,7 @@ import TestSupport
         let (probe, _, _) = try runPython(["-c", "import h5py"])
         try #require(probe == 0, "\(interopPython().python) cannot import h5py: run `apt-get install python3-h5py`")
         let dir = try TempDir("h5-interop")
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("py.h5")
         let script = #"""
 import sys, h5py, numpy as np

@@ -7,6 +7,7 @@ import TestSupport
 @Suite struct H5RoundTripTests {
     @Test func hyperslabsAcrossCompressedChunks() throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let f = try H5File.create(dir.path("g.h5"))
         let ds = try f.root.createDataset("/activations/blocks.0.hook_resid_post", dtype: .float32,
                                           shape: [10, 4, 2], extendible: true, chunkRows: 3, compress: true)
@@ -20,6 +21,7 @@ import TestSupport
 
     @Test func wrapperTypesAttributesAndGroups() throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("w.h5")
         do {
             let f = try H5File.create(path)

@@ -7,6 +7,7 @@ import TestSupport
 @Suite struct BenchDumpWriterTests {
     @Test func benchmarkWritesPeerLayout() throws {
         let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let path = dir.path("bench.h5")
         let r = try benchmarkWrite(path: path, n: 300, t: 4, d: 8, chunkRows: 128, compress: true, datasets: 2)
         #expect(r.seconds > 0 && r.mbPerSecond > 0)

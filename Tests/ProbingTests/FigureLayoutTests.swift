@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Tensors
+import TestSupport
 @testable import Probing
 
 /// The geometry of the report figures: legends list only what is drawn, the step axis places the
@@ -114,8 +115,9 @@ import Tensors
         #expect(heatmaps.contains("answer_tens/heatmaps/base-s2/step_007000.svg"))
         #expect(names.filter { !$0.contains("/") }.sorted() == ["answer_tens-steps-blocks.0.hook_resid_post-equals.svg",
                                                                 "answer_tens-steps-blocks.1.hook_resid_post-equals.svg"])
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("figures-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let temp = try TempDir("figures")
+        defer { withExtendedLifetime(temp) {} }   // the directory is removed when `temp` goes
+        let dir = temp.root
         #expect(try report.writeFigures(into: dir) == names.count)
         let top = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
         #expect(top == ["answer_tens", "answer_tens-steps-blocks.0.hook_resid_post-equals.svg",

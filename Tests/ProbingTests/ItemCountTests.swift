@@ -2,9 +2,10 @@ import Dumps
 import Foundation
 import Runs
 import Testing
+import TestSupport
 import Probing
 
-private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+private let fixtures = Repo.root + "/Tests/ProbingTests/Fixtures"
 
 /// A probe spec's `items:` and the dump's per-task counts: validated like the other keys, and a raised
 /// count keeps the items a smaller dump had (a superset, in the same order), all distinct.
@@ -40,8 +41,7 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
     }
 
     @Test func shippedSpecsAskOnlyForTasksTheyProbe() throws {
-        let probes = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Probes").path
+        let probes = Repo.root + "/Probes"
         let specs = try FileManager.default.contentsOfDirectory(atPath: probes).filter { $0.hasSuffix(".yaml") }
         #expect(specs.count >= 5)
         for f in specs { _ = try ProbeSpec.load(path: probes + "/" + f) }
@@ -49,9 +49,9 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
     }
 
     @Test func raisingATasksCountKeepsTheSmallerDumpsItemsAndAddsDistinctOnes() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("items-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let temp = try TempDir("items")
+        defer { withExtendedLifetime(temp) {} }   // the directory is removed when `temp` goes
+        let dir = temp.root
         try FileManager.default.copyItem(atPath: fixtures + "/base-s1-run.json", toPath: dir + "/run.json")
         let small = ActivationDump(runDir: dir, outDir: dir, hookPatterns: [], tasks: ["multistep_pad", "sub"], perTask: 100)
         var large = small

@@ -14,6 +14,7 @@ private func lens(_ args: [String], dir: String, environment: [String: String]? 
 @Suite(.serialized) struct TrainingRunTests {
     @Test func tinyStudyTrainsEndToEndAndItsMetricsParse() throws {
         let dir = try TempDir("tiny")
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
         let study = try StudySpec.parse(tinyStudy, file: "tiny.yaml")
         let runs = try Sweep(study: study, outDir: dir.root, jobs: 1).run()
         #expect(runs.count == 1)

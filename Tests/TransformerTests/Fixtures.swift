@@ -1,7 +1,4 @@
 import Tensors
-// Every file of this target sees the shared helpers (runPython, interopPython, TempDir, Repo) that used to
-// live in this target, without an import line of its own.
-@_exported import TestSupport
 @testable import Transformer
 
 /// A tiny model whose parameters are all non-trivial (biases and LayerNorm gains random too),

@@ -72,6 +72,7 @@ private func smallConfig(seed: UInt64 = 1) -> ModelConfig {
             var trainer = Trainer(model: try Transformer(config: cfg), config: TrainingConfig())
             for s in 0..<5 { _ = try trainer.step(fixedBatch(cfg, B: 8, T: 10, seed: UInt64(s))) }
             let dir = try TempDir("det")
+            defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
             let path = dir.path("m.safetensors")
             try Checkpoint.save(trainer.model, step: 5, run: "det", to: path)
             return FileManager.default.contents(atPath: path)!

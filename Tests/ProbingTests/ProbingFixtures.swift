@@ -1,6 +1,6 @@
 import Foundation
 import Tensors
-@_exported import TestSupport
+import TestSupport
 
 // Independent oracles and data generators for the probing tests. Nothing here calls the code
 // under test, so a bug there cannot cancel out.
