@@ -31,6 +31,11 @@ struct DumpCommand: ParsableCommand {
     @Flag(help: "Rewrite files that are already complete.") var force = false
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try checkRange(n, 1...maxItemsPerTask, flag: "--n")
+        try checkRange(batch, 1...4096, flag: "--batch", why: " (examples per forward pass)")
+    }
+
     func run() throws {
         common.apply()
         var dump = ActivationDump(runDir: runDir, outDir: out ?? runDir + "/activations", hookPatterns: hooks,

@@ -27,6 +27,11 @@ struct EvalCommand: ParsableCommand {
     var errors = 0
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try checkRange(n, 1...maxItemsPerTask, flag: "--n")
+        try checkRange(errors, 0...maxItemsPerTask, flag: "--errors")
+    }
+
     func run() throws {
         common.apply()
         var isDir: ObjCBool = false

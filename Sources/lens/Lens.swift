@@ -15,6 +15,27 @@ struct Lens: ParsableCommand {
         progress and logs go to stderr.
         """,
         subcommands: [TasksCommand.self, TrainCommand.self, SweepCommand.self, EvalCommand.self, DumpCommand.self, InspectCommand.self, ProbeCommand.self, Bench.self])
+
+    /// Errors are one line on stderr (`Error: ...`), never the whole usage text; `--help` prints help.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            let first = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("Error: \(first)\n".utf8))
+            exit(withError: ExitCode(code.rawValue))
+        }
+    }
+}
+
+/// A whole-number option inside `range`, or a validation error naming the flag and the bound.
+func checkRange(_ value: Int, _ range: ClosedRange<Int>, flag: String, why: String = "") throws {
+    guard range.contains(value) else {
+        throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound)\(why), got \(value)")
+    }
 }
 
 /// Options every compute command shares.
@@ -28,11 +49,21 @@ struct CommonOptions: ParsableArguments {
     @Flag(help: "Print one JSON document on stdout instead of text.")
     var json = false
 
+    /// More threads than this only add scheduling (and each holds a shard's activations).
+    static let maxThreads = 1024
+
+    func validate() throws {
+        try checkRange(threads, 1...Self.maxThreads, flag: "--threads")
+    }
+
     func apply() {
         Engine.setThreads(threads)
         keepLargeAllocationsOnTheHeap()
     }
 }
+
+/// Items per task a command may ask for: every task here has fewer distinct items than this.
+let maxItemsPerTask = 100_000
 
 enum ProcessInfoCores { static var count: Int { ProcessInfo.processInfo.activeProcessorCount } }
 

@@ -19,6 +19,10 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print the embedded default study and exit.") var showDefault = false
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try checkRange(jobs, 1...CommonOptions.maxThreads, flag: "--jobs")
+    }
+
     func run() throws {
         if showDefault { print(DefaultStudy.yaml); return }
         common.apply()

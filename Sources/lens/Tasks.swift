@@ -25,6 +25,10 @@ struct TasksCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
     private var json: Bool { common.json }
 
+    func validate() throws {
+        try checkRange(n, 1...10_000, flag: "--n", why: " (examples printed per task)")
+    }
+
     func run() throws {
         if labels {
             if json {

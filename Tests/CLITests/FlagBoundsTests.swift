@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Sizes and counts on the command line are bounded (issue 10: `--n 1e12` and `--threads 1000000` hung,
+/// `--errors -1` and `--batch -5` crashed, `--threads 0` and `--jobs -2` were silently clamped): each is
+/// one error line naming the flag and its bound, exit code 64, before any work starts.
+@Suite struct FlagBoundsTests {
+    static let cases: [(args: [String], flag: String)] = [
+        (["dump", "--run", "/nonexistent", "--n", "0"], "--n must be between 1 and 100000, got 0"),
+        (["dump", "--run", "/nonexistent", "--n", "1000000000000"], "--n must be between 1 and 100000"),
+        (["dump", "--run", "/nonexistent", "--batch=-5"], "--batch must be between 1 and 4096"),
+        (["eval", "/nonexistent", "--errors=-1"], "--errors must be between 0 and 100000, got -1"),
+        (["eval", "/nonexistent", "--n", "1000000000"], "--n must be between 1 and 100000"),
+        (["sweep", "--jobs=-2"], "--jobs must be between 1 and 1024, got -2"),
+        (["sweep", "--threads", "1000000"], "--threads must be between 1 and 1024, got 1000000"),
+        (["tasks", "--threads", "0"], "--threads must be between 1 and 1024, got 0"),
+        (["tasks", "--n=-3"], "--n must be between 1 and 10000"),
+    ]
+
+    @Test(arguments: 0..<cases.count)
+    func anOutOfRangeFlagIsOneLine(index: Int) throws {
+        let (args, words) = Self.cases[index]
+        let r = try runLens(args)
+        #expect(r.status == 64, "\(args): exit \(r.status)")
+        let lines = r.err.split(separator: "\n")
+        #expect(lines.count == 1, "\(args): \(r.err)")
+        #expect(lines.first.map { $0.hasPrefix("Error: ") && $0.contains(words) } == true, "\(args): \(r.err)")
+        #expect(r.out.isEmpty)
+    }
+
+    @Test func helpIsStillTheWholeHelp() throws {
+        let r = try runLens(["dump", "--help"])
+        #expect(r.status == 0)
+        #expect(r.out.contains("USAGE:") && r.out.contains("--for-probes"))
+    }
+}
