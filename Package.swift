@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Tensors"]),
         .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "HDF5", "Tensors", "Transformer", "TestSupport"]),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "TestSupport"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer", "TestSupport"]),
         .testTarget(name: "DumpsTests", dependencies: ["Dumps", "ActivationStore", "Runs", "Skills", "Tensors", "Transformer", "TestSupport"]),
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),

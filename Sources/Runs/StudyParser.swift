@@ -67,11 +67,12 @@ extension StudySpec {
         guard ModelConfig.activations.contains(s.actFn) else { throw fail("act_fn: must be one of \(ModelConfig.activations.joined(separator: ", "))") }
         if let seeds = top["seeds"] {
             guard let list = seeds as? [Int], !list.isEmpty, list.allSatisfy({ $0 >= 0 }) else { throw fail("seeds: must be a non-empty list of non-negative integers") }
+            guard list.count <= StudyLimits.seeds else { throw fail("seeds: at most \(StudyLimits.seeds), got \(list.count)") }
             guard Set(list).count == list.count else { throw fail("seeds: duplicate seeds in \(list)") }
             s.seeds = list.map { UInt64($0) }
         }
-        s.steps = try r.int(top, "steps", at: "", min: 1) ?? s.steps
-        s.batch = try r.int(top, "batch", at: "", min: 1) ?? s.batch
+        s.steps = try r.int(top, "steps", at: "", min: 1, max: StudyLimits.steps) ?? s.steps
+        s.batch = try r.int(top, "batch", at: "", min: 1, max: StudyLimits.batch) ?? s.batch
         s.warmup = try r.int(top, "warmup", at: "", min: 0) ?? s.warmup
         s.lr = try r.double(top, "lr", min: 0) ?? s.lr
         s.weightDecay = try r.double(top, "weight_decay", min: 0) ?? s.weightDecay
@@ -87,13 +88,13 @@ extension StudySpec {
             guard let m = c as? [String: Any] else { throw fail("checkpoints: must be a mapping") }
             try r.known(m, ["dense_until", "dense_count", "every"], at: "checkpoints.")
             s.checkpoints.denseUntil = try r.int(m, "dense_until", at: "checkpoints.", min: 0) ?? s.checkpoints.denseUntil
-            s.checkpoints.denseCount = try r.int(m, "dense_count", at: "checkpoints.", min: 0) ?? s.checkpoints.denseCount
+            s.checkpoints.denseCount = try r.int(m, "dense_count", at: "checkpoints.", min: 0, max: StudyLimits.checkpoints) ?? s.checkpoints.denseCount
             s.checkpoints.every = try r.int(m, "every", at: "checkpoints.", min: 0) ?? s.checkpoints.every
         }
         if let e = top["eval"] {
             guard let m = e as? [String: Any] else { throw fail("eval: must be a mapping") }
             try r.known(m, ["n"], at: "eval.")
-            s.evalN = try r.int(m, "n", at: "eval.", min: 1) ?? s.evalN
+            s.evalN = try r.int(m, "n", at: "eval.", min: 1, max: StudyLimits.evalItems) ?? s.evalN
         }
         if let sp = top["split"] {
             guard let m = sp as? [String: Any] else { throw fail("split: must be a mapping") }
@@ -116,13 +117,45 @@ extension StudySpec {
                 }
             }
         }
-        _ = try s.sequenceLength()
+        let T = try s.sequenceLength()
+        try checkSizes(s, sequenceLength: T, fail: fail)
         // Batches hold each task in proportion to its weight (RunSpec.rowsPerTask): a weight too small
         // for the batch would silently never be trained.
         for (task, rows) in RunSpec.rowsPerTask(s.tasks, batch: s.batch) where rows == 0 {
             throw fail("tasks.\(task): weight \(s.tasks[task]!) gives 0 of \(s.batch) rows per batch; raise it or the batch")
         }
         return s
+    }
+}
+
+/// Bounds on a study's counts: far beyond a real study on any machine, far below a hang (a schedule of
+/// 1e15 checkpoints, 1e18 steps). Memory is checked against this machine's (`checkSizes`).
+public enum StudyLimits {
+    public static let steps = 100_000_000
+    public static let batch = 1 << 20
+    public static let checkpoints = 10_000
+    public static let evalItems = 100_000
+    public static let seeds = 1_000
+}
+
+/// Checkpoint count and the memory of one training batch, against the limits and this machine.
+private func checkSizes(_ s: StudySpec, sequenceLength T: Int, fail: (String) -> StudyError) throws(StudyError) {
+    let c = s.checkpoints
+    let regular = c.every > 0 ? s.steps / c.every : 0
+    guard regular + c.denseCount + 2 <= StudyLimits.checkpoints else {
+        throw fail("checkpoints: \(regular + c.denseCount + 2) checkpoints for \(s.steps) steps; at most \(StudyLimits.checkpoints) (raise every)")
+    }
+    for m in s.models {
+        // Floats a pass keeps per token (llm.c's activation count): residual stream, LayerNorms, q/k/v/z,
+        // attention scores and pattern, MLP pre/post; twice that for the backward pass's scratch.
+        let perToken = checkedSum(checkedProduct(m.n_layers, checkedSum(checkedProduct(16, m.d_model), checkedProduct(3, m.d_mlp),
+                                                                          checkedProduct(2, m.n_heads, T), checkedProduct(4, m.n_heads, m.d_head)) ?? -1),
+                                  checkedProduct(4, m.d_model), checkedProduct(2, 40))
+        let bytes = perToken.flatMap { checkedProduct($0, 2 * 4, s.batch, T) }
+        guard let bytes, bytes > 0, bytes <= Machine.workingSetBytes else {
+            throw fail("batch: \(s.batch) rows of model \(m.name) need \(bytes.map(Machine.gib) ?? "more than 2^63 bytes") of activations; "
+                       + "at most half of this machine's \(Machine.gib(Machine.memoryBytes))")
+        }
     }
 }
 
@@ -136,9 +169,10 @@ private struct Reader {
             throw fail("unknown key \"\(at)\(k)\" (known: \(keys.joined(separator: ", ")))")
         }
     }
+    /// A finite number (YAML's .inf and .nan are not numbers a study can use).
     func number(_ v: Any) -> Double? {
         if let i = v as? Int { return Double(i) }
-        if let d = v as? Double { return d }
+        if let d = v as? Double, d.isFinite { return d }
         return nil
     }
     func string(_ m: [String: Any], _ k: String) throws(StudyError) -> String? {
@@ -146,10 +180,11 @@ private struct Reader {
         guard let s = v as? String else { throw fail("\(k): must be a string") }
         return s
     }
-    func int(_ m: [String: Any], _ k: String, at: String, min: Int? = nil) throws(StudyError) -> Int? {
+    func int(_ m: [String: Any], _ k: String, at: String, min: Int? = nil, max: Int? = nil) throws(StudyError) -> Int? {
         guard let v = m[k] else { return nil }
         guard let i = v as? Int else { throw fail("\(at)\(k): must be an integer, got \"\(v)\"") }
         if let min, i < min { throw fail("\(at)\(k): must be >= \(min), got \(i)") }
+        if let max, i > max { throw fail("\(at)\(k): must be <= \(max), got \(i)") }
         return i
     }
     func double(_ m: [String: Any], _ k: String, min: Double, at: String = "") throws(StudyError) -> Double? {

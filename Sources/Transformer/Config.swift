@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// The model's shape, named exactly as TransformerLens's `HookedTransformerConfig` (CONTRACTS section 1),
 /// so that `json.loads(metadata["config"])` can be passed straight to `HookedTransformerConfig(**cfg)`.
@@ -31,13 +32,27 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         for (name, v) in sizes where v <= 0 {
             throw .invalidConfig("\(name) must be > 0, got \(v)")
         }
-        let paramCount = ParameterLayout(self).totalCount
-        if paramCount > 2_000_000_000 { throw .invalidConfig("model has \(paramCount) parameters; more than this machine can hold") }
+        // Counted with overflow checks before any layout is built (n_layers 1e9 or d_model 2^62 must be
+        // an error, not a trap or a billion-entry table): parameters, gradients and two Adam moments.
+        let bytes = parameterCount.flatMap { checkedProduct($0, 16) }
+        guard let bytes, bytes <= Machine.workingSetBytes else {
+            throw .invalidConfig("model has \(parameterCount.map(String.init) ?? "more than 2^63") parameters; with gradients and Adam "
+                                 + "state that is more than half of this machine's \(Machine.gib(Machine.memoryBytes))")
+        }
         if !ModelConfig.activations.contains(act_fn) {
             throw .invalidConfig("act_fn must be one of \(ModelConfig.activations.joined(separator: ", ")), got \"\(act_fn)\"")
         }
         if normalization_type != "LN" { throw .invalidConfig("normalization_type must be \"LN\", got \"\(normalization_type)\"") }
         if !(eps > 0) { throw .invalidConfig("eps must be > 0, got \(eps)") }
+    }
+
+    /// The number of parameters (CONTRACTS section 2), or nil if it does not fit in an Int.
+    public var parameterCount: Int? {
+        let D = d_model, H = n_heads, dh = d_head, M = d_mlp
+        let block = checkedSum(checkedProduct(4, D), checkedProduct(4, H, D, dh), checkedProduct(3, H, dh), D,
+                               checkedProduct(2, D, M), M, D)
+        return checkedSum(checkedProduct(d_vocab, D), checkedProduct(n_ctx, D), block.flatMap { checkedProduct(n_layers, $0) },
+                          checkedProduct(2, D), checkedProduct(D, d_vocab), d_vocab)
     }
 
     /// Checks that sequences of a given length fit the positional embedding.
