@@ -77,6 +77,7 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
         guard let kind = ProbeKind(rawValue: kindText) else { throw fail("kind: must be multiclass, binary or ridge, got \"\(kindText)\"") }
         var spec = ProbeSpec(name: try string("name"), question: try string("question"), target: try string("target"),
                              kind: kind, hooks: try strings("hooks"), positions: [])
+        if let problem = problemAsFileName(spec.name) { throw fail("name: \(problem)") }
         guard let pos = m["positions"] else { throw fail("positions: required (names, integers, or all)") }
         if let s = pos as? String, s == "all" { spec.allPositions = true } else {
             let list: [Any] = (pos as? [Any]) ?? [pos]
@@ -86,6 +87,7 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
                 else if let s = p as? String { spec.positions.append(.named(s)) }
                 else { throw fail("positions: \"\(p)\" is neither a position name nor a non-negative integer") }
             }
+            guard spec.allPositions || !spec.positions.isEmpty else { throw fail("positions: must list at least one position (or be all)") }
         }
         if m["tasks"] != nil { spec.tasks = try strings("tasks") }
         if let w = m["where"] {

@@ -26,6 +26,7 @@ extension StudySpec {
         try r.known(top, topKeys, at: "")
         var s = StudySpec()
         s.name = try r.string(top, "name") ?? "study"
+        if let problem = problemAsFileName(s.name) { throw fail("name: \(problem)") }
         guard let mixture = top["tasks"] as? [String: Any], !mixture.isEmpty else { throw fail("tasks: required mapping task -> weight") }
         for (task, w) in mixture {
             guard Tasks.names.contains(task) else { throw fail("tasks: unknown task \"\(task)\" (known: \(Tasks.names.joined(separator: ", ")))") }
@@ -57,6 +58,7 @@ extension StudySpec {
             guard H > 0 else { throw fail("\(at)n_heads: must be > 0, got \(H)") }
             let dh = try r.int(m, "d_head", at: at) ?? (D / H)
             let name = try r.string(m, "name") ?? "L\(L)-d\(D)"
+            if let problem = problemAsFileName(name) { throw fail("\(at)name: \(problem)") }
             let size = ModelSize(name: name, n_layers: L, d_model: D, n_heads: H, d_head: dh, d_mlp: M)
             let cfg = ModelConfig(n_layers: L, d_model: D, n_heads: H, d_head: dh, d_mlp: M, n_ctx: 64, d_vocab: 40)
             do { try cfg.validate() } catch { throw fail("models[\(i)]: impossible size: \(error.description)") }

@@ -101,3 +101,15 @@ private func oneLine(_ error: Error) -> String {
         return "malformed YAML: " + String(describing: error).split(separator: "\n").first.map(String.init)!
     }
 }
+
+/// Why `name` cannot name a file or directory that a spec's outputs are written under (a study's
+/// directory, a run's, a probe's), or nil if it can: one path component, no parent references, no hidden
+/// or option-like names, so `name: ../../x` cannot write outside the output directory.
+public func problemAsFileName(_ name: String) -> String? {
+    if name.isEmpty { return "must not be empty" }
+    if name.utf8.count > 100 { return "must be at most 100 bytes, got \(name.utf8.count)" }
+    if name.contains("/") || name.contains("\\") { return "must not contain a path separator, got \"\(name)\"" }
+    if name.hasPrefix(".") || name.hasPrefix("-") { return "must not start with '.' or '-', got \"\(name)\"" }
+    if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) { return "must not contain control characters" }
+    return nil
+}

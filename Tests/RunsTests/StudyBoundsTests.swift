@@ -39,3 +39,18 @@ import Transformer
         #expect(ModelConfig(n_layers: 1, d_model: 1 << 40, n_heads: 1 << 20, d_head: 1 << 20, d_mlp: 1, n_ctx: 1, d_vocab: 1).parameterCount == nil)
     }
 }
+
+/// Names become directories: they cannot climb out of the output directory (issue 10, point 4).
+@Suite struct StudyNameTests {
+    @Test(arguments: ["../../x", "a/b", "..", ".hidden", "-rf", ""])
+    func aNameThatIsNotOnePathComponentIsAnError(name: String) {
+        let study = "name: \"\(name)\"\ntasks: {add: 1}\nmodels:\n  - \(StudyFixtures.smallestModel)\n"
+        do { _ = try StudySpec.parse(study, file: "s.yaml"); Issue.record("accepted name \(name)") } catch {
+            #expect(error.description.hasPrefix("s.yaml: name: "), "\(error)")
+        }
+        let model = "name: t\ntasks: {add: 1}\nmodels:\n  - {name: \"\(name)\", n_layers: 1, d_model: 8, n_heads: 2, d_mlp: 16}\n"
+        do { _ = try StudySpec.parse(model, file: "s.yaml"); Issue.record("accepted model name \(name)") } catch {
+            #expect(error.description.hasPrefix("s.yaml: models[0].name: "), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Testing
+import Probing
+
+/// A probe's name names its output files; `positions: []` would write an empty report (issue 10, point 4).
+@Suite struct SpecNameTests {
+    static func spec(name: String = "p", positions: String = "[equals]") -> String {
+        "name: \"\(name)\"\nquestion: q\ntarget: operand_a\nkind: ridge\nhooks: [blocks.0.hook_resid_post]\npositions: \(positions)\n"
+    }
+
+    @Test(arguments: ["../x", "a/b", "..", ".x", ""])
+    func aNameOutsideTheOutputDirectoryIsAnError(name: String) {
+        do { _ = try ProbeSpec.parse(Self.spec(name: name), file: "p.yaml"); Issue.record("accepted \(name)") } catch {
+            #expect(error.description.hasPrefix("p.yaml: name: "), "\(error)")
+        }
+    }
+
+    @Test func emptyPositionsAreAnError() {
+        do { _ = try ProbeSpec.parse(Self.spec(positions: "[]"), file: "p.yaml"); Issue.record("accepted positions: []") } catch {
+            #expect(error.description == "p.yaml: positions: must list at least one position (or be all)")
+        }
+    }
+
+    @Test func anOrdinarySpecStillParses() throws {
+        #expect(try ProbeSpec.parse(Self.spec(), file: "p.yaml").positions == [.named("equals")])
+    }
+}
