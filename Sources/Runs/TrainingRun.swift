@@ -95,6 +95,12 @@ public struct TrainingRun: Sendable {
         var lossSum = 0.0, lossCount = 0
         for step in start..<spec.steps {
             let r = try trainer.step(try spec.batches(at: step))
+            // A diverged run must not overwrite its resume point with NaN weights (nor fail later, in the
+            // metrics encoder): stop here, naming the step; the last checkpoint on disk stays finite.
+            guard r.loss.isFinite, r.gradNorm.isFinite, trainer.model.params.data.allSatisfy(\.isFinite) else {
+                throw StudyError(file: dir, problem: "training diverged at step \(step + 1) (loss \(r.loss), gradient norm \(r.gradNorm)); "
+                                 + "the last checkpoint (step \(metrics.last?.step ?? 0)) is kept; lower lr or grad_clip")
+            }
             lossSum += Double(r.loss); lossCount += 1
             if schedule.contains(step + 1) {
                 try save(trainer, step: step + 1, loss: lossSum / Double(lossCount), evalSets: evalSets, metrics: &metrics)
