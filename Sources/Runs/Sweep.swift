@@ -18,6 +18,7 @@ public struct Sweep: Sendable {
         let runs = try study.runs().map { TrainingRun(spec: $0, dir: runDirectory($0)) }
         try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        AtomicFile.removeStaleTemporaries(of: outDir + "/study.json")
         try AtomicFile.write(try enc.encode(study), to: outDir + "/study.json")
         let pending = runs.filter { !$0.isComplete }
         let workers = max(1, min(jobs, pending.count))

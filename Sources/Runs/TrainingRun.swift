@@ -43,6 +43,9 @@ public struct TrainingRun: Sendable {
         }.sorted()
     }
 
+    /// The lock a process holds while it trains the run in `dir`.
+    public static func lockPath(_ dir: String) -> String { dir + "/.lens-train.lock" }
+
     public var isComplete: Bool {
         let done = Self.completedSteps(dir)
         return done.last == spec.steps && readMetrics().last?.step == spec.steps
@@ -57,6 +60,12 @@ public struct TrainingRun: Sendable {
     public func run(progress: (Progress) -> Void = { _ in }) throws {
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
+        // One trainer per run directory: a second `lens train` (or sweep) on it stops at once, before it
+        // touches a file, instead of racing the first on its temporary files.
+        let lock: FileLock
+        do { lock = try FileLock.acquireIfFree(Self.lockPath(dir)) }
+        catch { throw StudyError(file: dir, problem: "another lens train or sweep is training this run (\(error.reason))") }
+        defer { lock.unlock() }
         let specPath = dir + "/run.json"
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
         if let old = fm.contents(atPath: specPath) {

@@ -13,6 +13,16 @@ public enum AtomicFile {
         path + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
     }
 
+    /// Temporary files of `path` whose writing process is gone (killed before its rename): nobody will
+    /// finish them. Those of live processes are left alone: they may still be renamed.
+    public static func removeStaleTemporaries(of path: String) {
+        let dir = (path as NSString).deletingLastPathComponent, prefix = (path as NSString).lastPathComponent + ".partial-"
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir)) ?? [] where f.hasPrefix(prefix) {
+            guard let pid = Int32(f.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink((dir.isEmpty ? "." : dir) + "/" + f)
+        }
+    }
+
     public static func write(_ data: Data, to path: String) throws(WriteError) {
         let tmp = temporaryPath(for: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

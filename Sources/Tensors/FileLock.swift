@@ -40,6 +40,28 @@ public final class FileLock {
         }
     }
 
+    /// Takes the lock on `path` only if it is free; otherwise throws (for work that should not queue
+    /// behind another process, such as training one run directory twice).
+    public static func acquireIfFree(_ path: String) throws(LockError) -> FileLock {
+        var held = false
+        let lock = try FileLock(path, nonBlocking: true, held: &held)
+        guard !held else { throw LockError(path: path, reason: "another process holds it") }
+        return lock
+    }
+
+    private init(_ path: String, nonBlocking: Bool, held: inout Bool) throws(LockError) {
+        self.path = path
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LockError(path: path, reason: String(cString: strerror(errno))) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            close(fd)
+            fd = -1
+            guard code == EWOULDBLOCK else { throw LockError(path: path, reason: String(cString: strerror(code))) }
+            held = true
+        }
+    }
+
     public func unlock() {
         guard fd >= 0 else { return }
         close(fd)      // closing the descriptor releases the flock
