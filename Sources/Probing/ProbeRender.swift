@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 extension ProbeReport {
     /// A markdown table, one row per cell: the score with its interval and every baseline beside it.
@@ -69,7 +70,7 @@ extension ProbeReport {
         for (name, svg) in figures {
             let path = (directory as NSString).appendingPathComponent(name)
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try svg.write(toFile: path, atomically: true, encoding: .utf8)
+            try AtomicFile.write(Data(svg.utf8), to: path)
         }
         return figures.count
     }

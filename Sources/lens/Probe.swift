@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Probing
 import Runs
+import Tensors
 
 struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,12 +29,14 @@ struct ProbeCommand: ParsableCommand {
         let files = try ProbeJob.files(activations)
         let progress = ProgressReporter()
         let report = try ProbeJob.run(spec, files: files) { progress.update("probe \(spec.name)", done: $0, total: $1) }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let json = try JSONOut.encoder.encode(report)
-        try json.write(to: URL(fileURLWithPath: out + "/\(spec.name).json"), options: .atomic)
         let md = report.markdown()
-        try md.write(toFile: out + "/\(spec.name).md", atomically: true, encoding: .utf8)
-        let figures = try report.writeFigures(into: out)
+        let figures = try ProbeOutput(directory: out, probe: spec.name).write { () throws -> Int in
+            let figures = try report.writeFigures(into: out)
+            try AtomicFile.write(Data(md.utf8), to: out + "/\(spec.name).md")
+            try AtomicFile.write(json, to: out + "/\(spec.name).json")
+            return figures
+        }
         if common.json { print(String(decoding: json, as: UTF8.self)) } else {
             print(md)
             print("wrote \(out)/\(spec.name).json, \(out)/\(spec.name).md and \(figures) figures (heat maps under \(out)/\(spec.name)/heatmaps/)")
