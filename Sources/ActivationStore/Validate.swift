@@ -149,7 +149,11 @@ private struct ActivationFileValidator {
         }
         var labels: [FileSummary.Dataset] = []
         for name in try group(file, Paths.labels).memberNames() {
-            labels.append(try dataset(file, Paths.labels + "/" + name, [.int32, .float32], shape: [n]).1)
+            let (ds, d) = try dataset(file, Paths.labels + "/" + name, [.int32, .float32], shape: [n])
+            if d.dtype == .float32, let bad = (try ds.readAll(as: Float.self)).first(where: { !$0.isFinite }) {
+                throw fail(d.path, "label value \(bad) is not a finite number")
+            }
+            labels.append(d)
         }
         var hooks: [FileSummary.Dataset] = []
         for name in try group(file, Paths.activations).memberNames() {

@@ -100,7 +100,12 @@ public enum ProbeJob {
         for (label, value) in spec.filters {
             guard labelNames.contains(label) else { throw fail("probe \(spec.name): where: no label \"\(label)\"") }
             let column = try reader.label(label).floats
-            for i in 0..<n where Int(column[i]) != value { keep[i] = false }
+            for i in 0..<n where Double(column[i]) != Double(value) { keep[i] = false }
+        }
+        // A class is a whole number (Int32: the file format's integer labels); a float label with a
+        // fraction or beyond that range can only be a ridge target.
+        if spec.kind != .ridge, let i = (0..<n).first(where: { keep[$0] && (target[$0].rounded() != target[$0] || abs(target[$0]) > 2_147_483_520) }) {
+            throw fail("probe \(spec.name): label \(spec.target) has value \(target[i]) at row \(i), not a class (a whole number); use kind: ridge")
         }
         let prompts = try reader.prompts()
         let run = reader.attributes.run, step = reader.attributes.step

@@ -38,6 +38,10 @@ import TestSupport
         try refused(after: "v = f['labels/operand'][:2]\ndel f['labels/operand']\nf['labels/operand'] = v", mentioning: "/labels/operand")
     }
 
+    @Test func aNonFiniteFloatLabelIsRefused() throws {
+        try refused(after: "f['labels/carry'][1] = np.nan", mentioning: "label value nan is not a finite number")
+    }
+
     @Test func aHookOfTheWrongRankIsRefused() throws {
         try refused(after: "v = f['activations/blocks.0.hook_resid_post'][:, 0, 0]\ndel f['activations/blocks.0.hook_resid_post']\n"
                         + "f['activations/blocks.0.hook_resid_post'] = v", mentioning: "blocks.0.hook_resid_post")
