@@ -1,5 +1,6 @@
 import Foundation
 import HDF5
+import Tensors
 
 /// Writes one activation file (CONTRACTS section 4) in batches, so that a writer never holds all N examples.
 ///
@@ -133,6 +134,7 @@ public final class ActivationFileWriter {
         closeDatasets()
         try f.close()
         file = nil
+        TestKillPoint.beforeRename(to: path)
         if rename(partialPath, path) != 0 {
             throw ActivationStoreError(file: partialPath, problem: "cannot rename to \(path): \(String(cString: strerror(errno)))")
         }

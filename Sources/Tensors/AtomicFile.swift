@@ -42,6 +42,7 @@ public enum AtomicFile {
             unlink(tmp)
             throw WriteError(path: path, reason: String(cString: strerror(errno)))
         }
+        TestKillPoint.beforeRename(to: path)
         guard rename(tmp, path) == 0 else {
             unlink(tmp)
             throw WriteError(path: path, reason: String(cString: strerror(errno)))

@@ -91,3 +91,27 @@ import Transformer
         #expect(try validateActivationFile(out + "/" + ActivationDump.fileName(step: 0)).n == 6)
     }
 }
+
+/// kill -9 at the dump writer's rename: no file appears under the final name, and a rerun publishes
+/// the whole file and removes the dead writer's partial.
+@Suite struct DumpKillAtRenameTests {
+    @Test func aDumpKilledBeforeItsRenameLeavesNoFileAndARerunFinishes() throws {
+        let dir = try TempDir("dump-kill")
+        try withExtendedLifetime(dir) {
+            let study = StudyFixtures.trainable(name: "dk", steps: 10, checkpoints: "{dense_until: 10, dense_count: 1, every: 0}", evalItems: 10)
+            let run = try Sweep(study: try StudySpec.parse(study, file: "dk.yaml"), outDir: dir.root, jobs: 1).run()[0]
+            let out = dir.path("acts"), name = ActivationDump.fileName(step: 0)
+            let args = ["dump", "--run", run.dir, "--n", "5", "--threads", "1", "--out", out]
+            var env = ProcessInfo.processInfo.environment
+            env["LENS_TEST_KILL_BEFORE_RENAME"] = name
+            let killed = try runLens(args, environment: env)
+            #expect(killed.status == 128 + SIGKILL, "status \(killed.status): \(killed.err)")
+            #expect(!FileManager.default.fileExists(atPath: out + "/" + name))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).contains { $0.hasPrefix(name + ".partial-") })
+            let again = try runLens(args)
+            #expect(again.status == 0, "\(again.err)")
+            #expect(try validateActivationFile(out + "/" + name).n == 10)
+            #expect(!(try FileManager.default.contentsOfDirectory(atPath: out).contains { $0.contains(".partial") }))
+        }
+    }
+}
