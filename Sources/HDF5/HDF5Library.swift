@@ -11,10 +11,18 @@ import Foundation
 enum HDF5 {
     private static let lock = NSRecursiveLock()
 
+    // HDF5's own file locks (flock, since 1.10) are off unless the user sets HDF5_USE_FILE_LOCKING: a
+    // process spawned while a file is open inherits its descriptor and so holds that lock for its whole
+    // life, and the parent then cannot reopen the file it just wrote (seen in the test suite, which spawns
+    // `lens` while other tests write). Our writers exclude each other with their own locks (FileLock) and
+    // publish by rename, so readers never see a file being written.
+    private static let fileLockingDefault: Void = { setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0) }()
+
     /// Runs `body` with the global HDF5 lock held, after making sure the library is initialised and silent.
     static func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
+        _ = fileLockingDefault
         _ = lens_h5_init_silent()
         return try body()
     }
