@@ -75,9 +75,7 @@ public final class ActivationFileWriter {
     }
 
     /// Where this process writes `path` until it is complete.
-    public static func partialPath(for path: String) -> String {
-        path + ".partial-\(getpid())"
-    }
+    public static func partialPath(for path: String) -> String { AtomicFile.temporaryPath(for: path) }
 
     /// Appends the next `b = lengths.count` examples. `tokens` is row-major [b, seqLen]; every position,
     /// label and hook of the file must be present, each with b rows (hooks: b * shapeAfterBatch values).

@@ -102,7 +102,7 @@ public struct ActivationDump: Sendable {
                 done += (examples.count + batchSize - 1) / max(batchSize, 1)
                 continue
             }
-            removeStalePartials(of: path)
+            AtomicFile.removeStaleTemporaries(of: path)
             let model = try Checkpoint.load(TrainingRun.checkpointPath(runDir, step: step)).model
             let attrs = FileAttributes(config: spec.model.jsonString(), run: spec.name, step: step,
                                        tasks: tasks ?? spec.evalTasks, seed: spec.seed, vocab: Tokenizer.standard.vocab)
@@ -134,13 +134,5 @@ public struct ActivationDump: Sendable {
             written.append(Written(step: step, path: path, skipped: false, n: examples.count, hooks: hooks))
         }
         return written
-    }
-
-    /// Partial files of `path` left by writers that were killed: under the lock nobody else writes them.
-    private func removeStalePartials(of path: String) {
-        let name = (path as NSString).lastPathComponent + ".partial"
-        for f in (try? FileManager.default.contentsOfDirectory(atPath: outDir)) ?? [] where f.hasPrefix(name) {
-            try? FileManager.default.removeItem(atPath: outDir + "/" + f)
-        }
     }
 }

@@ -105,7 +105,9 @@ public struct TrainingRun: Sendable {
         for step in start..<spec.steps {
             let r = try trainer.step(try spec.batches(at: step))
             // A diverged run must not overwrite its resume point with NaN weights (nor fail later, in the
-            // metrics encoder): stop here, naming the step; the last checkpoint on disk stays finite.
+            // metrics encoder): stop here, naming the step; the last checkpoint on disk stays finite. The
+            // weights are checked every step (100k compares, ~0.1% of a step): an overflowed update must
+            // not reach the next forward pass, whose kernels convert floats to integers.
             guard r.loss.isFinite, r.gradNorm.isFinite, trainer.model.params.data.allSatisfy(\.isFinite) else {
                 throw StudyError(file: dir, problem: "training diverged at step \(step + 1) (loss \(r.loss), gradient norm \(r.gradNorm)); "
                                  + "the last checkpoint (step \(metrics.last?.step ?? 0)) is kept; lower lr or grad_clip")

@@ -20,46 +20,30 @@ public final class FileLock {
 
     /// Takes the lock on `path` (created if missing). When another process holds it, `waiting` is called
     /// once (to say so) and the call blocks until the lock is free.
-    public init(_ path: String, waiting: () -> Void = {}) throws(LockError) {
-        self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw LockError(path: path, reason: String(cString: strerror(errno))) }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
-        guard errno == EWOULDBLOCK else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw LockError(path: path, reason: reason)
-        }
-        waiting()
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                throw LockError(path: path, reason: reason)
-            }
-        }
+    public convenience init(_ path: String, waiting: () -> Void = {}) throws(LockError) {
+        try self.init(path, ifHeld: { waiting(); return true })
     }
 
     /// Takes the lock on `path` only if it is free; otherwise throws (for work that should not queue
     /// behind another process, such as training one run directory twice).
     public static func acquireIfFree(_ path: String) throws(LockError) -> FileLock {
-        var held = false
-        let lock = try FileLock(path, nonBlocking: true, held: &held)
-        guard !held else { throw LockError(path: path, reason: "another process holds it") }
-        return lock
+        try FileLock(path, ifHeld: { false })
     }
 
-    private init(_ path: String, nonBlocking: Bool, held: inout Bool) throws(LockError) {
+    /// `ifHeld` runs when another process holds the lock: true waits for it, false gives up.
+    private init(_ path: String, ifHeld: () -> Bool) throws(LockError) {
         self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw LockError(path: path, reason: String(cString: strerror(errno))) }
+        func fail(_ reason: String) -> LockError { close(fd); return LockError(path: path, reason: reason) }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            let code = errno
-            close(fd)
-            fd = -1
-            guard code == EWOULDBLOCK else { throw LockError(path: path, reason: String(cString: strerror(code))) }
-            held = true
+            guard errno == EWOULDBLOCK else { throw fail(String(cString: strerror(errno))) }
+            guard ifHeld() else { throw fail("another process holds it") }
+            while flock(fd, LOCK_EX) != 0 {
+                guard errno == EINTR else { throw fail(String(cString: strerror(errno))) }
+            }
         }
+        self.fd = fd   // set only once locked: a failed init never closes a descriptor twice
     }
 
     public func unlock() {

@@ -40,6 +40,7 @@ extension Transformer {
         var out: [String: Tensor] = [:]
         // d metric / d activation at `hook` (in `layer`), when asked for; the shape is the table's.
         func keep(_ hook: Hook, _ buf: Buffer, layer: Int = 0) {
+            if activationGradients.isEmpty { return }    // the training step asks for none
             let name = hook.name(layer: layer)
             guard activationGradients.contains(name) else { return }
             let shape = hook.point.shape.dims(c, batch: B, length: T)

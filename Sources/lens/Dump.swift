@@ -13,7 +13,7 @@ struct DumpCommand: ParsableCommand {
         Every checkpoint sees the same held-out items (--n per task). Files follow CONTRACTS.md section 4:
         /tokens, /lengths, /prompts, /tasks, /positions/<name>, /labels/<name>, /activations/<hook>
         (TransformerLens shapes, batch = N, chunked along N). Written in batches of --batch examples
-        to <file>.partial and renamed when complete; complete files are skipped unless --force.
+        to <file>.partial-<pid> and renamed when complete; complete files are skipped unless --force.
           lens dump --run runs/default/base-s1 --hooks 'blocks.*.hook_resid_post' --n 200
           lens dump --run runs/default/base-s1 --steps 0,4000 --hooks blocks.0.attn.hook_pattern --compress
         """)
