@@ -130,8 +130,12 @@ public final class ActivationFileWriter {
         }
         try f.root.setAttribute("format", .string(FileAttributes.currentFormat))
         closeDatasets()
-        try f.close()
         file = nil
+        do { try f.close() } catch {
+            // Usually a full disk: the partial file is useless and holds the space the user needs back.
+            unlink(partialPath)
+            throw error
+        }
         TestKillPoint.beforeRename(to: path)
         if rename(partialPath, path) != 0 {
             throw ActivationStoreError(file: partialPath, problem: "cannot rename to \(path): \(String(cString: strerror(errno)))")

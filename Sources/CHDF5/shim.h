@@ -45,6 +45,11 @@ static inline hid_t lens_h5e_default(void) { return H5E_DEFAULT; }
 static inline herr_t lens_h5_init_silent(void) {
     static __thread int silenced = 0;
     if (silenced) return 0;
+    /* No cleanup at exit: after a failed H5Fclose (a full disk) libhdf5's atexit handler closes the
+       half-closed file again and crashes inside H5F__close_cb. Every writer closes its files itself and
+       publishes by rename, so skipping the exit-time cleanup loses nothing. Only effective before the
+       library first initialises; later calls change nothing. */
+    (void)H5dont_atexit();
     if (H5open() < 0) return -1;
     herr_t r = H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     if (r >= 0) silenced = 1;

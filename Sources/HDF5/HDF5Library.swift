@@ -33,7 +33,17 @@ enum HDF5 {
         let found = lens_h5_take_error(&buf, buf.count)
         let text = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         if found == 0 && text.isEmpty { return nil }
-        return text.isEmpty ? "unknown HDF5 error" : text
+        return text.isEmpty ? "unknown HDF5 error" : conciseSystemError(text)
+    }
+
+    /// HDF5's low-level I/O messages carry a dump of the call (time, buffer address, byte counts) around
+    /// the one part a user needs: `file write failed: time = ..., error message = 'File too large', ...`
+    /// becomes `file write failed: File too large`.
+    static func conciseSystemError(_ text: String) -> String {
+        guard let start = text.range(of: "error message = '"),
+              let end = text[start.upperBound...].firstIndex(of: "'") else { return text }
+        let what = text.prefix { $0 != "," && $0 != ":" }
+        return what + ": " + text[start.upperBound..<end]
     }
 
     // Shorthands for the shim's constants.
