@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Testing
 import TestSupport
@@ -20,5 +21,26 @@ import TestSupport
         #expect(files.contains { $0.hasSuffix("tens.json") }, "\(files)")
         #expect(!files.contains { $0.hasSuffix(".INCOMPLETE") }, "marker left: \(files)")
         #expect(!files.contains { $0.contains(".partial-") || $0.contains(".nosync") }, "temporaries left: \(files)")
+    }
+
+    /// Two `lens probe` of the same spec into one `--out` at once (issue 10's concurrency tests): both end
+    /// cleanly and what is left is byte for byte what one probe alone writes, with no marker or temporary.
+    /// The outcome is asserted for any interleaving, so the test cannot pass or fail by timing.
+    @Test func twoProbesIntoOneDirectoryLeaveWhatOneProbeWrites() throws {
+        let dir = try CLIConventionTests.fixture.get().root
+        let h5 = try CLIConventionTests.activationFile(dir)
+        let shared = dir + "/probe-twice", alone = dir + "/probe-alone"
+        let args = ["probe", "--spec", "/dev/stdin", "--activations", h5, "--threads", "1"]
+        let results = Shared<[CLIConventionTests.Outcome]>([])
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            let r = try? CLIConventionTests.lens(args + ["--out", shared], stdin: CLIConventionTests.probeSpec)
+            results.update { $0.append(r ?? CLIConventionTests.Outcome(status: -1, out: "", err: "could not start lens")) }
+        }
+        for r in results.value { #expect(r.status == 0, "\(r.err)") }
+        let lone = try CLIConventionTests.lens(args + ["--out", alone], stdin: CLIConventionTests.probeSpec)
+        #expect(lone.status == 0, "\(lone.err)")
+        let twice = filesBelow(shared).filter { !$0.key.hasPrefix(".lens-") }, once = filesBelow(alone).filter { !$0.key.hasPrefix(".lens-") }
+        #expect(Set(twice.keys) == Set(once.keys), "\(twice.keys.sorted()) vs \(once.keys.sorted())")
+        for (name, bytes) in once { #expect(twice[name] == bytes, "\(name) differs") }
     }
 }
