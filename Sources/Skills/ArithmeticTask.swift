@@ -76,6 +76,8 @@ public struct ArithmeticTask: SkillTask {
         return builder.finish(task: name, answer: String(result), labels: labels)
     }
 
+    public var corruptionKinds: [CorruptionKind] { [.operand, .operation] }
+
     public func corrupt(_ example: Example, kind: CorruptionKind, rng: inout RNG) -> Example? {
         let a = example.label("operand_a"), b = example.label("operand_b")
         var candidates: [(Example?, String)] = []

@@ -92,6 +92,8 @@ public struct MultistepTask: SkillTask {
         return builder.finish(task: name, answer: answer, labels: labels)
     }
 
+    public var corruptionKinds: [CorruptionKind] { [.operand, .order, .operation] }
+
     public func corrupt(_ example: Example, kind: CorruptionKind, rng: inout RNG) -> Example? {
         guard let story = Story(labels: example) else { return nil }
         let start = example.label("start")

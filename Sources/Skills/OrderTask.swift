@@ -60,6 +60,8 @@ public struct OrderTask: SkillTask {
         return builder.finish(task: name, answer: answer, labels: labels)
     }
 
+    public var corruptionKinds: [CorruptionKind] { [.order, .operation] }
+
     public func corrupt(_ example: Example, kind: CorruptionKind, rng: inout RNG) -> Example? {
         guard let story = Story(labels: example) else { return nil }
         var candidates: [(Story, String)] = []

@@ -17,6 +17,9 @@ public protocol SkillTask: Sendable {
     /// named position) unchanged. Nil when the kind does not apply or no same-length variant was found.
     func corrupt(_ example: Example, kind: CorruptionKind, rng: inout RNG) -> Example?
 
+    /// The corruption kinds `corrupt` can apply to this task's items (others always give nil).
+    var corruptionKinds: [CorruptionKind] { get }
+
     /// The operand tuple that decides the split. Examples with equal keys always share a split.
     func splitKey(of example: Example) -> [Int]
 
