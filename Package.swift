@@ -6,12 +6,13 @@
 //   Tensors          <- CBLAS                                       tensors, RNG, BLAS, atomic files
 //   HDF5             <- CHDF5                                       the libhdf5 binding
 //   Specs            <- Yams                                        YAML spec files
+//   Figures          <- (Foundation)                                SVG heat maps and line charts
 //   Transformer      <- Tensors                                     model, hooks, training step, checkpoints
 //   Skills           <- Tensors                                     tasks, items, labels, evaluation
 //   ActivationStore  <- HDF5, Tensors, Transformer                  the activation-file format
 //   Runs             <- Specs, Tensors, Transformer, Skills         studies, training runs, sweeps
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
-//   Probing          <- Specs, Tensors, Transformer, ActivationStore               probes on activation files
+//   Probing          <- Specs, Tensors, Transformer, ActivationStore, Figures      probes on activation files
 //   lens             <- all of the above but Specs, ArgumentParser                 the command line
 //
 // Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
@@ -49,6 +50,7 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "HDF5", dependencies: ["CHDF5"], swiftSettings: checked),
         .target(name: "Specs", dependencies: [yams]),
+        .target(name: "Figures", swiftSettings: checked),
 
         // The engine, and what is trained and stored with it.
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: fast),
@@ -59,7 +61,7 @@ let package = Package(
         // Built on the stored activations (and, for the dump, on runs).
         .target(name: "Dumps", dependencies: ["ActivationStore", "Runs", "Skills", "Tensors", "Transformer"],
                 swiftSettings: checked),
-        .target(name: "Probing", dependencies: ["Specs", "Tensors", "Transformer", "ActivationStore"],
+        .target(name: "Probing", dependencies: ["Specs", "Tensors", "Transformer", "ActivationStore", "Figures"],
                 swiftSettings: fast),
 
         // The command line.
@@ -72,12 +74,13 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "TestSupport"]),
         .testTarget(name: "SpecsTests", dependencies: ["Specs"]),
+        .testTarget(name: "FiguresTests", dependencies: ["Figures", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Tensors"]),
         .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "HDF5", "Tensors", "Transformer", "TestSupport"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer", "TestSupport"]),
         .testTarget(name: "DumpsTests", dependencies: ["Dumps", "ActivationStore", "Runs", "Skills", "Tensors", "Transformer", "TestSupport"]),
-        .testTarget(name: "ProbingTests", dependencies: ["Probing", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
+        .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),

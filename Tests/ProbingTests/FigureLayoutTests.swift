@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Tensors
 import TestSupport
+@testable import Figures
 @testable import Probing
 
 /// The geometry of the report figures: legends list only what is drawn, the step axis places the

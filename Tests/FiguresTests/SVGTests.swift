@@ -1,5 +1,6 @@
 import Testing
-import Probing
+import Figures
+import TestSupport
 
 @Suite struct SVGTests {
     static let heat = HeatmapSpec(

@@ -48,7 +48,7 @@ public enum SVG {
     static func textWidth(_ s: String, size: Double = 12) -> Double { Double(s.count) * size * 0.6 }
 
     /// Rough width of a bold 16 px title: bold sans-serif glyphs run wider, ~0.65 em on average.
-    static func titleWidth(_ s: String) -> Double { Double(s.count) * 16 * 0.65 }
+    public static func titleWidth(_ s: String) -> Double { Double(s.count) * 16 * 0.65 }
 
     /// "Nice" linear ticks (steps of 1, 2 or 5 times a power of ten) covering [lo, hi].
     static func linearTicks(_ lo: Double, _ hi: Double, target: Int = 5) -> (ticks: [Double], decimals: Int) {
@@ -100,6 +100,6 @@ public enum SVG {
     }
 
     /// Distinct line colours (matplotlib's tab10), cycled.
-    static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 }
