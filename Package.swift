@@ -63,6 +63,7 @@ let package = Package(
                 swiftSettings: checked),
         .target(name: "Probing", dependencies: ["Specs", "Tensors", "Transformer", "ActivationStore", "Figures"],
                 swiftSettings: fast),
+        .target(name: "Patching", dependencies: ["Specs", "Skills", "Tensors"], swiftSettings: checked),
 
         // The command line.
         .executableTarget(name: "lens", dependencies: [
@@ -82,6 +83,7 @@ let package = Package(
         .testTarget(name: "DumpsTests", dependencies: ["Dumps", "ActivationStore", "Runs", "Skills", "Tensors", "Transformer", "TestSupport"]),
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "PatchingTests", dependencies: ["Patching", "Skills"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
