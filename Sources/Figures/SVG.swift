@@ -99,6 +99,22 @@ public enum SVG {
         return (hex, luma > 140)
     }
 
+    /// Diverging blue-white-red (ColorBrewer RdBu, reversed so that positive is red): t = 0.5 is white,
+    /// for signed values such as patching effects, where the sign matters as much as the size.
+    static func divergingColor(_ t: Double) -> (hex: String, darkText: Bool) {
+        let u = min(max(t.isFinite ? t : 0.5, 0), 1) * Double(rdbu.count - 1)
+        let i = min(Int(u), rdbu.count - 2), f = u - Double(i)
+        let a = rdbu[i], b = rdbu[i + 1]
+        let c = (0..<3).map { a[$0] + f * (b[$0] - a[$0]) }
+        let hex = String(format: "#%02x%02x%02x", Int(c[0].rounded()), Int(c[1].rounded()), Int(c[2].rounded()))
+        return (hex, 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] > 140)
+    }
+
+    private static let rdbu: [[Double]] = [
+        [5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240], [247, 247, 247],
+        [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43], [103, 0, 31],
+    ]
+
     /// Distinct line colours (matplotlib's tab10), cycled.
     public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                           "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]

@@ -11,6 +11,8 @@ public struct HeatmapSpec: Sendable {
     /// Colour scale limits; nil uses the finite min and max of `values`.
     public var range: ClosedRange<Double>?
     public var decimals: Int
+    /// Signed values (patching effects): a blue-white-red scale centred on 0, symmetric unless `range` is set.
+    public var diverging = false
 
     public init(title: String, rowLabels: [String], columnLabels: [String], values: [[Double]],
                 xLabel: String = "position", yLabel: String = "hook", colorBarLabel: String = "accuracy",
@@ -41,6 +43,11 @@ extension SVG {
         let finite = spec.values.flatMap { $0 }.filter { $0.isFinite }
         var lo = spec.range?.lowerBound ?? finite.min() ?? 0
         var hi = spec.range?.upperBound ?? finite.max() ?? 1
+        if spec.diverging && spec.range == nil {
+            let m = finite.map(abs).max() ?? 1
+            (lo, hi) = (-m, m)
+        }
+        let color = spec.diverging ? divergingColor : SVG.color
         if hi <= lo { lo -= 0.5; hi += 0.5 }  // constant grid: keep a non-empty scale
         func value(_ r: Int, _ c: Int) -> Double {
             r < spec.values.count && c < spec.values[r].count ? spec.values[r][c] : .nan

@@ -35,6 +35,26 @@ import TestSupport
         #expect(svg == SVG.heatmap(Self.heat))
     }
 
+    @Test func divergingHeatmapIsWhiteAtZeroAndSymmetric() {
+        var spec = HeatmapSpec(title: "effect", rowLabels: ["L0", "L1"], columnLabels: ["a", "b"],
+                               values: [[0, 0.5], [-2, 1]], colorBarLabel: "normalised effect")
+        spec.diverging = true
+        let svg = SVG.heatmap(spec)
+        Self.checkWellFormed(svg)
+        func fill(_ cell: String) -> String? {
+            guard let r = svg.range(of: "<title>\(cell)</title>") else { return nil }
+            let before = svg[..<r.lowerBound]
+            guard let f = before.range(of: "fill=\"", options: .backwards) else { return nil }
+            return String(before[f.upperBound...].prefix(7))
+        }
+        #expect(fill("L0, a: 0.00") == "#f7f7f7", "zero is the scale's white middle")
+        #expect(fill("L1, a: -2.00") == "#053061", "the most negative value is the darkest blue")
+        // The scale runs from -2 to 2, so 1 sits three quarters of the way, halfway between RdBu's
+        // (244, 165, 130) and (214, 96, 77): (229, 131, 104) after rounding.
+        #expect(fill("L1, b: 1.00") == "#e58368")
+        #expect(svg.contains(">-2<") || svg.contains(">-2.0<"), "the colour bar starts at -max|v|")
+    }
+
     @Test func lineChartIsWellFormedWithLegendAndDashedBaseline() {
         let svg = SVG.lineChart(Self.lines)
         Self.checkWellFormed(svg)
