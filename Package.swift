@@ -12,7 +12,7 @@
 //   ActivationStore  <- HDF5, Tensors, Transformer                  the activation-file format
 //   Runs             <- Specs, Tensors, Transformer, Skills         studies, training runs, sweeps
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
-//   Probing          <- Specs, Tensors, Transformer, ActivationStore, Figures      probes on activation files
+//   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   lens             <- all of the above but Specs, ArgumentParser                 the command line
 //
 // Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
@@ -61,7 +61,7 @@ let package = Package(
         // Built on the stored activations (and, for the dump, on runs).
         .target(name: "Dumps", dependencies: ["ActivationStore", "Runs", "Skills", "Tensors", "Transformer"],
                 swiftSettings: checked),
-        .target(name: "Probing", dependencies: ["Specs", "Tensors", "Transformer", "ActivationStore", "Figures"],
+        .target(name: "Probing", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "ActivationStore", "Figures"],
                 swiftSettings: fast),
         .target(name: "Patching", dependencies: ["Specs", "Skills", "Tensors"], swiftSettings: checked),
 
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "HDF5", "Tensors", "Transformer", "TestSupport"]),
         .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer", "TestSupport"]),
         .testTarget(name: "DumpsTests", dependencies: ["Dumps", "ActivationStore", "Runs", "Skills", "Tensors", "Transformer", "TestSupport"]),
-        .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
+        .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Skills"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),

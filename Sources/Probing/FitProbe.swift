@@ -30,6 +30,22 @@ public func fitProbe(
                            seed: seed, options: options).run()
 }
 
+/// What `ProbeJob` fits per cell: either `fitProbe`, plus the probe in activation space.
+func fitProbeCell(
+    features: [Float], n: Int, d: Int, labels: [Int32], targets: [Double]?, kind: ProbeKind,
+    trainIdx: [Int], testIdx: [Int], lambda: LambdaChoice, controlKeys: [ProbeInputKey]?, seed: UInt64
+) throws(ProbeError) -> (result: ProbeResult, directions: ProbeDirections?) {
+    if let targets {
+        guard targets.count == n else { throw .shapeMismatch("\(targets.count) targets for n = \(n) examples") }
+        if let bad = targets.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteTarget(row: bad) }
+    } else {
+        guard labels.count == n else { throw .shapeMismatch("\(labels.count) labels for n = \(n) examples") }
+    }
+    let t: Targets = targets.map { .values($0) } ?? (kind == .ridge ? .values(labels.map { Double($0) }) : .classes(labels))
+    return try ProbeRunner(features: features, n: n, d: d, targets: t, kind: kind, train: trainIdx, test: testIdx,
+                           lambda: lambda, controlKeys: controlKeys, seed: seed, options: ProbeOptions()).runWithDirections()
+}
+
 /// Validation, then lambda choice, main fit, baseline, control fit and bootstrap, in that order.
 struct ProbeRunner {
     let features: [Float]
@@ -65,7 +81,10 @@ struct ProbeRunner {
         if case .classes(let labels) = targets, train.isEmpty || labels.isEmpty { throw .tooFewClasses(found: 0) }
     }
 
-    func run() throws(ProbeError) -> ProbeResult {
+    func run() throws(ProbeError) -> ProbeResult { try runWithDirections().result }
+
+    /// The result and the main fit in activation space (the control fit's directions mean nothing).
+    func runWithDirections() throws(ProbeError) -> (result: ProbeResult, directions: ProbeDirections?) {
         try validate()
         var warnings: [String] = []
         let chosen: Double
@@ -133,7 +152,7 @@ struct ProbeRunner {
             }
         }
         result.warnings = warnings
-        return result
+        return (result, main.directions)
     }
 
     /// Majority training class scored on test, or the training mean as a constant predictor.

@@ -17,6 +17,14 @@ public struct ProbeCell: Codable, Sendable {
     public var testRows: [Int]
     /// The same cell on the run's step-0 (untrained) checkpoint.
     public var untrainedScore: Double?
+    /// The fitted probe in activation space; too large for the JSON (d_model x classes per cell), so it is
+    /// written to `<probe>/directions.h5`, dataset `directionsDataset` (`ProbeDirectionsFile`).
+    public var directions: ProbeDirections?
+    public var directionsDataset: String?
+
+    enum CodingKeys: String, CodingKey {
+        case run, step, file, hook, position, result, trainRows, testRows, untrainedScore, directionsDataset
+    }
 }
 
 public struct ProbeReport: Codable, Sendable {
@@ -171,15 +179,14 @@ public enum ProbeJob {
                     for j in 0..<d { features[k * d + j] = t.data[r * d + j] }
                 }
                 // Ridge regresses on the label's value as stored (float32 labels keep their fraction).
-                let result = spec.kind == .ridge
-                    ? try fitProbe(features: features, n: rows.count, d: d, targets: rows.map { Double(target[$0]) },
-                                   trainIdx: trainIdx, testIdx: testIdx, lambda: spec.lambdaChoice, controlKeys: keys, seed: spec.seed)
-                    : try fitProbe(features: features, n: rows.count, d: d, labels: labels, kind: spec.kind,
-                                   trainIdx: trainIdx, testIdx: testIdx, lambda: spec.lambdaChoice, controlKeys: keys, seed: spec.seed)
+                let (result, directions) = try fitProbeCell(
+                    features: features, n: rows.count, d: d, labels: labels,
+                    targets: spec.kind == .ridge ? rows.map { Double(target[$0]) } : nil, kind: spec.kind,
+                    trainIdx: trainIdx, testIdx: testIdx, lambda: spec.lambdaChoice, controlKeys: keys, seed: spec.seed)
                 for w in result.warnings { warnings.append("\(run) step \(step) \(hook) @\(position): \(w)") }
                 cells.append(ProbeCell(run: run, step: step, file: path, hook: hook, position: position.description,
                                        result: result, trainRows: trainIdx.map { rows[$0] }, testRows: testIdx.map { rows[$0] },
-                                       untrainedScore: nil))
+                                       untrainedScore: nil, directions: directions))
             }
         }
         return cells

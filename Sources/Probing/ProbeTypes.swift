@@ -97,3 +97,46 @@ public struct ProbeResult: Sendable, Codable, Equatable {
     public var trainIndices: [Int]
     public var testIndices: [Int]
 }
+
+/// A fitted probe in the activation space it was fitted on, so that a causal test can patch or ablate
+/// along it: `decision = weights · x + intercepts` on raw (unstandardised) activations, one output row
+/// per class (multiclass), or one row (binary: the log-odds of classes[1]; ridge: the prediction).
+/// The standardisation is folded in: weights[k][j] = w[k][j] / std[j], intercepts absorb the means.
+public struct ProbeDirections: Sendable, Codable, Equatable {
+    /// outputs x d, row-major.
+    public var weights: [Double]
+    public var intercepts: [Double]
+    public var d: Int
+    public var outputs: Int { intercepts.count }
+
+    /// The probe's decision values for one activation vector (length d).
+    public func decision(_ x: [Float]) -> [Double] {
+        (0..<outputs).map { k in
+            var s = intercepts[k]
+            for j in 0..<d { s += weights[k * d + j] * Double(x[j]) }
+            return s
+        }
+    }
+
+    public init(weights: [Double], intercepts: [Double], d: Int) {
+        self.weights = weights; self.intercepts = intercepts; self.d = d
+    }
+
+    /// Folds a standardiser into a model on standardised features: `w` is d x outputs, row-major (the
+    /// solvers' layout), `b` the outputs' intercepts.
+    init(standardised w: [Double], intercepts b: [Double], scaler: Standardizer) {
+        let d = scaler.dimension, k = b.count
+        var weights = [Double](repeating: 0, count: k * d)
+        var intercepts = b
+        for o in 0..<k {
+            for j in 0..<d {
+                let v = w[j * k + o] * scaler.inverseStd[j]
+                weights[o * d + j] = v
+                intercepts[o] -= v * scaler.mean[j]
+            }
+        }
+        self.weights = weights
+        self.intercepts = intercepts
+        self.d = d
+    }
+}

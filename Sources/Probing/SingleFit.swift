@@ -22,6 +22,8 @@ struct SingleFit: Sendable {
     var converged = true
     var stop = "closed form"
     var warning: String?
+    /// The fitted model in raw activation space (`ProbeDirections`).
+    var directions: ProbeDirections?
 
     /// Score on a subset (or bootstrap resample) of evaluation positions.
     func score(_ positions: [Int]) -> Double {
@@ -45,6 +47,7 @@ struct SingleFit: Sendable {
             let model = try RidgeRegression.fit(x: xTrain, n: train.count, d: d, y: yTrain, lambda: lambda)
             out.truth = eval.map { y[$0] }
             out.predicted = model.predict(x: xEval, m: eval.count)
+            out.directions = ProbeDirections(standardised: model.weights, intercepts: [model.intercept], scaler: scaler)
             out.trainScore = Metrics.r2(truth: yTrain, predicted: model.predict(x: xTrain, m: train.count),
                                         positions: Array(0..<train.count))
         case .classes(let labels):
@@ -63,6 +66,9 @@ struct SingleFit: Sendable {
             let predTrain = model.predict(x: xTrain, m: train.count)
             out.trainScore = Double(zip(yTrain, predTrain).filter { $0 == $1 }.count) / Double(train.count)
             out.classes = classes
+            let columns = model.columns
+            out.directions = ProbeDirections(standardised: Array(model.parameters.prefix(d * columns)),
+                                             intercepts: Array(model.parameters.suffix(columns)), scaler: scaler)
             out.iterations = report.iterations
             out.gradientNorm = report.gradientNorm
             out.converged = report.converged

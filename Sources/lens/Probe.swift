@@ -28,18 +28,20 @@ struct ProbeCommand: ParsableCommand {
         let spec = try ProbeSpec.load(path: self.spec)
         let files = try ProbeJob.files(activations)
         let progress = ProgressReporter()
-        let report = try ProbeJob.run(spec, files: files) { progress.update("probe \(spec.name)", done: $0, total: $1) }
-        let json = try JSONOut.encoder.encode(report)
+        var report = try ProbeJob.run(spec, files: files) { progress.update("probe \(spec.name)", done: $0, total: $1) }
         let md = report.markdown()
         let figures = try ProbeOutput(directory: out, probe: spec.name).write { () throws -> Int in
+            try ProbeDirectionsFile.write(&report.cells, kind: spec.kind, to: ProbeDirectionsFile.path(outDir: out, probe: spec.name))
+            let json = try JSONOut.encoder.encode(report)
             let figures = try report.writeFigures(into: out)
             try AtomicFile.write(Data(md.utf8), to: out + "/\(spec.name).md")
             try AtomicFile.write(json, to: out + "/\(spec.name).json")
             return figures
         }
-        if common.json { print(String(decoding: json, as: UTF8.self)) } else {
+        if common.json { print(String(decoding: try JSONOut.encoder.encode(report), as: UTF8.self)) } else {
             print(md)
-            print("wrote \(out)/\(spec.name).json, \(out)/\(spec.name).md and \(figures) figures (heat maps under \(out)/\(spec.name)/heatmaps/)")
+            print("wrote \(out)/\(spec.name).json, \(out)/\(spec.name).md, \(figures) figures (heat maps under \(out)/\(spec.name)/heatmaps/) "
+                  + "and the probes in activation space (\(ProbeDirectionsFile.path(outDir: out, probe: spec.name)))")
         }
     }
 }

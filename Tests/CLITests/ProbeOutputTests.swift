@@ -19,6 +19,9 @@ import TestSupport
         #expect(r.status == 0, "\(r.err)")
         let files = filesBelow(out).keys.map { String($0) }
         #expect(files.contains { $0.hasSuffix("tens.json") }, "\(files)")
+        #expect(files.contains("tens/directions.h5"), "the probes in activation space: \(files)")
+        let json = try String(contentsOfFile: out + "/tens.json", encoding: .utf8)
+        #expect(json.contains("\"directionsDataset\":\"\\/cells\\/0\""), "the JSON names each cell's dataset: \(json.prefix(200))")
         #expect(!files.contains { $0.hasSuffix(".INCOMPLETE") }, "marker left: \(files)")
         #expect(!files.contains { $0.contains(".partial-") || $0.contains(".nosync") }, "temporaries left: \(files)")
     }

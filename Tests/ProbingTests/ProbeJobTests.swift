@@ -11,7 +11,19 @@ private let fixtures = Repo.root + "/Tests/ProbingTests/Fixtures"
 /// A run directory holding a real trained checkpoint (the default study's `base-s1` at step 4000 of 7000,
 /// where its intermediate probe peaks,
 /// committed as a fixture) and its step-0 checkpoint (re-created from the seed), dumped to HDF5.
-private func dumpedRun() throws -> (dir: TempDir, acts: String) {
+/// Built once per test process (the dump takes most of a minute in a debug build) and shared by every
+/// test that reads it; a global is never deinitialized, so its directory is removed at exit instead.
+func dumpedRun() throws -> (dir: TempDir, acts: String) { try sharedDumpedRun.get() }
+private let sharedDumpedRun: Result<(dir: TempDir, acts: String), SharedFixtureError> = {
+    do {
+        let made = try makeDumpedRun()
+        atexit { if case .success(let r) = sharedDumpedRun { try? FileManager.default.removeItem(at: r.dir.url) } }
+        return .success(made)
+    } catch { return .failure(SharedFixtureError(message: "\(error)")) }
+}()
+struct SharedFixtureError: Error { let message: String }
+
+private func makeDumpedRun() throws -> (dir: TempDir, acts: String) {
     let run = try TempDir("probe")
     let dir = run.root
     try FileManager.default.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
