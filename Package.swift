@@ -3,7 +3,7 @@
 // import, and the targets below are declared in the same order.
 //
 //   system libraries, packages   CBLAS, CHDF5, Yams, ArgumentParser
-//   Tensors          <- CBLAS                                       tensors, RNG, BLAS, atomic files
+//   Tensors          <- CBLAS                                       tensors, RNG, BLAS, bootstrap, atomic files
 //   HDF5             <- CHDF5                                       the libhdf5 binding
 //   Specs            <- Yams                                        YAML spec files
 //   Figures          <- (Foundation)                                SVG heat maps and line charts

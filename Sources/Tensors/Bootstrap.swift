@@ -1,6 +1,4 @@
-import Tensors
-
-/// Percentile bootstrap over test examples. The resamples depend only on (count, resamples, seed),
+/// Percentile bootstrap over examples (a probe's test items, a patching experiment's pairs). The resamples depend only on (count, resamples, seed),
 /// so two statistics bootstrapped with the same seed see the same resamples: that pairing is what
 /// makes the selectivity interval (probe minus control on the same examples) meaningful.
 public enum Bootstrap {
@@ -28,8 +26,22 @@ public enum Bootstrap {
         return Interval(low: quantile(values, tail), high: quantile(values, 1 - tail))
     }
 
+    /// The same resamples as `percentile` with the same (count, resamples, seed), as counts: row b holds
+    /// how often resample b drew each example ([resamples x count], row-major). A mean over a resample is
+    /// then a dot product, so many statistics (every cell of a patching result) are bootstrapped at once
+    /// with one matrix product instead of a loop per statistic.
+    public static func counts(count: Int, resamples: Int = 1000, seed: UInt64) -> [Double] {
+        guard count > 0, resamples > 0 else { return [] }
+        var rng = RNG(seed: seed)
+        var out = [Double](repeating: 0, count: resamples * count)
+        for b in 0..<resamples {
+            for _ in 0..<count { out[b * count + rng.int(count)] += 1 }
+        }
+        return out
+    }
+
     /// Linear interpolation between order statistics (numpy's default "linear" method).
-    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+    public static func quantile(_ sorted: [Double], _ q: Double) -> Double {
         let h = q * Double(sorted.count - 1)
         let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
         return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
