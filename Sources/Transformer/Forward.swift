@@ -27,6 +27,7 @@ extension Transformer {
         }
         state.tokens = tokens
         state.modified = false
+        state.exactGradientsFrom = nil
         let useResult = plan.touched.contains { HookPoints.locate($0)?.hook == .result }
         for layer in state.layers {
             if useResult { if layer.result == nil { layer.result = Buffer(batch * length * config.n_heads * config.d_model) } }
@@ -41,9 +42,20 @@ extension Transformer {
     /// the plan holds for `hook` itself apply to `activation` first.
     public func forward(startingAt hook: String, with activation: Tensor, base: ForwardState,
                         plan: HookPlan = HookPlan()) throws(ModelError) -> ForwardOutput {
+        guard base.config == config else { throw .shapeMismatch("the base pass is of another model config") }
+        return try forward(startingAt: hook, with: activation, inPlace: base.copy(), plan: plan)
+    }
+
+    /// "Start late" without copying: overwrites `state` from `hook` on, and uses its activations before
+    /// `hook` as they are. Those must be the values a pass would have there: a fresh pass, or one whose
+    /// later in-place runs all started at `hook` or after it (what changed is always recomputed). So
+    /// patches run in order of non-increasing start reuse one workspace, not a copy of every activation
+    /// each (the copy costs as much as the small models' forward pass itself).
+    public func forward(startingAt hook: String, with activation: Tensor, inPlace state: ForwardState,
+                        plan: HookPlan = HookPlan()) throws(ModelError) -> ForwardOutput {
         try plan.validate(config)
-        guard base.config == config, let (point, _) = HookPoints.locate(hook, config),
-              let shape = HookPoints.shape(hook, config, batch: base.batch, length: base.length) else {
+        guard state.config == config, let (point, _) = HookPoints.locate(hook, config),
+              let shape = HookPoints.shape(hook, config, batch: state.batch, length: state.length) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
         guard activation.shape == shape else { throw .shapeMismatch("\(hook) is \(shape), got \(activation.shape)") }
@@ -51,11 +63,11 @@ extension Transformer {
         guard let start = stages.firstIndex(where: { $0.hooks.contains { $0.name == hook } }) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
-        let state = base.copy()
         state.modified = true
+        state.exactGradientsFrom = HookPoints.names(config).firstIndex(of: hook)
         if point == .result || plan.touched.contains(where: { HookPoints.locate($0)?.hook == .result }) {
             for layer in state.layers where layer.result == nil {
-                layer.result = Buffer(base.batch * base.length * config.n_heads * config.d_model)
+                layer.result = Buffer(state.batch * state.length * config.n_heads * config.d_model)
             }
         }
         state.buffer(hook)!.load(activation.data)
@@ -105,6 +117,8 @@ extension Transformer {
             }
             buf.load(t.data)
             s.modified = true
+            let index = HookPoints.names(config).firstIndex(of: name)!
+            s.exactGradientsFrom = max(s.exactGradientsFrom ?? index, index)
         }
         if plan.cache.contains(name) { cache[name] = snapshot(s, name) }
     }
@@ -132,7 +146,11 @@ extension Transformer {
             layernormNormalize(a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr, norm: a.ln1Norm.ptr, N: BT, C: D)
         case .qkv:
             let a = s.layers[l]
-            layernormAffine(a.ln1Norm.ptr, w: bw(l, "ln1.w"), b: bw(l, "ln1.b"), out: a.ln1Out.ptr, N: BT, C: D)
+            if c.hasLayerNorm {
+                layernormAffine(a.ln1Norm.ptr, w: bw(l, "ln1.w"), b: bw(l, "ln1.b"), out: a.ln1Out.ptr, N: BT, C: D)
+            } else {
+                a.ln1Out.ptr.update(from: a.residPre.ptr, count: BT * D)
+            }
             for (name, packed, out) in [("W_Q", s.packedQ[l], a.q), ("W_K", s.packedK[l], a.k), ("W_V", s.packedV[l], a.v)] {
                 packHeads(bw(l, "attn." + name), into: packed.ptr, H: H, D: D, dh: dh)
                 let bias = bw(l, "attn.b_" + name.dropFirst(2))
@@ -177,7 +195,11 @@ extension Transformer {
             layernormNormalize(a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr, norm: a.ln2Norm.ptr, N: BT, C: D)
         case .mlpPre:
             let a = s.layers[l]
-            layernormAffine(a.ln2Norm.ptr, w: bw(l, "ln2.w"), b: bw(l, "ln2.b"), out: a.ln2Out.ptr, N: BT, C: D)
+            if c.hasLayerNorm {
+                layernormAffine(a.ln2Norm.ptr, w: bw(l, "ln2.w"), b: bw(l, "ln2.b"), out: a.ln2Out.ptr, N: BT, C: D)
+            } else {
+                a.ln2Out.ptr.update(from: a.residMid.ptr, count: BT * D)
+            }
             linearForward(a.ln2Out.ptr, W: bw(l, "mlp.W_in"), b: bw(l, "mlp.b_in"), out: a.mlpPre.ptr, N: BT, C: D, OC: M)
         case .mlpPost:
             let a = s.layers[l]
@@ -195,7 +217,11 @@ extension Transformer {
             let x = s.layers[c.n_layers - 1].residPost
             layernormNormalize(x.ptr, mean: s.lnfMean.ptr, scale: s.lnfScale.ptr, norm: s.lnfNorm.ptr, N: BT, C: D)
         case .lnFinalOut:
-            layernormAffine(s.lnfNorm.ptr, w: w("ln_final.w"), b: w("ln_final.b"), out: s.lnfOut.ptr, N: BT, C: D)
+            if c.hasLayerNorm {
+                layernormAffine(s.lnfNorm.ptr, w: w("ln_final.w"), b: w("ln_final.b"), out: s.lnfOut.ptr, N: BT, C: D)
+            } else {
+                s.lnfOut.ptr.update(from: s.layers[c.n_layers - 1].residPost.ptr, count: BT * D)
+            }
         case .logits:
             linearForward(s.lnfOut.ptr, W: w("unembed.W_U"), b: w("unembed.b_U"), out: s.logits.ptr, N: BT, C: D, OC: c.d_vocab)
         }
