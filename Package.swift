@@ -12,6 +12,7 @@
 //   Runs             <- Specs, Tensors, Transformer, Skills         studies, training runs, sweeps
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
 //   Probing          <- Specs, Tensors, Transformer, ActivationStore               probes on activation files
+//   Patching         <- Tensors, Transformer                                        activation, attribution and path patching
 //   lens             <- all of the above but Specs, ArgumentParser                 the command line
 //
 // Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
@@ -61,10 +62,12 @@ let package = Package(
                 swiftSettings: checked),
         .target(name: "Probing", dependencies: ["Specs", "Tensors", "Transformer", "ActivationStore"],
                 swiftSettings: fast),
+        // Patching experiments on the engine; pairs arrive as plain data (no Skills, no Runs).
+        .target(name: "Patching", dependencies: ["Tensors", "Transformer"], swiftSettings: checked),
 
         // The command line.
         .executableTarget(name: "lens", dependencies: [
-            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", argumentParser,
+            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", "Patching", argumentParser,
         ], swiftSettings: checked),
 
         // Tests, in the same order. TestSupport is an ordinary library that only test targets use.
@@ -79,6 +82,7 @@ let package = Package(
         .testTarget(name: "DumpsTests", dependencies: ["Dumps", "ActivationStore", "Runs", "Skills", "Tensors", "Transformer", "TestSupport"]),
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "PatchingTests", dependencies: ["Patching", "Tensors", "Transformer"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
