@@ -23,44 +23,61 @@ extension PatchRuns {
         let maxVariants = max(1, maxBatchTokens / (N * T))
         let chunks = (perLayer + maxVariants - 1) / maxVariants
         let K = (perLayer + chunks - 1) / chunks
-        let work = try engine { () throws(ModelError) in try LateStartBatch(model: model, base: base, copies: K) }
+        // One workspace per thread: patched runs are independent, and each is too small to split well.
+        let S = max(1, min(Engine.threads, perLayer))
+        var workspaces: [LateStartBatch] = []
+        for _ in 0..<S { workspaces.append(try engine { () throws(ModelError) in try LateStartBatch(model: model, base: base, copies: K) }) }
         let readAt = Array([[Int]](repeating: pairs.position, count: K).joined())
         let names = (0..<c.n_layers).map { hook.name(layer: $0) }
         let sources = try sources(names, direction, ablation)
         let positionAxis = HookPoints.axes(names[0])!.position
         var perPair = [Double](repeating: 0, count: N * cells)
+        var failures = [ModelError?](repeating: nil, count: S)
         for layer in (0..<c.n_layers).reversed() {
             let name = names[layer]
             let one = base.activation(name)!            // [N, ...]
             let source = sources[name]!
             let stride = one.count
             let tiled = Array([[Float]](repeating: one.data, count: K).joined())
-            // A patch first touches position `from` (nothing before it changes): patches run from the
-            // latest `from` down, so the workspace never has to restore rows.
+            // A patch first touches position `from` (nothing before it changes): each workspace runs its
+            // patches from the latest `from` down, so it never has to restore rows.
             let slices = (layer * perLayer..<(layer + 1) * perLayer).map { cell -> (cell: Int, fixed: [Int?], from: Int) in
                 let fixed = setter.slice(unflatten(cell, sizes))
                 return (cell, fixed, positionAxis < fixed.count ? fixed[positionAxis] ?? 0 : 0)
             }.sorted { ($0.from, $1.cell) > ($1.from, $0.cell) }
-            for chunk in 0..<chunks {
-                let group = slices[(chunk * K)..<min((chunk + 1) * K, slices.count)]
-                var act = tiled
-                act.withUnsafeMutableBufferPointer { a in
-                    source.data.withUnsafeBufferPointer { s in
-                        for (k, patch) in group.enumerated() {
-                            forEachSlice(shape: one.shape, fixed: patch.fixed) { off, n in
-                                (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
+            perPair.withUnsafeMutableBufferPointer { out in
+                failures.withUnsafeMutableBufferPointer { fail in
+                    Engine.shards(S) { w in
+                        // worker w takes every S-th patch, so every worker gets early and late positions alike
+                        let mine = Swift.stride(from: w, to: slices.count, by: S).map { slices[$0] }
+                        var start = 0
+                        while start < mine.count, fail[w] == nil {
+                            let group = mine[start..<min(start + K, mine.count)]
+                            start += K
+                            var act = tiled
+                            act.withUnsafeMutableBufferPointer { a in
+                                source.data.withUnsafeBufferPointer { s in
+                                    for (k, patch) in group.enumerated() {
+                                        forEachSlice(shape: one.shape, fixed: patch.fixed) { off, n in
+                                            (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
+                                        }
+                                    }
+                                }
                             }
+                            let input = Tensor(shape: [K * N] + one.shape.dropFirst(), data: act)
+                            let from = group.map(\.from).min()!
+                            do throws(ModelError) {
+                                let logits = try workspaces[w].run(startingAt: name, with: input, from: from, readAt: readAt)
+                                for (k, patch) in group.enumerated() {
+                                    let m = metrics(logits: logits, firstRow: k * N)
+                                    for i in 0..<N { out[i * cells + patch.cell] = m[i] }
+                                }
+                            } catch { fail[w] = error }
                         }
                     }
                 }
-                let input = Tensor(shape: [K * N] + one.shape.dropFirst(), data: act)
-                let from = group.map(\.from).min()!
-                let logits = try engine { () throws(ModelError) in try work.run(startingAt: name, with: input, from: from, readAt: readAt) }
-                for (k, patch) in group.enumerated() {
-                    let m = metrics(logits: logits, firstRow: k * N)
-                    for i in 0..<N { perPair[i * cells + patch.cell] = m[i] }
-                }
             }
+            if let e = failures.compactMap({ $0 }).first { throw .model(e) }
         }
         let raw = (0..<cells).map { cell in (0..<N).reduce(0.0) { $0 + perPair[$1 * cells + cell] } / Double(N) }
         return PatchResult(kind: kind ?? hook.rawValue, method: "exact", direction: direction, ablation: ablation.name,

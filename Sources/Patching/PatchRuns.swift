@@ -22,8 +22,15 @@ public struct PatchRuns: Sendable {
                 maxBatchTokens: Int = 16_384) throws(PatchError) {
         try pairs.validate(for: model.config)
         let N = pairs.count, T = pairs.length, V = model.config.d_vocab
-        let c = try engine { () throws(ModelError) in try model.forward(tokens: pairs.tokens(.clean), batch: N, length: T) }
-        let x = try engine { () throws(ModelError) in try model.forward(tokens: pairs.tokens(.corrupted), batch: N, length: T) }
+        // the two runs at once, one thread each
+        var outs = [Result<ForwardOutput, ModelError>?](repeating: nil, count: 2)
+        outs.withUnsafeMutableBufferPointer { o in
+            Engine.shards(2) { i in
+                o[i] = Result { () throws(ModelError) in try model.forward(tokens: pairs.tokens(i == 0 ? .clean : .corrupted), batch: N, length: T) }
+            }
+        }
+        let c = try engine { () throws(ModelError) in try outs[0]!.get() }
+        let x = try engine { () throws(ModelError) in try outs[1]!.get() }
         self.model = model; self.pairs = pairs; self.metric = metric; self.maxBatchTokens = maxBatchTokens
         cleanState = c.state; corruptedState = x.state
         cleanLogProbs = metric == .kl ? Patching.cleanLogProbs(c.logits.data, T: T, V: V, pairs: pairs) : []

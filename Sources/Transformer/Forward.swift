@@ -138,6 +138,25 @@ extension Transformer {
             guard let rows else { body(0, BT); return }
             Engine.parallelFor(B) { b in if !rows[b].isEmpty { body(b * T + rows[b].lowerBound, rows[b].count) } }
         }
+        // out = inp W + b over the selected rows. Selected rows are gathered into one block so the product
+        // is one sgemm, not one small call per sequence (which left OpenBLAS's threads spinning).
+        func linear(_ inp: UnsafePointer<Float>, _ W: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
+                    _ out: UnsafeMutablePointer<Float>, C: Int, OC: Int) {
+            guard let rows else { linearForward(inp, W: W, b: b, out: out, N: BT, C: C, OC: OC); return }
+            let R = rows.reduce(0) { $0 + $1.count }
+            if R == 0 { return }
+            let x = UnsafeMutablePointer<Float>.allocate(capacity: R * C), y = UnsafeMutablePointer<Float>.allocate(capacity: R * OC)
+            defer { x.deallocate(); y.deallocate() }
+            var k = 0
+            for (bi, r) in rows.enumerated() where !r.isEmpty {
+                (x + k * C).update(from: inp + (bi * T + r.lowerBound) * C, count: r.count * C); k += r.count
+            }
+            linearForward(x, W: W, b: b, out: y, N: R, C: C, OC: OC)
+            k = 0
+            for (bi, r) in rows.enumerated() where !r.isEmpty {
+                (out + (bi * T + r.lowerBound) * OC).update(from: y + k * OC, count: r.count * OC); k += r.count
+            }
+        }
         let l = stage.layer
         switch stage.step {
         case .embed:
@@ -168,10 +187,9 @@ extension Transformer {
                 } else {
                     (a.ln1Out.ptr + r * D).update(from: a.residPre.ptr + r * D, count: n * D)
                 }
-                for (name, packed, out) in projections {
-                    let bias = bw(l, "attn.b_" + name.dropFirst(2))
-                    linearForward(a.ln1Out.ptr + r * D, W: packed.ptr, b: bias, out: out.ptr + r * HD, N: n, C: D, OC: HD)
-                }
+            }
+            for (name, packed, out) in projections {
+                linear(a.ln1Out.ptr, packed.ptr, bw(l, "attn.b_" + name.dropFirst(2)), out.ptr, C: D, OC: HD)
             }
         case .attnScores:
             let a = s.layers[l]
@@ -193,17 +211,17 @@ extension Transformer {
             }
         case .attnOut:
             let a = s.layers[l]
-            runs { r, n in
-                if let res = a.result {
-                    let bO = bw(l, "attn.b_O")
+            if let res = a.result {
+                let bO = bw(l, "attn.b_O")
+                runs { r, n in
                     for i in r..<(r + n) {
                         let o = a.attnOut.ptr + i * D
                         o.update(from: bO, count: D)
                         for h in 0..<H { accumulate(o, res.ptr + (i * H + h) * D, n: D) }
                     }
-                } else {
-                    linearForward(a.z.ptr + r * HD, W: bw(l, "attn.W_O"), b: bw(l, "attn.b_O"), out: a.attnOut.ptr + r * D, N: n, C: HD, OC: D)
                 }
+            } else {
+                linear(a.z.ptr, bw(l, "attn.W_O"), bw(l, "attn.b_O"), a.attnOut.ptr, C: HD, OC: D)
             }
         case .residMid:
             let a = s.layers[l]
@@ -224,8 +242,8 @@ extension Transformer {
                 } else {
                     (a.ln2Out.ptr + r * D).update(from: a.residMid.ptr + r * D, count: n * D)
                 }
-                linearForward(a.ln2Out.ptr + r * D, W: bw(l, "mlp.W_in"), b: bw(l, "mlp.b_in"), out: a.mlpPre.ptr + r * M, N: n, C: D, OC: M)
             }
+            linear(a.ln2Out.ptr, bw(l, "mlp.W_in"), bw(l, "mlp.b_in"), a.mlpPre.ptr, C: D, OC: M)
         case .mlpPost:
             let a = s.layers[l]
             runs { r, n in
@@ -233,9 +251,7 @@ extension Transformer {
             }
         case .mlpOut:
             let a = s.layers[l]
-            runs { r, n in
-                linearForward(a.mlpPost.ptr + r * M, W: bw(l, "mlp.W_out"), b: bw(l, "mlp.b_out"), out: a.mlpOut.ptr + r * D, N: n, C: M, OC: D)
-            }
+            linear(a.mlpPost.ptr, bw(l, "mlp.W_out"), bw(l, "mlp.b_out"), a.mlpOut.ptr, C: M, OC: D)
         case .residPost:
             let a = s.layers[l]
             runs { r, n in add(a.residMid.ptr + r * D, a.mlpOut.ptr + r * D, out: a.residPost.ptr + r * D, n: n * D) }
@@ -256,9 +272,7 @@ extension Transformer {
                 }
             }
         case .logits:
-            runs { r, n in
-                linearForward(s.lnfOut.ptr + r * D, W: w("unembed.W_U"), b: w("unembed.b_U"), out: s.logits.ptr + r * V, N: n, C: D, OC: V)
-            }
+            linear(s.lnfOut.ptr, w("unembed.W_U"), w("unembed.b_U"), s.logits.ptr, C: D, OC: V)
         }
     }
 }

@@ -34,6 +34,8 @@ struct BenchPatch: ParsableCommand {
     @Option var seed: UInt64 = 0
     @Option(help: "Time attribution patching (one forward per run, one backward) instead of exact patching.")
     var method = "exact"
+    @Option(name: .customLong("batch-tokens"), help: "Patched variants stacked per batch, in tokens (variants x pairs x length).")
+    var batchTokens = 16_384
     @Option(help: "A lens checkpoint (.safetensors); needs --pairs.") var checkpoint: String?
     @Option(help: "Pairs JSON (CONTRACTS section 6 fields); needs --checkpoint.") var pairs: String?
     @OptionGroup var common: CommonOptions
@@ -53,7 +55,8 @@ struct BenchPatch: ParsableCommand {
         let kind = try PatchKind.named(self.kind)
         let (model, pairs) = try checkpoint.map { try fromFiles($0, self.pairs!) } ?? randomWorkload()
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let runs = try PatchRuns(model: model, pairs: pairs)
+        let runs = try PatchRuns(model: model, pairs: pairs, maxBatchTokens: batchTokens)
+        let runsSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let result = method == "exact" ? try runs.patch(kind) : try runs.attribution([kind])[0]
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         let meanClean = runs.clean.reduce(0, +) / Double(pairs.count)
@@ -65,6 +68,7 @@ struct BenchPatch: ParsableCommand {
             return
         }
         BenchLine.print("patch", ["kind": kind.rawValue, "method": method, "seconds": String(format: "%.4f", seconds),
+                                  "runs_seconds": String(format: "%.4f", runsSeconds),
                                   "patches": "\(result.cells)", "shape": "[\(result.shape.map(String.init).joined(separator: ", "))]",
                                   "metric_clean": String(format: "%.6f", meanClean), "metric_corrupted": String(format: "%.6f", meanCorrupted)])
         if checkpoint != nil {
