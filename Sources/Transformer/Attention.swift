@@ -8,24 +8,32 @@ import Tensors
 // Each (b, h) pair's products are small sgemm calls straight on the strided head slices
 // (leading dimension H * dh), so nothing is gathered or transposed by hand.
 
+// `queries`: per sequence, the query rows to compute (a late start's changed positions); nil = all.
+// Other rows of scores, pattern and z are left as they are.
+
 // q, k [B, T, H, dh] -> scores [B, H, T, T]
 func attentionScores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>,
-                     B: Int, T: Int, H: Int, dh: Int) {
+                     B: Int, T: Int, H: Int, dh: Int, queries: [Range<Int>]? = nil) {
     let scale = 1 / Float(dh).squareRoot()
     let ld = H * dh
     Engine.parallelFor(B * H) { bh in
+        let rows = queries?[bh / H] ?? 0..<T
+        if rows.isEmpty { return }
         let base = (bh / H) * T * ld + (bh % H) * dh
         let s = scores + bh * T * T
-        // S = scale * Q K^T
-        BLAS.gemm(transB: true, m: T, n: T, k: dh, alpha: scale, a: q + base, lda: ld, b: k + base, ldb: ld, c: s, ldc: T)
-        for i in 0..<T { for j in (i + 1)..<max(T, i + 1) { s[i * T + j] = -Float.infinity } }
+        // S = scale * Q K^T (the selected query rows)
+        BLAS.gemm(transB: true, m: rows.count, n: T, k: dh, alpha: scale, a: q + base + rows.lowerBound * ld, lda: ld,
+                  b: k + base, ldb: ld, c: s + rows.lowerBound * T, ldc: T)
+        for i in rows { for j in (i + 1)..<max(T, i + 1) { s[i * T + j] = -Float.infinity } }
     }
 }
 
 // scores [B, H, T, T] -> pattern [B, H, T, T]   (rows that are all -inf give zeros, as TransformerLens does)
 // `causal`: the scores are known to be -inf above the diagonal (no intervention touched them).
-func attentionSoftmax(causal: Bool, scores: UnsafePointer<Float>, pattern: UnsafeMutablePointer<Float>, rows: Int, T: Int) {
+func attentionSoftmax(causal: Bool, scores: UnsafePointer<Float>, pattern: UnsafeMutablePointer<Float>, rows: Int, T: Int,
+                      queries: [Range<Int>]? = nil, H: Int = 1) {
     Engine.parallelFor(rows, minPerThread: 64) { r in
+        if let queries, !queries[r / (H * T)].contains(r % T) { return }
         let s = scores + r * T, p = pattern + r * T
         let keys = causal ? r % T + 1 : T
         for j in keys..<T { p[j] = 0 }
@@ -74,12 +82,15 @@ private func rowSum(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
 
 // pattern [B, H, T, T], v [B, T, H, dh] -> z [B, T, H, dh]
 func attentionMix(pattern: UnsafePointer<Float>, v: UnsafePointer<Float>, z: UnsafeMutablePointer<Float>,
-                  B: Int, T: Int, H: Int, dh: Int) {
+                  B: Int, T: Int, H: Int, dh: Int, queries: [Range<Int>]? = nil) {
     let ld = H * dh
     Engine.parallelFor(B * H) { bh in
+        let rows = queries?[bh / H] ?? 0..<T
+        if rows.isEmpty { return }
         let base = (bh / H) * T * ld + (bh % H) * dh
-        // Z = P V
-        BLAS.gemm(m: T, n: dh, k: T, a: pattern + bh * T * T, lda: T, b: v + base, ldb: ld, c: z + base, ldc: ld)
+        // Z = P V (the selected query rows)
+        BLAS.gemm(m: rows.count, n: dh, k: T, a: pattern + bh * T * T + rows.lowerBound * T, lda: T, b: v + base, ldb: ld,
+                  c: z + base + rows.lowerBound * ld, ldc: ld)
     }
 }
 

@@ -21,22 +21,65 @@ public struct Gradients: Sendable {
 }
 
 extension Transformer {
-    /// Backward pass from d metric / d logits ([B, T, V], row-major) through the pass that made `state`.
-    /// `state` must come from an unmodified forward pass (no interventions, no late start).
+    /// Backward pass from d metric / d logits ([B, T, V], row-major) through the pass that made `state`:
+    /// parameter gradients (+= into `grads`) and the activation gradients asked for.
+    /// `state` must come from an unmodified forward pass (no interventions, no late start): the
+    /// parameters before a rewritten hook did not make the logits.
     @discardableResult
     public func backward(_ state: ForwardState, dlogits: [Float], activationGradients: Set<String> = [],
                          into grads: inout Parameters) throws(ModelError) -> [String: Tensor] {
+        guard !state.modified else {
+            throw .unsupported("parameter gradients through a pass with interventions or a late start; run a clean forward first, "
+                               + "or ask for activation gradients only")
+        }
+        guard grads.layout == params.layout else { throw .shapeMismatch("gradient buffer does not fit the model") }
+        var out: [String: Tensor] = [:]
+        try grads.data.withUnsafeMutableBufferPointer { (gb) throws(ModelError) in
+            out = try backwardPass(state, dlogits: dlogits, hooks: activationGradients, paramGrads: gb.baseAddress!)
+        }
+        return out
+    }
+
+    /// Convenience: a fresh gradient buffer, filled by one backward pass.
+    public func backward(_ state: ForwardState, dlogits: [Float],
+                         activationGradients: Set<String> = []) throws(ModelError) -> Gradients {
+        var grads = Parameters(zerosFor: config)
+        let acts = try backward(state, dlogits: dlogits, activationGradients: activationGradients, into: &grads)
+        return Gradients(params: grads, activations: acts)
+    }
+
+    /// d metric / d activation at `hooks` only: no parameter gradient is formed (they cost as much again),
+    /// and the pass stops below the earliest hook asked for. Works through a pass that started late or
+    /// carries interventions, for hooks at or after the last rewritten one (the start hook included):
+    /// there the gradient is exactly that of the logits the pass computed; before it, it is not defined.
+    public func activationGradients(_ state: ForwardState, dlogits: [Float],
+                                    hooks: Set<String>) throws(ModelError) -> [String: Tensor] {
+        if let from = state.exactGradientsFrom {
+            let names = HookPoints.names(config)
+            if let early = hooks.sorted().first(where: { (names.firstIndex(of: $0) ?? Int.max) < from }) {
+                throw .unsupported("gradient at \(early): it fires before \(names[from]), where this pass was rewritten or started late")
+            }
+        }
+        return try backwardPass(state, dlogits: dlogits, hooks: hooks, paramGrads: nil)
+    }
+
+    // The one backward pass. `paramGrads` nil: activation gradients only (every dW / db product skipped).
+    private func backwardPass(_ state: ForwardState, dlogits: [Float], hooks activationGradients: Set<String>,
+                              paramGrads: UnsafeMutablePointer<Float>?) throws(ModelError) -> [String: Tensor] {
         let c = config, B = state.batch, T = state.length, BT = B * T, D = c.d_model
         let H = c.n_heads, dh = c.d_head, HD = H * dh, M = c.d_mlp, V = c.d_vocab
-        guard !state.modified else {
-            throw .unsupported("backward through a pass with interventions or a late start; run a clean forward first")
-        }
+        guard state.config == c else { throw .shapeMismatch("the pass is of another model config") }
         guard dlogits.count == BT * V else { throw .shapeMismatch("dlogits has \(dlogits.count) values, expected \(BT * V)") }
         try HookPoints.validate(activationGradients.sorted(), c)
-        guard grads.layout == params.layout else { throw .shapeMismatch("gradient buffer does not fit the model") }
         if state.grads == nil { state.grads = GradientBuffers(c, B: B, T: T) }
         let g = state.grads!
         g.dlogits.load(dlogits)
+        let ln = c.hasLayerNorm
+        // Without parameter gradients nothing below the earliest hook asked for is needed.
+        let lowestLayer: Int = paramGrads != nil ? -1 : activationGradients.map { name -> Int in
+            guard let (hook, layer) = HookPoints.locate(name, c) else { return -1 }
+            return hook.inBlock ? layer : (hook == .embed || hook == .posEmbed ? -1 : c.n_layers)
+        }.min() ?? c.n_layers
         var out: [String: Tensor] = [:]
         // d metric / d activation at `hook` (in `layer`), when asked for; the shape is the table's.
         func keep(_ hook: Hook, _ buf: Buffer, layer: Int = 0) {
@@ -47,25 +90,30 @@ extension Transformer {
             out[name] = Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: buf.ptr, count: shape.reduce(1, *))))
         }
         params.data.withUnsafeBufferPointer { pb in
-        grads.data.withUnsafeMutableBufferPointer { gb in
-            let P = pb.baseAddress!, G = gb.baseAddress!
+            let P = pb.baseAddress!
             func w(_ n: String) -> UnsafePointer<Float> { P + params.layout.offset(n) }
-            func dw(_ n: String) -> UnsafeMutablePointer<Float> { G + params.layout.offset(n) }
+            func dw(_ n: String) -> UnsafeMutablePointer<Float>? { paramGrads.map { $0 + params.layout.offset(n) } }
+            // dout -> dinp (+= into dresid): LayerNorm's backward, or the identity without LayerNorm.
+            func normBackward(_ dout: Buffer, norm: Buffer, scale: Buffer, w wName: String, b bName: String,
+                              normalized: Hook, scaleHook: Hook, layer: Int) {
+                guard ln else { accumulate(g.dresid.ptr, dout.ptr, n: BT * D); return }
+                layernormAffineBackward(dout: dout.ptr, norm: norm.ptr, w: w(wName), dnorm: g.dnorm.ptr,
+                                        dw: dw(wName), db: dw(bName), N: BT, C: D)
+                keep(normalized, g.dnorm, layer: layer)
+                layernormBackward(dnorm: g.dnorm.ptr, norm: norm.ptr, scale: scale.ptr, dinp: g.dresid.ptr, dscale: g.dscale.ptr, N: BT, C: D)
+                keep(scaleHook, g.dscale, layer: layer)
+            }
 
             // unembed: logits = lnf W_U + b_U
             keep(.logits, g.dlogits)
             linearBackward(dout: g.dlogits.ptr, inp: state.lnfOut.ptr, W: w("unembed.W_U"), dinp: g.dln.ptr, overwrite: true,
                            dW: dw("unembed.W_U"), db: dw("unembed.b_U"), N: BT, C: D, OC: V)
             keep(.unembedIn, g.dln)
-            layernormAffineBackward(dout: g.dln.ptr, norm: state.lnfNorm.ptr, w: w("ln_final.w"), dnorm: g.dnorm.ptr,
-                                    dw: dw("ln_final.w"), db: dw("ln_final.b"), N: BT, C: D)
-            keep(.lnFinalNormalized, g.dnorm)
             g.dresid.zero()
-            layernormBackward(dnorm: g.dnorm.ptr, norm: state.lnfNorm.ptr, scale: state.lnfScale.ptr,
-                              dinp: g.dresid.ptr, dscale: g.dscale.ptr, N: BT, C: D)
-            keep(.lnFinalScale, g.dscale)
+            normBackward(g.dln, norm: state.lnfNorm, scale: state.lnfScale, w: "ln_final.w", b: "ln_final.b",
+                         normalized: .lnFinalNormalized, scaleHook: .lnFinalScale, layer: 0)
 
-            for l in stride(from: c.n_layers - 1, through: 0, by: -1) {
+            for l in stride(from: c.n_layers - 1, through: max(lowestLayer, 0), by: -1) {
                 let a = state.layers[l], p = "blocks.\(l)."
                 keep(.residPost, g.dresid, layer: l)
                 // MLP: resid_post = resid_mid + (act(ln2 W_in + b_in) W_out + b_out)
@@ -77,12 +125,8 @@ extension Transformer {
                 keep(.mlpPre, g.dmlpPre, layer: l)
                 linearBackward(dout: g.dmlpPre.ptr, inp: a.ln2Out.ptr, W: w(p + "mlp.W_in"), dinp: g.dln.ptr, overwrite: true,
                                dW: dw(p + "mlp.W_in"), db: dw(p + "mlp.b_in"), N: BT, C: D, OC: M)
-                layernormAffineBackward(dout: g.dln.ptr, norm: a.ln2Norm.ptr, w: w(p + "ln2.w"), dnorm: g.dnorm.ptr,
-                                        dw: dw(p + "ln2.w"), db: dw(p + "ln2.b"), N: BT, C: D)
-                keep(.ln2Normalized, g.dnorm, layer: l)
-                layernormBackward(dnorm: g.dnorm.ptr, norm: a.ln2Norm.ptr, scale: a.ln2Scale.ptr,
-                                  dinp: g.dresid.ptr, dscale: g.dscale.ptr, N: BT, C: D)
-                keep(.ln2Scale, g.dscale, layer: l)
+                normBackward(g.dln, norm: a.ln2Norm, scale: a.ln2Scale, w: p + "ln2.w", b: p + "ln2.b",
+                             normalized: .ln2Normalized, scaleHook: .ln2Scale, layer: l)
                 keep(.residMid, g.dresid, layer: l)
 
                 // attention output: resid_mid = resid_pre + (z W_O + b_O); hook_result's gradient is
@@ -105,35 +149,26 @@ extension Transformer {
                 keep(.q, g.dq, layer: l); keep(.k, g.dk, layer: l); keep(.v, g.dv, layer: l)
                 // Q/K/V projections through the packed weights, then back to [H, D, dh]
                 for (n, (name, packed, dout)) in [("W_Q", state.packedQ[l], g.dq), ("W_K", state.packedK[l], g.dk), ("W_V", state.packedV[l], g.dv)].enumerated() {
-                    g.dWpacked.zero()
-                    linearBackward(dout: dout.ptr, inp: a.ln1Out.ptr, W: packed.ptr, dinp: g.dln.ptr, overwrite: n == 0, dW: g.dWpacked.ptr,
+                    if paramGrads != nil { g.dWpacked.zero() }
+                    linearBackward(dout: dout.ptr, inp: a.ln1Out.ptr, W: packed.ptr, dinp: g.dln.ptr, overwrite: n == 0,
+                                   dW: paramGrads == nil ? nil : g.dWpacked.ptr,
                                    db: dw(p + "attn.b_" + name.dropFirst(2)), N: BT, C: D, OC: HD)
-                    unpackHeadsAdd(g.dWpacked.ptr, into: dw(p + "attn." + name), H: H, D: D, dh: dh)
+                    if let dW = dw(p + "attn." + name) { unpackHeadsAdd(g.dWpacked.ptr, into: dW, H: H, D: D, dh: dh) }
                 }
-                layernormAffineBackward(dout: g.dln.ptr, norm: a.ln1Norm.ptr, w: w(p + "ln1.w"), dnorm: g.dnorm.ptr,
-                                        dw: dw(p + "ln1.w"), db: dw(p + "ln1.b"), N: BT, C: D)
-                keep(.ln1Normalized, g.dnorm, layer: l)
-                layernormBackward(dnorm: g.dnorm.ptr, norm: a.ln1Norm.ptr, scale: a.ln1Scale.ptr,
-                                  dinp: g.dresid.ptr, dscale: g.dscale.ptr, N: BT, C: D)
-                keep(.ln1Scale, g.dscale, layer: l)
+                normBackward(g.dln, norm: a.ln1Norm, scale: a.ln1Scale, w: p + "ln1.w", b: p + "ln1.b",
+                             normalized: .ln1Normalized, scaleHook: .ln1Scale, layer: l)
                 keep(.residPre, g.dresid, layer: l)
             }
+            guard lowestLayer < 0 else { return }
             keep(.embed, g.dresid)
             keep(.posEmbed, g.dresid)
+            guard let G = paramGrads else { return }
             state.tokens.withUnsafeBufferPointer { tk in
                 embeddingBackward(tokens: tk.baseAddress!, dembed: g.dresid.ptr, dpos: g.dresid.ptr,
-                                  dWE: dw("embed.W_E"), dWpos: dw("pos_embed.W_pos"), B: B, T: T, D: D)
+                                  dWE: G + params.layout.offset("embed.W_E"), dWpos: G + params.layout.offset("pos_embed.W_pos"),
+                                  B: B, T: T, D: D)
             }
         }
-        }
         return out
-    }
-
-    /// Convenience: a fresh gradient buffer, filled by one backward pass.
-    public func backward(_ state: ForwardState, dlogits: [Float],
-                         activationGradients: Set<String> = []) throws(ModelError) -> Gradients {
-        var grads = Parameters(zerosFor: config)
-        let acts = try backward(state, dlogits: dlogits, activationGradients: activationGradients, into: &grads)
-        return Gradients(params: grads, activations: acts)
     }
 }

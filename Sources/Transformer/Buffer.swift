@@ -43,6 +43,24 @@ public enum Engine {
         BLAS.setThreads(threads)
     }
 
+    /// Runs body(s) for s in 0..<count at once, one thread each, with single-threaded BLAS and serial
+    /// engine loops inside (as the training step runs its shards): for independent passes that are each
+    /// too small to split well, such as the patched runs of activation patching. Each s must write only
+    /// its own outputs.
+    public static func shards(_ count: Int, _ body: (Int) -> Void) {
+        if count <= 1 { body(0); return }
+        BLAS.setThreads(1)
+        withoutActuallyEscaping(body) { body in
+            let box = UnsafeSendable(body)
+            DispatchQueue.concurrentPerform(iterations: count) { s in
+                ShardFlag.set(true)
+                box.value(s)
+                ShardFlag.set(false)
+            }
+        }
+        BLAS.setThreads(threads)
+    }
+
     /// Runs body(i) for i in 0..<n, split in contiguous chunks over the engine's threads.
     /// Each i must write only its own outputs, so the result does not depend on the thread count.
     @inline(__always)

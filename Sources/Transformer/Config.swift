@@ -13,14 +13,48 @@ public struct ModelConfig: Codable, Sendable, Equatable {
     public var d_vocab: Int
     public var act_fn: String
     public var eps: Double
-    public var normalization_type: String
+    /// "LN", or nil for TransformerLens's `normalization_type: None`: no LayerNorm anywhere, so no
+    /// `ln*` parameters and no `ln*.hook_*` hook points (as TransformerLens builds such a model). Hand-set
+    /// circuits are written for this case, where every path is linear up to the attention softmax.
+    public var normalization_type: String?
     public var seed: UInt64
 
     public init(n_layers: Int, d_model: Int, n_heads: Int, d_head: Int, d_mlp: Int, n_ctx: Int,
-                d_vocab: Int, act_fn: String = "gelu_new", eps: Double = 1e-5, seed: UInt64 = 0) {
+                d_vocab: Int, act_fn: String = "gelu_new", eps: Double = 1e-5, normalization_type: String? = "LN",
+                seed: UInt64 = 0) {
         self.n_layers = n_layers; self.d_model = d_model; self.n_heads = n_heads; self.d_head = d_head
         self.d_mlp = d_mlp; self.n_ctx = n_ctx; self.d_vocab = d_vocab; self.act_fn = act_fn
-        self.eps = eps; self.normalization_type = "LN"; self.seed = seed
+        self.eps = eps; self.normalization_type = normalization_type; self.seed = seed
+    }
+
+    /// Whether the blocks and the unembedding have LayerNorms (TransformerLens "LN") or none (None).
+    public var hasLayerNorm: Bool { normalization_type != nil }
+
+    private enum CodingKeys: String, CodingKey {
+        case n_layers, d_model, n_heads, d_head, d_mlp, n_ctx, d_vocab, act_fn, eps, normalization_type, seed
+    }
+
+    // Written by hand for one key: `normalization_type: None` must be written as JSON null, not left
+    // out, because TransformerLens reads a missing key as its default "LN". A missing key reads as "LN"
+    // here too (checkpoints written before None existed).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        n_layers = try c.decode(Int.self, forKey: .n_layers); d_model = try c.decode(Int.self, forKey: .d_model)
+        n_heads = try c.decode(Int.self, forKey: .n_heads); d_head = try c.decode(Int.self, forKey: .d_head)
+        d_mlp = try c.decode(Int.self, forKey: .d_mlp); n_ctx = try c.decode(Int.self, forKey: .n_ctx)
+        d_vocab = try c.decode(Int.self, forKey: .d_vocab); act_fn = try c.decode(String.self, forKey: .act_fn)
+        eps = try c.decode(Double.self, forKey: .eps); seed = try c.decode(UInt64.self, forKey: .seed)
+        normalization_type = c.contains(.normalization_type) ? try c.decodeNil(forKey: .normalization_type) ? nil
+            : c.decode(String.self, forKey: .normalization_type) : "LN"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(n_layers, forKey: .n_layers); try c.encode(d_model, forKey: .d_model)
+        try c.encode(n_heads, forKey: .n_heads); try c.encode(d_head, forKey: .d_head)
+        try c.encode(d_mlp, forKey: .d_mlp); try c.encode(n_ctx, forKey: .n_ctx); try c.encode(d_vocab, forKey: .d_vocab)
+        try c.encode(act_fn, forKey: .act_fn); try c.encode(eps, forKey: .eps); try c.encode(seed, forKey: .seed)
+        if let n = normalization_type { try c.encode(n, forKey: .normalization_type) } else { try c.encodeNil(forKey: .normalization_type) }
     }
 
     public static let activations = ["gelu_new", "gelu", "relu"]
@@ -42,17 +76,20 @@ public struct ModelConfig: Codable, Sendable, Equatable {
         if !ModelConfig.activations.contains(act_fn) {
             throw .invalidConfig("act_fn must be one of \(ModelConfig.activations.joined(separator: ", ")), got \"\(act_fn)\"")
         }
-        if normalization_type != "LN" { throw .invalidConfig("normalization_type must be \"LN\", got \"\(normalization_type)\"") }
+        if let n = normalization_type, n != "LN" {
+            throw .invalidConfig("normalization_type must be \"LN\" or null (TransformerLens's None), got \"\(n)\"")
+        }
         if !(eps > 0) { throw .invalidConfig("eps must be > 0, got \(eps)") }
     }
 
     /// The number of parameters (CONTRACTS section 2), or nil if it does not fit in an Int.
     public var parameterCount: Int? {
         let D = d_model, H = n_heads, dh = d_head, M = d_mlp
-        let block = checkedSum(checkedProduct(4, D), checkedProduct(4, H, D, dh), checkedProduct(3, H, dh), D,
+        let lnParams = hasLayerNorm ? 1 : 0
+        let block = checkedSum(checkedProduct(4 * lnParams, D), checkedProduct(4, H, D, dh), checkedProduct(3, H, dh), D,
                                checkedProduct(2, D, M), M, D)
         return checkedSum(checkedProduct(d_vocab, D), checkedProduct(n_ctx, D), block.flatMap { checkedProduct(n_layers, $0) },
-                          checkedProduct(2, D), checkedProduct(D, d_vocab), d_vocab)
+                          checkedProduct(2 * lnParams, D), checkedProduct(D, d_vocab), d_vocab)
     }
 
     /// Checks that sequences of a given length fit the positional embedding.

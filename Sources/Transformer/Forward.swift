@@ -27,6 +27,7 @@ extension Transformer {
         }
         state.tokens = tokens
         state.modified = false
+        state.exactGradientsFrom = nil
         let useResult = plan.touched.contains { HookPoints.locate($0)?.hook == .result }
         for layer in state.layers {
             if useResult { if layer.result == nil { layer.result = Buffer(batch * length * config.n_heads * config.d_model) } }
@@ -41,9 +42,19 @@ extension Transformer {
     /// the plan holds for `hook` itself apply to `activation` first.
     public func forward(startingAt hook: String, with activation: Tensor, base: ForwardState,
                         plan: HookPlan = HookPlan()) throws(ModelError) -> ForwardOutput {
+        guard base.config == config else { throw .shapeMismatch("the base pass is of another model config") }
+        return try forward(startingAt: hook, with: activation, inPlace: base.copy(), plan: plan)
+    }
+
+    /// "Start late" without copying: overwrites `state` from `hook` on, and uses its activations before
+    /// `hook` as they are. Those must be the values a pass would have there: a fresh pass, or one whose
+    /// later in-place runs all started at `hook` or after it (what changed is always recomputed).
+    /// `rows` restricts the work to the positions that can change (see `LateStartRows`).
+    public func forward(startingAt hook: String, with activation: Tensor, inPlace state: ForwardState,
+                        plan: HookPlan = HookPlan(), rows: LateStartRows? = nil) throws(ModelError) -> ForwardOutput {
         try plan.validate(config)
-        guard base.config == config, let (point, _) = HookPoints.locate(hook, config),
-              let shape = HookPoints.shape(hook, config, batch: base.batch, length: base.length) else {
+        guard state.config == config, let (point, _) = HookPoints.locate(hook, config),
+              let shape = HookPoints.shape(hook, config, batch: state.batch, length: state.length) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
         guard activation.shape == shape else { throw .shapeMismatch("\(hook) is \(shape), got \(activation.shape)") }
@@ -51,21 +62,24 @@ extension Transformer {
         guard let start = stages.firstIndex(where: { $0.hooks.contains { $0.name == hook } }) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
-        let state = base.copy()
+        if let rows { try rows.check(state, plan: plan) }
         state.modified = true
+        // Gradients of a row-restricted pass are not defined where rows were skipped: none is exact.
+        state.exactGradientsFrom = rows == nil ? HookPoints.names(config).firstIndex(of: hook) : HookPoints.names(config).count
         if point == .result || plan.touched.contains(where: { HookPoints.locate($0)?.hook == .result }) {
             for layer in state.layers where layer.result == nil {
-                layer.result = Buffer(base.batch * base.length * config.n_heads * config.d_model)
+                layer.result = Buffer(state.batch * state.length * config.n_heads * config.d_model)
             }
         }
         state.buffer(hook)!.load(activation.data)
-        let cache = try run(state, from: start, startingAt: hook, plan: plan)
+        let cache = try run(state, from: start, startingAt: hook, plan: plan, rows: rows)
         return ForwardOutput(logits: state.logitsTensor, cache: cache, state: state)
     }
 
     /// Runs stages `from...` and fires their hooks. With `startingAt`, the first stage is not
     /// recomputed (its activation was given) and its hooks fire from that one on.
-    func run(_ s: ForwardState, from start: Int, startingAt: String?, plan: HookPlan) throws(ModelError) -> [String: Tensor] {
+    func run(_ s: ForwardState, from start: Int, startingAt: String?, plan: HookPlan,
+             rows: LateStartRows? = nil) throws(ModelError) -> [String: Tensor] {
         var cache: [String: Tensor] = [:]
         var failure: ModelError?
         let stages = Stage.all(config)
@@ -76,7 +90,7 @@ extension Transformer {
                 if i == start, let first = startingAt {
                     hooks = Array(hooks.drop(while: { $0.name != first }))
                 } else {
-                    compute(stage, s, P)
+                    compute(stage, s, P, rows: rows?.selection(stage, s))
                 }
                 if plan.isEmpty { continue }
                 do throws(ModelError) {
@@ -105,15 +119,44 @@ extension Transformer {
             }
             buf.load(t.data)
             s.modified = true
+            let index = HookPoints.names(config).firstIndex(of: name)!
+            s.exactGradientsFrom = max(s.exactGradientsFrom ?? index, index)
         }
         if plan.cache.contains(name) { cache[name] = snapshot(s, name) }
     }
 
-    private func compute(_ stage: Stage, _ s: ForwardState, _ P: UnsafePointer<Float>) {
+    /// One stage over every row, or, with `rows`, only those rows (positions) of each sequence; the
+    /// other rows keep what the buffers hold (a late start's unchanged or unread positions).
+    private func compute(_ stage: Stage, _ s: ForwardState, _ P: UnsafePointer<Float>, rows: [Range<Int>]? = nil) {
         let c = config, B = s.batch, T = s.length, BT = B * T, D = c.d_model
-        let H = c.n_heads, dh = c.d_head, HD = H * dh, M = c.d_mlp, eps = Float(c.eps)
+        let H = c.n_heads, dh = c.d_head, HD = H * dh, M = c.d_mlp, eps = Float(c.eps), V = c.d_vocab
         func w(_ name: String) -> UnsafePointer<Float> { P + params.layout.offset(name) }
         func bw(_ l: Int, _ leaf: String) -> UnsafePointer<Float> { w("blocks.\(l).\(leaf)") }
+        // Row-wise work on contiguous runs of rows: body(first row, row count). All B*T rows in one run
+        // when nothing is selected; otherwise one run per sequence, the sequences split over threads.
+        func runs(_ body: (_ r: Int, _ n: Int) -> Void) {
+            guard let rows else { body(0, BT); return }
+            Engine.parallelFor(B) { b in if !rows[b].isEmpty { body(b * T + rows[b].lowerBound, rows[b].count) } }
+        }
+        // out = inp W + b over the selected rows. Selected rows are gathered into one block so the product
+        // is one sgemm, not one small call per sequence (which left OpenBLAS's threads spinning).
+        func linear(_ inp: UnsafePointer<Float>, _ W: UnsafePointer<Float>, _ b: UnsafePointer<Float>?,
+                    _ out: UnsafeMutablePointer<Float>, C: Int, OC: Int) {
+            guard let rows else { linearForward(inp, W: W, b: b, out: out, N: BT, C: C, OC: OC); return }
+            let R = rows.reduce(0) { $0 + $1.count }
+            if R == 0 { return }
+            let x = UnsafeMutablePointer<Float>.allocate(capacity: R * C), y = UnsafeMutablePointer<Float>.allocate(capacity: R * OC)
+            defer { x.deallocate(); y.deallocate() }
+            var k = 0
+            for (bi, r) in rows.enumerated() where !r.isEmpty {
+                (x + k * C).update(from: inp + (bi * T + r.lowerBound) * C, count: r.count * C); k += r.count
+            }
+            linearForward(x, W: W, b: b, out: y, N: R, C: C, OC: OC)
+            k = 0
+            for (bi, r) in rows.enumerated() where !r.isEmpty {
+                (out + (bi * T + r.lowerBound) * OC).update(from: y + k * OC, count: r.count * OC); k += r.count
+            }
+        }
         let l = stage.layer
         switch stage.step {
         case .embed:
@@ -122,82 +165,114 @@ extension Transformer {
                                  embed: s.embed.ptr, pos: s.posEmbed.ptr, B: B, T: T, D: D)
             }
         case .residPre:
-            if l == 0 { add(s.embed.ptr, s.posEmbed.ptr, out: s.layers[0].residPre.ptr, n: BT * D) }
-            else { s.layers[l].residPre.ptr.update(from: s.layers[l - 1].residPost.ptr, count: BT * D) }
+            runs { r, n in
+                if l == 0 { add(s.embed.ptr + r * D, s.posEmbed.ptr + r * D, out: s.layers[0].residPre.ptr + r * D, n: n * D) }
+                else { (s.layers[l].residPre.ptr + r * D).update(from: s.layers[l - 1].residPost.ptr + r * D, count: n * D) }
+            }
         case .ln1Scale:
             let a = s.layers[l]
-            layernormStats(a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr, N: BT, C: D, eps: eps)
+            runs { r, n in layernormStats(a.residPre.ptr + r * D, mean: a.ln1Mean.ptr + r, scale: a.ln1Scale.ptr + r, N: n, C: D, eps: eps) }
         case .ln1Normalized:
             let a = s.layers[l]
-            layernormNormalize(a.residPre.ptr, mean: a.ln1Mean.ptr, scale: a.ln1Scale.ptr, norm: a.ln1Norm.ptr, N: BT, C: D)
+            runs { r, n in
+                layernormNormalize(a.residPre.ptr + r * D, mean: a.ln1Mean.ptr + r, scale: a.ln1Scale.ptr + r, norm: a.ln1Norm.ptr + r * D, N: n, C: D)
+            }
         case .qkv:
             let a = s.layers[l]
-            layernormAffine(a.ln1Norm.ptr, w: bw(l, "ln1.w"), b: bw(l, "ln1.b"), out: a.ln1Out.ptr, N: BT, C: D)
-            for (name, packed, out) in [("W_Q", s.packedQ[l], a.q), ("W_K", s.packedK[l], a.k), ("W_V", s.packedV[l], a.v)] {
-                packHeads(bw(l, "attn." + name), into: packed.ptr, H: H, D: D, dh: dh)
-                let bias = bw(l, "attn.b_" + name.dropFirst(2))
-                linearForward(a.ln1Out.ptr, W: packed.ptr, b: bias, out: out.ptr, N: BT, C: D, OC: HD)
+            let projections = [("W_Q", s.packedQ[l], a.q), ("W_K", s.packedK[l], a.k), ("W_V", s.packedV[l], a.v)]
+            for (name, packed, _) in projections { packHeads(bw(l, "attn." + name), into: packed.ptr, H: H, D: D, dh: dh) }
+            runs { r, n in
+                if c.hasLayerNorm {
+                    layernormAffine(a.ln1Norm.ptr + r * D, w: bw(l, "ln1.w"), b: bw(l, "ln1.b"), out: a.ln1Out.ptr + r * D, N: n, C: D)
+                } else {
+                    (a.ln1Out.ptr + r * D).update(from: a.residPre.ptr + r * D, count: n * D)
+                }
+            }
+            for (name, packed, out) in projections {
+                linear(a.ln1Out.ptr, packed.ptr, bw(l, "attn.b_" + name.dropFirst(2)), out.ptr, C: D, OC: HD)
             }
         case .attnScores:
             let a = s.layers[l]
-            attentionScores(q: a.q.ptr, k: a.k.ptr, scores: a.scores.ptr, B: B, T: T, H: H, dh: dh)
+            attentionScores(q: a.q.ptr, k: a.k.ptr, scores: a.scores.ptr, B: B, T: T, H: H, dh: dh, queries: rows)
         case .pattern:
             let a = s.layers[l]
-            attentionSoftmax(causal: !s.modified, scores: a.scores.ptr, pattern: a.pattern.ptr, rows: B * H * T, T: T)
+            attentionSoftmax(causal: !s.modified, scores: a.scores.ptr, pattern: a.pattern.ptr, rows: B * H * T, T: T, queries: rows, H: H)
         case .z:
             let a = s.layers[l]
-            attentionMix(pattern: a.pattern.ptr, v: a.v.ptr, z: a.z.ptr, B: B, T: T, H: H, dh: dh)
+            attentionMix(pattern: a.pattern.ptr, v: a.v.ptr, z: a.z.ptr, B: B, T: T, H: H, dh: dh, queries: rows)
         case .headResults:
-            guard let r = s.layers[l].result else { return }
-            let WO = bw(l, "attn.W_O")
-            for h in 0..<H {
-                BLAS.gemm(m: BT, n: D, k: dh, a: s.layers[l].z.ptr + h * dh, lda: HD, b: WO + h * dh * D, ldb: D,
-                          c: r.ptr + h * D, ldc: H * D)
+            guard let res = s.layers[l].result else { return }
+            let WO = bw(l, "attn.W_O"), z = s.layers[l].z
+            runs { r, n in
+                for h in 0..<H {
+                    BLAS.gemm(m: n, n: D, k: dh, a: z.ptr + r * HD + h * dh, lda: HD, b: WO + h * dh * D, ldb: D,
+                              c: res.ptr + r * H * D + h * D, ldc: H * D)
+                }
             }
         case .attnOut:
             let a = s.layers[l]
-            if let r = a.result {
+            if let res = a.result {
                 let bO = bw(l, "attn.b_O")
-                for i in 0..<BT {
-                    let o = a.attnOut.ptr + i * D
-                    o.update(from: bO, count: D)
-                    for h in 0..<H { accumulate(o, r.ptr + (i * H + h) * D, n: D) }
+                runs { r, n in
+                    for i in r..<(r + n) {
+                        let o = a.attnOut.ptr + i * D
+                        o.update(from: bO, count: D)
+                        for h in 0..<H { accumulate(o, res.ptr + (i * H + h) * D, n: D) }
+                    }
                 }
             } else {
-                linearForward(a.z.ptr, W: bw(l, "attn.W_O"), b: bw(l, "attn.b_O"), out: a.attnOut.ptr, N: BT, C: HD, OC: D)
+                linear(a.z.ptr, bw(l, "attn.W_O"), bw(l, "attn.b_O"), a.attnOut.ptr, C: HD, OC: D)
             }
         case .residMid:
             let a = s.layers[l]
-            add(a.residPre.ptr, a.attnOut.ptr, out: a.residMid.ptr, n: BT * D)
+            runs { r, n in add(a.residPre.ptr + r * D, a.attnOut.ptr + r * D, out: a.residMid.ptr + r * D, n: n * D) }
         case .ln2Scale:
             let a = s.layers[l]
-            layernormStats(a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr, N: BT, C: D, eps: eps)
+            runs { r, n in layernormStats(a.residMid.ptr + r * D, mean: a.ln2Mean.ptr + r, scale: a.ln2Scale.ptr + r, N: n, C: D, eps: eps) }
         case .ln2Normalized:
             let a = s.layers[l]
-            layernormNormalize(a.residMid.ptr, mean: a.ln2Mean.ptr, scale: a.ln2Scale.ptr, norm: a.ln2Norm.ptr, N: BT, C: D)
+            runs { r, n in
+                layernormNormalize(a.residMid.ptr + r * D, mean: a.ln2Mean.ptr + r, scale: a.ln2Scale.ptr + r, norm: a.ln2Norm.ptr + r * D, N: n, C: D)
+            }
         case .mlpPre:
             let a = s.layers[l]
-            layernormAffine(a.ln2Norm.ptr, w: bw(l, "ln2.w"), b: bw(l, "ln2.b"), out: a.ln2Out.ptr, N: BT, C: D)
-            linearForward(a.ln2Out.ptr, W: bw(l, "mlp.W_in"), b: bw(l, "mlp.b_in"), out: a.mlpPre.ptr, N: BT, C: D, OC: M)
+            runs { r, n in
+                if c.hasLayerNorm {
+                    layernormAffine(a.ln2Norm.ptr + r * D, w: bw(l, "ln2.w"), b: bw(l, "ln2.b"), out: a.ln2Out.ptr + r * D, N: n, C: D)
+                } else {
+                    (a.ln2Out.ptr + r * D).update(from: a.residMid.ptr + r * D, count: n * D)
+                }
+            }
+            linear(a.ln2Out.ptr, bw(l, "mlp.W_in"), bw(l, "mlp.b_in"), a.mlpPre.ptr, C: D, OC: M)
         case .mlpPost:
             let a = s.layers[l]
-            activationForward(Activation(c.act_fn), pre: a.mlpPre.ptr, post: a.mlpPost.ptr, saved: a.mlpSaved.ptr, n: BT * M)
+            runs { r, n in
+                activationForward(Activation(c.act_fn), pre: a.mlpPre.ptr + r * M, post: a.mlpPost.ptr + r * M, saved: a.mlpSaved.ptr + r * M, n: n * M)
+            }
         case .mlpOut:
             let a = s.layers[l]
-            linearForward(a.mlpPost.ptr, W: bw(l, "mlp.W_out"), b: bw(l, "mlp.b_out"), out: a.mlpOut.ptr, N: BT, C: M, OC: D)
+            linear(a.mlpPost.ptr, bw(l, "mlp.W_out"), bw(l, "mlp.b_out"), a.mlpOut.ptr, C: M, OC: D)
         case .residPost:
             let a = s.layers[l]
-            add(a.residMid.ptr, a.mlpOut.ptr, out: a.residPost.ptr, n: BT * D)
+            runs { r, n in add(a.residMid.ptr + r * D, a.mlpOut.ptr + r * D, out: a.residPost.ptr + r * D, n: n * D) }
         case .lnFinalScale:
             let x = s.layers[c.n_layers - 1].residPost
-            layernormStats(x.ptr, mean: s.lnfMean.ptr, scale: s.lnfScale.ptr, N: BT, C: D, eps: eps)
+            runs { r, n in layernormStats(x.ptr + r * D, mean: s.lnfMean.ptr + r, scale: s.lnfScale.ptr + r, N: n, C: D, eps: eps) }
         case .lnFinalNormalized:
             let x = s.layers[c.n_layers - 1].residPost
-            layernormNormalize(x.ptr, mean: s.lnfMean.ptr, scale: s.lnfScale.ptr, norm: s.lnfNorm.ptr, N: BT, C: D)
+            runs { r, n in
+                layernormNormalize(x.ptr + r * D, mean: s.lnfMean.ptr + r, scale: s.lnfScale.ptr + r, norm: s.lnfNorm.ptr + r * D, N: n, C: D)
+            }
         case .lnFinalOut:
-            layernormAffine(s.lnfNorm.ptr, w: w("ln_final.w"), b: w("ln_final.b"), out: s.lnfOut.ptr, N: BT, C: D)
+            runs { r, n in
+                if c.hasLayerNorm {
+                    layernormAffine(s.lnfNorm.ptr + r * D, w: w("ln_final.w"), b: w("ln_final.b"), out: s.lnfOut.ptr + r * D, N: n, C: D)
+                } else {
+                    (s.lnfOut.ptr + r * D).update(from: s.layers[c.n_layers - 1].residPost.ptr + r * D, count: n * D)
+                }
+            }
         case .logits:
-            linearForward(s.lnfOut.ptr, W: w("unembed.W_U"), b: w("unembed.b_U"), out: s.logits.ptr, N: BT, C: D, OC: c.d_vocab)
+            linear(s.lnfOut.ptr, w("unembed.W_U"), w("unembed.b_U"), s.logits.ptr, C: D, OC: V)
         }
     }
 }
@@ -213,5 +288,43 @@ func packHeads(_ W: UnsafePointer<Float>, into packed: UnsafeMutablePointer<Floa
 func unpackHeadsAdd(_ packed: UnsafePointer<Float>, into W: UnsafeMutablePointer<Float>, H: Int, D: Int, dh: Int) {
     for h in 0..<H {
         for d in 0..<D { accumulate(W + (h * D + d) * dh, packed + d * H * dh + h * dh, n: dh) }
+    }
+}
+
+/// The positions a late start recomputes, when the caller knows more than the engine can: every
+/// position before `from` is unchanged by the new activation (causal attention: a change at position p
+/// reaches only positions >= p), and, with `readAt`, only one position of each sequence has its logits
+/// read, so the last block computes only that position once its keys and values are done. Skipped
+/// positions keep what the buffers hold. With `readAt`, only those rows of the logits and of the last
+/// block's later activations are meaningful, so a plan (caches or interventions) is refused.
+public struct LateStartRows: Sendable, Equatable {
+    public var from: Int
+    public var readAt: [Int]?
+
+    public init(from: Int, readAt: [Int]? = nil) { self.from = from; self.readAt = readAt }
+
+    func check(_ s: ForwardState, plan: HookPlan) throws(ModelError) {
+        guard from >= 0 && from < s.length else { throw .shapeMismatch("late start from position \(from), outside 0..<\(s.length)") }
+        if let readAt {
+            guard readAt.count == s.batch else { throw .shapeMismatch("readAt has \(readAt.count) positions for \(s.batch) sequences") }
+            if let bad = readAt.first(where: { $0 < 0 || $0 >= s.length }) {
+                throw .shapeMismatch("readAt position \(bad) outside 0..<\(s.length)")
+            }
+            if !plan.isEmpty { throw .unsupported("a plan on a late start that reads only some positions (its other rows are stale)") }
+        }
+    }
+
+    /// Per sequence, the rows a stage computes.
+    func selection(_ stage: Stage, _ s: ForwardState) -> [Range<Int>] {
+        let lastLayer = s.config.n_layers - 1
+        let tail: Bool
+        switch stage.step {
+        case .embed: tail = false
+        case .lnFinalScale, .lnFinalNormalized, .lnFinalOut, .logits: tail = true
+        case .residPre, .ln1Scale, .ln1Normalized, .qkv: tail = false
+        default: tail = stage.layer == lastLayer
+        }
+        if tail, let readAt { return readAt.map { $0..<($0 + 1) } }
+        return [Range<Int>](repeating: from..<s.length, count: s.batch)
     }
 }

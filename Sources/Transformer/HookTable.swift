@@ -52,6 +52,15 @@ public enum Hook: String, CaseIterable, Sendable {
     /// Whether the hook sits inside every block (`blocks.{l}.` + raw value) or once per model.
     public var inBlock: Bool { point.step.inBlock }
 
+    /// Whether a model of this config has the hook: without LayerNorm (`normalization_type` None) the
+    /// `ln*.hook_scale` / `hook_normalized` points do not exist, as in TransformerLens.
+    public func exists(in c: ModelConfig) -> Bool {
+        switch self {
+        case .ln1Scale, .ln1Normalized, .ln2Scale, .ln2Normalized, .lnFinalScale, .lnFinalNormalized: c.hasLayerNorm
+        default: true
+        }
+    }
+
     /// The hook's full name in layer `layer` (ignored for model-level hooks).
     public func name(layer: Int) -> String { inBlock ? "blocks.\(layer).\(rawValue)" : rawValue }
 }
@@ -137,11 +146,13 @@ struct Stage: Sendable {
     let hooks: [(hook: Hook, name: String)]
 
     /// The whole pass for a config: steps before the blocks, each block's, then those after, each with
-    /// the hooks that fire after it.
+    /// the hooks that fire after it. Without LayerNorm its statistics steps are absent; the steps that
+    /// would apply its affine output (`qkv`, `mlpPre`, `lnFinalOut`) pass the residual through instead.
     static func all(_ c: ModelConfig) -> [Stage] {
-        let before = Hook.allCases.prefix { !$0.inBlock }
-        let block = Hook.allCases.filter(\.inBlock)
-        let after = Hook.allCases.reversed().prefix { !$0.inBlock }.reversed()
+        let hooks = Hook.allCases.filter { $0.exists(in: c) }
+        let before = hooks.prefix { !$0.inBlock }
+        let block = hooks.filter(\.inBlock)
+        let after = hooks.reversed().prefix { !$0.inBlock }.reversed()
         func stages(_ hooks: some Sequence<Hook>, layer: Int) -> [Stage] {
             var out: [Stage] = []
             for h in hooks {

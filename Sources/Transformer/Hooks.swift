@@ -9,7 +9,7 @@ public enum HookPoints {
 
     /// The hook and layer behind a full name (`blocks.1.attn.hook_z` -> (.z, 1)), if the model has it.
     public static func locate(_ name: String, _ c: ModelConfig) -> (hook: Hook, layer: Int)? {
-        guard let (hook, layer) = locate(name), !hook.inBlock || layer < c.n_layers else { return nil }
+        guard let (hook, layer) = locate(name), !hook.inBlock || layer < c.n_layers, hook.exists(in: c) else { return nil }
         return (hook, layer)
     }
 

@@ -38,10 +38,15 @@ func layernormAffine(_ norm: UnsafePointer<Float>, w: UnsafePointer<Float>, b: U
     }
 }
 
-// dout [N, C] (gradient of the affine output) -> dnorm [N, C] (=), dw [C] (+=), db [C] (+=)
+// dout [N, C] (gradient of the affine output) -> dnorm [N, C] (=), dw [C] (+=), db [C] (+=); without
+// dw / db (activation gradients only) just dnorm.
 func layernormAffineBackward(dout: UnsafePointer<Float>, norm: UnsafePointer<Float>, w: UnsafePointer<Float>,
-                             dnorm: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
+                             dnorm: UnsafeMutablePointer<Float>, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
                              N: Int, C: Int) {
+    guard let dw, let db else {
+        for i in 0..<N { for c in 0..<C { dnorm[i * C + c] = dout[i * C + c] * w[c] } }
+        return
+    }
     for i in 0..<N {
         let g = dout + i * C, x = norm + i * C, d = dnorm + i * C
         for c in 0..<C {

@@ -11,14 +11,14 @@ func linearForward(_ inp: UnsafePointer<Float>, W: UnsafePointer<Float>, b: Unsa
     BLAS.gemm(m: N, n: OC, k: C, a: inp, lda: C, b: W, ldb: OC, beta: b == nil ? 0 : 1, c: out, ldc: OC)
 }
 
-// dout [N, OC] -> dinp [N, C] (+=, or = when `overwrite`), dW [C, OC] (+=), db [OC] (+=, if given)
+// dout [N, OC] -> dinp [N, C] (+=, or = when `overwrite`), dW [C, OC] (+=, if given), db [OC] (+=, if given)
 func linearBackward(dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, W: UnsafePointer<Float>,
-                    dinp: UnsafeMutablePointer<Float>?, overwrite: Bool = false, dW: UnsafeMutablePointer<Float>,
+                    dinp: UnsafeMutablePointer<Float>?, overwrite: Bool = false, dW: UnsafeMutablePointer<Float>?,
                     db: UnsafeMutablePointer<Float>?, N: Int, C: Int, OC: Int) {
     if let dinp {
         BLAS.gemm(transB: true, m: N, n: C, k: OC, a: dout, lda: OC, b: W, ldb: OC, beta: overwrite ? 0 : 1, c: dinp, ldc: C)
     }
-    BLAS.gemm(transA: true, m: C, n: OC, k: N, a: inp, lda: C, b: dout, ldb: OC, beta: 1, c: dW, ldc: OC)
+    if let dW { BLAS.gemm(transA: true, m: C, n: OC, k: N, a: inp, lda: C, b: dout, ldb: OC, beta: 1, c: dW, ldc: OC) }
     if let db {
         for i in 0..<N {
             let g = dout + i * OC

@@ -19,19 +19,21 @@ public struct ParameterLayout: Sendable, Equatable {
         var list: [(String, [Int])] = [("embed.W_E", [c.d_vocab, c.d_model]), ("pos_embed.W_pos", [c.n_ctx, c.d_model])]
         for l in 0..<max(c.n_layers, 0) {
             let p = "blocks.\(l)."
+            if c.hasLayerNorm { list += [(p + "ln1.w", [c.d_model]), (p + "ln1.b", [c.d_model])] }
             list += [
-                (p + "ln1.w", [c.d_model]), (p + "ln1.b", [c.d_model]),
                 (p + "attn.W_Q", [c.n_heads, c.d_model, c.d_head]), (p + "attn.W_K", [c.n_heads, c.d_model, c.d_head]),
                 (p + "attn.W_V", [c.n_heads, c.d_model, c.d_head]), (p + "attn.W_O", [c.n_heads, c.d_head, c.d_model]),
                 (p + "attn.b_Q", [c.n_heads, c.d_head]), (p + "attn.b_K", [c.n_heads, c.d_head]),
                 (p + "attn.b_V", [c.n_heads, c.d_head]), (p + "attn.b_O", [c.d_model]),
-                (p + "ln2.w", [c.d_model]), (p + "ln2.b", [c.d_model]),
+            ]
+            if c.hasLayerNorm { list += [(p + "ln2.w", [c.d_model]), (p + "ln2.b", [c.d_model])] }
+            list += [
                 (p + "mlp.W_in", [c.d_model, c.d_mlp]), (p + "mlp.b_in", [c.d_mlp]),
                 (p + "mlp.W_out", [c.d_mlp, c.d_model]), (p + "mlp.b_out", [c.d_model]),
             ]
         }
-        list += [("ln_final.w", [c.d_model]), ("ln_final.b", [c.d_model]),
-                 ("unembed.W_U", [c.d_model, c.d_vocab]), ("unembed.b_U", [c.d_vocab])]
+        if c.hasLayerNorm { list += [("ln_final.w", [c.d_model]), ("ln_final.b", [c.d_model])] }
+        list += [("unembed.W_U", [c.d_model, c.d_vocab]), ("unembed.b_U", [c.d_vocab])]
         var offset = 0
         var entries: [Entry] = []
         var index: [String: Int] = [:]

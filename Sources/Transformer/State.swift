@@ -31,6 +31,16 @@ final class LayerActivations: @unchecked Sendable {
     }
 
     func copy() -> LayerActivations { LayerActivations(copying: self) }
+
+    init(tiling o: LayerActivations, _ tile: (Buffer) -> Buffer) {
+        residPre = tile(o.residPre); ln1Mean = tile(o.ln1Mean); ln1Scale = tile(o.ln1Scale); ln1Out = tile(o.ln1Out)
+        q = tile(o.q); k = tile(o.k); v = tile(o.v); scores = tile(o.scores); pattern = tile(o.pattern)
+        z = tile(o.z); attnOut = tile(o.attnOut); residMid = tile(o.residMid); ln2Mean = tile(o.ln2Mean)
+        ln2Scale = tile(o.ln2Scale); ln2Out = tile(o.ln2Out); mlpPre = tile(o.mlpPre); mlpPost = tile(o.mlpPost)
+        mlpOut = tile(o.mlpOut); residPost = tile(o.residPost); result = o.result.map(tile)
+        mlpSaved = tile(o.mlpSaved)
+        ln1Norm = tile(o.ln1Norm); ln2Norm = tile(o.ln2Norm)
+    }
 }
 
 /// The activations of one forward pass (and, once a backward pass ran, its scratch gradients).
@@ -46,6 +56,10 @@ public final class ForwardState: @unchecked Sendable {
     let packedQ, packedK, packedV: [Buffer]
     /// True once an intervention or a late start changed the pass: its gradients would not be the model's.
     var modified = false
+    /// In a modified pass, the position (in firing order, `HookPoints.names`) of the last hook that was
+    /// rewritten or started at: activation gradients are exact at that hook and every later one, because
+    /// nothing computed after it was rewritten. nil in an unmodified pass.
+    var exactGradientsFrom: Int?
     var grads: GradientBuffers?
 
     init(_ c: ModelConfig, batch B: Int, length T: Int) {
@@ -66,10 +80,30 @@ public final class ForwardState: @unchecked Sendable {
         embed = o.embed.copy(); posEmbed = o.posEmbed.copy(); layers = o.layers.map { $0.copy() }
         lnfMean = o.lnfMean.copy(); lnfScale = o.lnfScale.copy(); lnfNorm = o.lnfNorm.copy(); lnfOut = o.lnfOut.copy(); logits = o.logits.copy()
         packedQ = o.packedQ.map { $0.copy() }; packedK = o.packedK.map { $0.copy() }; packedV = o.packedV.map { $0.copy() }
-        modified = o.modified
+        modified = o.modified; exactGradientsFrom = o.exactGradientsFrom
     }
 
     func copy() -> ForwardState { ForwardState(copying: self) }
+
+    private init(_ o: ForwardState, repeated k: Int) {
+        config = o.config; batch = o.batch * k; length = o.length
+        tokens = Array([[Int32]](repeating: o.tokens, count: k).joined())
+        func tile(_ b: Buffer) -> Buffer {
+            let t = Buffer(b.count * k)
+            for i in 0..<k { (t.ptr + i * b.count).update(from: b.ptr, count: b.count) }
+            return t
+        }
+        embed = tile(o.embed); posEmbed = tile(o.posEmbed)
+        layers = o.layers.map { LayerActivations(tiling: $0, tile) }
+        lnfMean = tile(o.lnfMean); lnfScale = tile(o.lnfScale); lnfNorm = tile(o.lnfNorm); lnfOut = tile(o.lnfOut)
+        logits = tile(o.logits)
+        packedQ = o.packedQ.map { $0.copy() }; packedK = o.packedK.map { $0.copy() }; packedV = o.packedV.map { $0.copy() }
+        modified = o.modified; exactGradientsFrom = o.exactGradientsFrom
+    }
+
+    /// The same pass `k` times over, stacked along the batch ([B, ...] -> [k B, ...]): the base on which
+    /// k patched variants of one batch run as one batch (every buffer is batch-first, so each tiles whole).
+    public func repeated(_ k: Int) -> ForwardState { ForwardState(self, repeated: max(k, 1)) }
 
     /// The buffer behind a hook name, if that hook is materialised in this pass (the table's storage).
     func buffer(_ name: String) -> Buffer? {
@@ -79,6 +113,13 @@ public final class ForwardState: @unchecked Sendable {
         case .block(let path): return layers[layer][keyPath: path]
         case .blockWhenInUse(let path): return layers[layer][keyPath: path]
         }
+    }
+
+    /// A copy of one hook's activation in this pass (TransformerLens shape), or nil if the model has no
+    /// such hook or it is not materialised (`hook_result` when not in use).
+    public func activation(_ name: String) -> Tensor? {
+        guard let buf = buffer(name), let shape = HookPoints.shape(name, config, batch: batch, length: length) else { return nil }
+        return Tensor(shape: shape, data: buf.array)
     }
 
     /// Logits as a [B, T, V] tensor.

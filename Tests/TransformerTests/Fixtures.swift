@@ -4,9 +4,9 @@ import Tensors
 /// A tiny model whose parameters are all non-trivial (biases and LayerNorm gains random too),
 /// so that every term of every gradient is exercised.
 func tinyModel(act: String = "gelu_new", seed: UInt64 = 7, dModel: Int = 8, heads: Int = 2, dHead: Int = 3,
-               layers: Int = 2, vocab: Int = 11, ctx: Int = 6) -> Transformer {
+               layers: Int = 2, vocab: Int = 11, ctx: Int = 6, normalization: String? = "LN") -> Transformer {
     let cfg = ModelConfig(n_layers: layers, d_model: dModel, n_heads: heads, d_head: dHead, d_mlp: 12,
-                          n_ctx: ctx, d_vocab: vocab, act_fn: act, seed: seed)
+                          n_ctx: ctx, d_vocab: vocab, act_fn: act, normalization_type: normalization, seed: seed)
     var m = try! Transformer(config: cfg)
     var rng = RNG(seed: seed &+ 100)
     for i in 0..<m.params.data.count { m.params.data[i] = Float(rng.normal()) * 0.4 }

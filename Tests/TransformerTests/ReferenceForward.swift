@@ -9,7 +9,10 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
     func p(_ n: String) -> [Double] { m.params.tensor(n)!.data.map(Double.init) }
     var acts: [String: [Double]] = [:]
     // TransformerLens: hook_scale = sqrt(var + eps), hook_normalized = (x - mean) / scale (before w, b).
-    func layerNorm(_ x: [Double], _ w: [Double], _ b: [Double]) -> (scale: [Double], normalized: [Double], out: [Double]) {
+    // Without LayerNorm (normalization_type None) the input passes through and no ln hook exists.
+    func layerNorm(_ x: [Double], _ w: @autoclosure () -> [Double], _ b: @autoclosure () -> [Double]) -> (scale: [Double], normalized: [Double], out: [Double]) {
+        guard c.hasLayerNorm else { return ([], [], x) }
+        let w = w(), b = b()
         var scale = [Double](repeating: 0, count: B * T), out = x, normalized = x
         for r in 0..<(B * T) {
             let row = Array(x[(r * D)..<((r + 1) * D)])
@@ -40,7 +43,7 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
         let pre = "blocks.\(l)."
         acts[pre + "hook_resid_pre"] = resid
         let (s1, h1, n1) = layerNorm(resid, p(pre + "ln1.w"), p(pre + "ln1.b"))
-        acts[pre + "ln1.hook_scale"] = s1; acts[pre + "ln1.hook_normalized"] = h1
+        if c.hasLayerNorm { acts[pre + "ln1.hook_scale"] = s1; acts[pre + "ln1.hook_normalized"] = h1 }
         // q/k/v [B, T, H, dh] = einsum("btd,hde->bthe") + b
         func project(_ W: [Double], _ bias: [Double]) -> [Double] {
             var out = [Double](repeating: 0, count: B * T * H * dh)
@@ -94,7 +97,7 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
         resid = zip(resid, attnOut).map { $0 + $1 }
         acts[pre + "hook_resid_mid"] = resid
         let (s2, h2, n2) = layerNorm(resid, p(pre + "ln2.w"), p(pre + "ln2.b"))
-        acts[pre + "ln2.hook_scale"] = s2; acts[pre + "ln2.hook_normalized"] = h2
+        if c.hasLayerNorm { acts[pre + "ln2.hook_scale"] = s2; acts[pre + "ln2.hook_normalized"] = h2 }
         let Win = p(pre + "mlp.W_in"), bin = p(pre + "mlp.b_in"), Wout = p(pre + "mlp.W_out"), bout = p(pre + "mlp.b_out")
         var hpre = [Double](repeating: 0, count: B * T * M)
         for r in 0..<(B * T) { for j in 0..<M {
@@ -114,7 +117,8 @@ func referenceForward(_ m: Transformer, tokens: [Int32], B: Int, T: Int) -> [Str
         acts[pre + "hook_resid_post"] = resid
     }
     let (sf, hf, nf) = layerNorm(resid, p("ln_final.w"), p("ln_final.b"))
-    acts["ln_final.hook_scale"] = sf; acts["ln_final.hook_normalized"] = hf; acts["unembed.hook_in"] = nf
+    if c.hasLayerNorm { acts["ln_final.hook_scale"] = sf; acts["ln_final.hook_normalized"] = hf }
+    acts["unembed.hook_in"] = nf
     let WU = p("unembed.W_U"), bU = p("unembed.b_U")
     var logits = [Double](repeating: 0, count: B * T * V)
     for r in 0..<(B * T) { for o in 0..<V {

@@ -1,0 +1,110 @@
+import Tensors
+import Transformer
+
+extension PatchRuns {
+    /// TransformerLens's `generic_activation_patch`: for every index of `axes` (the first is the layer),
+    /// patch the slice `setter` names at `hook` of that layer and measure the metric. Returns the
+    /// metric per patch [axes sizes] (mean over pairs) and per pair.
+    ///
+    /// How it is fast: every patched run starts late, at the patched hook (what comes before it equals
+    /// the base run, which is cached), and recomputes only the positions the patch can reach (from the
+    /// first patched position on; in the last block only each pair's metric position); the patches of
+    /// one layer run stacked as variants of one batch (at most `maxBatchTokens` tokens) in one
+    /// workspace, layers from last to first, so that nothing a later run reads has been overwritten.
+    public func patch(hook: Hook, axes: [PatchAxis], setter: PatchSetter, direction: PatchDirection = .denoising,
+                      ablation: PatchAblation = .resample, kind: String? = nil) throws(PatchError) -> PatchResult {
+        let c = model.config, N = pairs.count, T = pairs.length
+        guard axes.first == .layer, hook.inBlock, hook.exists(in: c) else {
+            throw .unknownKind(kind ?? hook.rawValue, available: PatchKind.allCases.map(\.rawValue))
+        }
+        let sizes = axes.map { $0.size(c, length: T) }
+        let cells = sizes.reduce(1, *), perLayer = cells / c.n_layers
+        let base = state(direction.base)
+        let maxVariants = max(1, maxBatchTokens / (N * T))
+        let chunks = (perLayer + maxVariants - 1) / maxVariants
+        let K = (perLayer + chunks - 1) / chunks
+        // One workspace per thread: patched runs are independent, and each is too small to split well.
+        let S = max(1, min(Engine.threads, perLayer))
+        var workspaces: [LateStartBatch] = []
+        for _ in 0..<S { workspaces.append(try engine { () throws(ModelError) in try LateStartBatch(model: model, base: base, copies: K) }) }
+        let readAt = Array([[Int]](repeating: pairs.position, count: K).joined())
+        let names = (0..<c.n_layers).map { hook.name(layer: $0) }
+        let sources = try sources(names, direction, ablation)
+        let positionAxis = HookPoints.axes(names[0])!.position
+        var perPair = [Double](repeating: 0, count: N * cells)
+        var failures = [ModelError?](repeating: nil, count: S)
+        for layer in (0..<c.n_layers).reversed() {
+            let name = names[layer]
+            let one = base.activation(name)!            // [N, ...]
+            let source = sources[name]!
+            let stride = one.count
+            let tiled = Array([[Float]](repeating: one.data, count: K).joined())
+            // A patch first touches position `from` (nothing before it changes): each workspace runs its
+            // patches from the latest `from` down, so it never has to restore rows.
+            let slices = (layer * perLayer..<(layer + 1) * perLayer).map { cell -> (cell: Int, fixed: [Int?], from: Int) in
+                let fixed = setter.slice(unflatten(cell, sizes))
+                return (cell, fixed, positionAxis < fixed.count ? fixed[positionAxis] ?? 0 : 0)
+            }.sorted { ($0.from, $1.cell) > ($1.from, $0.cell) }
+            perPair.withUnsafeMutableBufferPointer { out in
+                failures.withUnsafeMutableBufferPointer { fail in
+                    Engine.shards(S) { w in
+                        // worker w takes every S-th patch, so every worker gets early and late positions alike
+                        let mine = Swift.stride(from: w, to: slices.count, by: S).map { slices[$0] }
+                        var start = 0
+                        while start < mine.count, fail[w] == nil {
+                            let group = mine[start..<min(start + K, mine.count)]
+                            start += K
+                            var act = tiled
+                            act.withUnsafeMutableBufferPointer { a in
+                                source.data.withUnsafeBufferPointer { s in
+                                    for (k, patch) in group.enumerated() {
+                                        forEachSlice(shape: one.shape, fixed: patch.fixed) { off, n in
+                                            (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
+                                        }
+                                    }
+                                }
+                            }
+                            let input = Tensor(shape: [K * N] + one.shape.dropFirst(), data: act)
+                            let from = group.map(\.from).min()!
+                            do throws(ModelError) {
+                                let logits = try workspaces[w].run(startingAt: name, with: input, from: from, readAt: readAt)
+                                for (k, patch) in group.enumerated() {
+                                    let m = metrics(logits: logits, firstRow: k * N)
+                                    for i in 0..<N { out[i * cells + patch.cell] = m[i] }
+                                }
+                            } catch { fail[w] = error }
+                        }
+                    }
+                }
+            }
+            if let e = failures.compactMap({ $0 }).first { throw .model(e) }
+        }
+        let raw = (0..<cells).map { cell in (0..<N).reduce(0.0) { $0 + perPair[$1 * cells + cell] } / Double(N) }
+        return PatchResult(kind: kind ?? hook.rawValue, method: "exact", direction: direction, ablation: ablation.name,
+                           metric: metric, shape: sizes, raw: raw, perPair: perPair, clean: clean, corrupted: corrupted)
+    }
+
+    /// One patch kind (TransformerLens's `get_act_patch_<kind>`); the `*_every` kinds stack their parts.
+    public func patch(_ kind: PatchKind, direction: PatchDirection = .denoising,
+                      ablation: PatchAblation = .resample) throws(PatchError) -> PatchResult {
+        if let s = kind.single {
+            return try patch(hook: s.hook, axes: s.axes, setter: s.setter, direction: direction, ablation: ablation, kind: kind.rawValue)
+        }
+        var parts: [PatchResult] = []
+        for p in kind.parts { parts.append(try patch(p, direction: direction, ablation: ablation)) }
+        return stackParts(parts, kind)
+    }
+}
+
+/// A stacked kind from its parts; `head_by_pos_every` turns its pattern part [layer, head, pos] into
+/// [layer, pos, head] first, as TransformerLens does.
+func stackParts(_ parts: [PatchResult], _ kind: PatchKind) -> PatchResult {
+    let aligned = parts.map { $0.kind == PatchKind.headPatternByPos.rawValue && kind == .headByPosEvery ? swapLastAxes($0) : $0 }
+    return stack(aligned, kind: kind.rawValue)
+}
+
+/// Exact activation patching of one kind (builds the two runs; use `PatchRuns` to reuse them).
+public func activationPatch(model: Transformer, pairs: PatchPairs, kind: PatchKind, metric: PatchMetric = .logitDiff,
+                            direction: PatchDirection = .denoising, ablation: PatchAblation = .resample) throws(PatchError) -> PatchResult {
+    try PatchRuns(model: model, pairs: pairs, metric: metric).patch(kind, direction: direction, ablation: ablation)
+}

@@ -1,0 +1,78 @@
+import Tensors
+
+/// Activation patching's inner loop: k stacked copies of one pass (k patched variants of a batch),
+/// resumed again and again at late hooks, each run recomputing only the positions that can change
+/// (`LateStartRows`). One workspace is reused; before each run, whatever an earlier run left in the
+/// rows and hooks this run will read without recomputing is restored from the pristine copy, so every
+/// run sees the base pass there. Cheapest when runs come in order of non-increasing start hook and,
+/// within a hook, non-increasing `from` (then nothing needs restoring).
+public final class LateStartBatch: @unchecked Sendable {
+    public let model: Transformer
+    let pristine: ForwardState
+    let work: ForwardState
+    let names: [String]
+    // What earlier runs changed in `work`: hooks at or after index `dirtyHook`, rows >= `dirtyRow`.
+    var dirtyHook: Int
+    var dirtyRow: Int
+
+    /// `base` stacked `copies` times along the batch.
+    public init(model: Transformer, base: ForwardState, copies: Int) throws(ModelError) {
+        guard base.config == model.config else { throw .shapeMismatch("the base pass is of another model config") }
+        self.model = model
+        pristine = base.repeated(copies)
+        work = pristine.copy()
+        names = HookPoints.names(model.config)
+        dirtyHook = names.count
+        dirtyRow = base.length
+    }
+
+    public var batch: Int { pristine.batch }
+
+    /// Resumes the stacked pass at `hook` with `activation` [copies * B, ...], which must equal the base
+    /// pass at every position before `from`. Returns the logits [copies * B, T, V]; with `readAt`
+    /// (per stacked sequence), only those rows are meaningful.
+    public func run(startingAt hook: String, with activation: Tensor, from: Int, readAt: [Int]? = nil) throws(ModelError) -> [Float] {
+        guard let i = names.firstIndex(of: hook) else { throw .unknownHook(hook, available: names) }
+        let rows = LateStartRows(from: from, readAt: readAt)
+        try rows.check(work, plan: HookPlan())
+        if i > dirtyHook {
+            work.restore(from: pristine, rows: dirtyRow..<work.length)  // a hook before this start was changed
+        } else if dirtyRow < from {
+            work.restore(from: pristine, rows: dirtyRow..<from)          // rows this run reads as the base's
+        }
+        let out = try model.forward(startingAt: hook, with: activation, inPlace: work, rows: rows)
+        dirtyHook = i
+        dirtyRow = min(from, readAt?.min() ?? from)
+        return out.logits.data
+    }
+}
+
+extension ForwardState {
+    /// Copies rows (positions) `rows` of every sequence, in every activation buffer, from `other`
+    /// (a pass of the same shape).
+    func restore(from other: ForwardState, rows: Range<Int>) {
+        if rows.isEmpty { return }
+        let B = batch, T = length
+        // [B, T, X] buffers: rows are (b, t); [B, H, T, T] buffers: rows are (b, h, t).
+        func copy(_ dst: Buffer, _ src: Buffer, sequences: Int) {
+            let x = dst.count / (sequences * T)
+            for s in 0..<sequences { (dst.ptr + (s * T + rows.lowerBound) * x).update(from: src.ptr + (s * T + rows.lowerBound) * x, count: rows.count * x) }
+        }
+        for (d, s) in [(embed, other.embed), (posEmbed, other.posEmbed), (lnfMean, other.lnfMean), (lnfScale, other.lnfScale),
+                       (lnfNorm, other.lnfNorm), (lnfOut, other.lnfOut), (logits, other.logits)] {
+            copy(d, s, sequences: B)
+        }
+        for (a, o) in zip(layers, other.layers) {
+            for (d, s) in [(a.residPre, o.residPre), (a.ln1Mean, o.ln1Mean), (a.ln1Scale, o.ln1Scale), (a.ln1Out, o.ln1Out),
+                           (a.q, o.q), (a.k, o.k), (a.v, o.v), (a.z, o.z), (a.attnOut, o.attnOut), (a.residMid, o.residMid),
+                           (a.ln2Mean, o.ln2Mean), (a.ln2Scale, o.ln2Scale), (a.ln2Out, o.ln2Out), (a.mlpPre, o.mlpPre),
+                           (a.mlpPost, o.mlpPost), (a.mlpOut, o.mlpOut), (a.residPost, o.residPost), (a.mlpSaved, o.mlpSaved),
+                           (a.ln1Norm, o.ln1Norm), (a.ln2Norm, o.ln2Norm)] {
+                copy(d, s, sequences: B)
+            }
+            if let d = a.result, let s = o.result { copy(d, s, sequences: B) }
+            copy(a.scores, o.scores, sequences: B * config.n_heads)
+            copy(a.pattern, o.pattern, sequences: B * config.n_heads)
+        }
+    }
+}
