@@ -34,10 +34,15 @@ public struct PatchSpec: Sendable, Equatable, Codable {
     public var attribution = true
     public var seed: UInt64 = 0
 
+    enum CodingKeys: String, CodingKey {
+        case name, question, task, corruption, decisions, pairs, minPairs = "min_pairs", metric, kinds, directions, ablation,
+             attribution, seed
+    }
+
     public static let keys = ["name", "question", "task", "corruption", "decisions", "pairs", "min_pairs", "metric", "kinds",
                               "directions", "ablation", "attribution", "seed"]
-    public static let metrics = ["logit_diff", "logprob", "prob", "kl"]
-    public static let directionNames = ["denoising", "noising"]
+    public static let metrics = PatchMetric.allCases.map(\.rawValue)
+    public static let directionNames = PatchDirection.allCases.map(\.rawValue)
     public static let ablations = ["resample", "mean", "zero"]
     /// Far more pairs than any study holds, far fewer than would exhaust memory in one batch of patches.
     public static let maxPairs = 100_000
@@ -128,5 +133,6 @@ public struct PatchSpec: Sendable, Equatable, Codable {
 public struct PatchSpecError: Error, CustomStringConvertible {
     public let file: String
     public let problem: String
+    public init(file: String, problem: String) { self.file = file; self.problem = problem }
     public var description: String { "\(file): \(problem)" }
 }

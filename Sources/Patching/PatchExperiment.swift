@@ -1,0 +1,192 @@
+import Foundation
+import HDF5
+import Runs
+import Skills
+import Tensors
+import Transformer
+
+/// One experiment (a `PatchSpec`) on the checkpoints of one run. The pairs come from the run's own
+/// held-out test items (the items its evaluation uses, so `pairs: n` takes the first n of them) and are
+/// built once; every checkpoint is patched with the same pairs, so a curve over training is a curve of
+/// the model, not of the data.
+public struct PatchExperiment: Sendable {
+    public let spec: PatchSpec
+    public let runDir: String
+    public let run: RunSpec
+    public let task: any SkillTask
+    /// Bootstrap resamples for every interval (over pairs).
+    public var resamples = 1000
+    public var maxBatchTokens = 16_384
+
+    public init(spec: PatchSpec, runDir: String) throws {
+        let path = runDir + "/run.json"
+        let data: Data
+        do { data = try InputFile.read(path) } catch { throw PatchSpecError(file: path, problem: error.problem) }
+        let run: RunSpec
+        do { run = try JSONDecoder().decode(RunSpec.self, from: data) }
+        catch { throw PatchSpecError(file: path, problem: "not a run spec (run.json of a lens train or lens sweep run)") }
+        guard run.tasks[spec.task] != nil || run.evalTasks.contains(spec.task) else {
+            throw PatchSpecError(file: path, problem: "run \(run.name) neither trains nor evaluates task \(spec.task) "
+                                 + "(it has: \(Set(run.tasks.keys).union(run.evalTasks).sorted().joined(separator: ", ")))")
+        }
+        self.spec = spec
+        self.runDir = runDir
+        self.run = run
+        self.task = try Tasks.named(spec.task, config: run.problem)
+    }
+
+    /// The checkpoint steps on disk, or an error naming the run directory.
+    public func availableSteps() throws -> [Int] {
+        let steps = TrainingRun.completedSteps(runDir)
+        guard !steps.isEmpty else { throw PatchSpecError(file: runDir, problem: "no checkpoints (checkpoints/step_*.safetensors)") }
+        return steps
+    }
+
+    /// The pairs of each decision the spec names; an error when a decision keeps no pair at all.
+    public func pairSets() throws -> [MinimalPairSet] {
+        let items = try RunSpec.evaluationItems(task, split: .test, count: spec.pairs, policy: run.split)
+        return try spec.decisions.map { decision in
+            let set = try MinimalPairSet.build(task: task, items: items, corruption: spec.corruption, decision: decision,
+                                               seed: spec.seed, minPairs: spec.minPairs)
+            guard set.pairCount > 0 else {
+                let reasons = set.dropped.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
+                    .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
+                throw PatchSpecError(file: runDir, problem: "experiment \(spec.name): all \(set.candidates) held-out \(spec.task) items "
+                                     + "were dropped at decision \(decision.rawValue) (\(reasons)); lower min_pairs or raise pairs")
+            }
+            return set
+        }
+    }
+
+    /// Patches the checkpoints `steps` with every kind, direction and method of the spec; exact patching only at
+    /// `exactSteps` (attribution everywhere), since exact patching of every kind costs one patched run per cell.
+    /// Per-pair arrays go into `perPair` (an open HDF5 file) under `/<decision>/layout<k>/step_<N>/...`.
+    public func run(steps: [Int], exactSteps: Set<Int>, perPair: H5File, perPairName: String,
+                    progress: (Int, Int) -> Void = { _, _ in }) throws -> RunRecord {
+        let kinds = try spec.kinds.map { name throws -> PatchKind in try PatchKind.named(name) }
+        guard let metric = PatchMetric(rawValue: spec.metric) else { throw PatchSpecError(file: runDir, problem: "unknown metric \(spec.metric)") }
+        let directions = spec.directions.compactMap(PatchDirection.init(rawValue:))
+        let sets = try pairSets()
+        var decisions: [DecisionRecord] = sets.map { set in
+            DecisionRecord(decision: set.decision, candidates: set.candidates, pairs: set.pairCount, coverage: set.coverage,
+                           droppedByReason: Dictionary(uniqueKeysWithValues: set.dropped.map { ($0.key.rawValue, $0.value) }),
+                           layouts: set.layouts.enumerated().map { k, l in
+                               LayoutRecord(layout: k, length: l.length, positionLabels: l.positionLabels, namedPositions: l.namedPositions,
+                                            pairs: PairsRecord(clean: l.clean, corrupted: l.corrupted, position: l.position, correct: l.correct,
+                                                               wrong: l.wrong, dropped: set.dropped.values.reduce(0, +), items: l.items,
+                                                               changedLatents: l.changedLatents),
+                                            checkpoints: [])
+                           })
+        }
+        for (s, step) in steps.enumerated() {
+            let loaded = try Checkpoint.load(TrainingRun.checkpointPath(runDir, step: step))
+            for (d, set) in sets.enumerated() {
+                for (k, layout) in set.layouts.enumerated() {
+                    let group = "/\(set.decision.rawValue)/layout\(k)/step_\(step)"
+                    let record = try patchCheckpoint(loaded.model, layout: layout, kinds: kinds, metric: metric, directions: directions,
+                                                     exact: exactSteps.contains(step), step: step, group: group,
+                                                     file: perPair, fileName: perPairName)
+                    decisions[d].layouts[k].checkpoints.append(record)
+                }
+            }
+            progress(s + 1, steps.count)
+        }
+        return RunRecord(run: run.name, runDir: runDir, model: run.model, seed: run.seed, perPairFile: perPairName, decisions: decisions)
+    }
+
+    /// Every result of one checkpoint on one layout's pairs.
+    func patchCheckpoint(_ model: Transformer, layout: PairLayout, kinds: [PatchKind], metric: PatchMetric,
+                         directions: [PatchDirection], exact: Bool, step: Int, group: String,
+                         file: H5File, fileName: String) throws -> CheckpointRecord {
+        let pairs = try PatchPairs(clean: layout.clean, corrupted: layout.corrupted, position: layout.position,
+                                   correct: layout.correct, wrong: layout.wrong)
+        var runs = try PatchRuns(model: model, pairs: pairs, metric: metric)
+        runs.maxBatchTokens = maxBatchTokens
+        let ablation: PatchAblation
+        switch spec.ablation {
+        case "zero": ablation = .zero
+        // The mean over the layout's own prompts, clean and corrupted: the same length and positions.
+        case "mean": ablation = .mean(try MeanReference(tokens: layout.clean + layout.corrupted))
+        default: ablation = .resample
+        }
+        // Each checkpoint its own resamples, so intervals at different steps are independent draws.
+        let seed = spec.seed &+ UInt64(step) &* 0x9E37_79B9
+        var results: [ResultRecord] = [], agreements: [AgreementRecord] = []
+        try writeDataset(file, group + "/metric/clean", runs.clean, shape: [pairs.count])
+        try writeDataset(file, group + "/metric/corrupted", runs.corrupted, shape: [pairs.count])
+        // The difference's interval needs only the two runs' per-pair metrics: an unpatched "result".
+        let unpatched = PatchResult(kind: "none", method: "none", direction: .denoising, ablation: spec.ablation, metric: metric,
+                                    shape: [1], raw: [mean(runs.corrupted)], perPair: runs.corrupted, clean: runs.clean,
+                                    corrupted: runs.corrupted)
+        let difference = summarise(unpatched, resamples: resamples, seed: seed)
+        let metricRecord = MetricRecord(name: metric.rawValue, clean: mean(runs.clean), corrupted: mean(runs.corrupted),
+                                        difference: difference.difference,
+                                        differenceCI: [difference.differenceLow, difference.differenceHigh],
+                                        normalisationDefined: difference.defined,
+                                        perPair: PerPairRef(file: fileName, dataset: group + "/metric"))
+        for direction in directions {
+            var exactByKind: [PatchKind: PatchResult] = [:]
+            if exact {
+                for kind in kinds {
+                    let r = try runs.patch(kind, direction: direction, ablation: ablation)
+                    exactByKind[kind] = r
+                    results.append(try record(r, kind: kind, seed: seed, group: group, file: file, fileName: fileName))
+                }
+            }
+            if spec.attribution {
+                for (kind, r) in zip(kinds, try runs.attribution(kinds, direction: direction, ablation: ablation)) {
+                    results.append(try record(r, kind: kind, seed: seed, group: group, file: file, fileName: fileName))
+                    if let e = exactByKind[kind] {
+                        let a = agreement(r, e)
+                        agreements.append(AgreementRecord(kind: kind.rawValue, direction: direction.rawValue, pearson: finite(a.pearson),
+                                                          spearman: finite(a.spearman), topK: a.topK, topKOverlap: finite(a.topKOverlap)))
+                    }
+                }
+            }
+        }
+        return CheckpointRecord(step: step, metric: metricRecord, results: results, agreement: agreements)
+    }
+
+    /// A result's record, its per-pair array written to the run's HDF5 file.
+    func record(_ r: PatchResult, kind: PatchKind, seed: UInt64, group: String, file: H5File, fileName: String) throws -> ResultRecord {
+        let effects = summarise(r, resamples: resamples, seed: seed)
+        let dataset = "\(group)/\(r.method)/\(r.direction.rawValue)/\(r.kind)"
+        try writeDataset(file, dataset, r.perPair, shape: [r.pairs] + r.shape)
+        return ResultRecord(kind: r.kind, method: r.method, direction: r.direction.rawValue, ablation: r.ablation, shape: r.shape,
+                            axes: kind.axisNames, raw: NestedArray(shape: r.shape, values: r.raw),
+                            normalised: NestedArray(shape: r.shape, values: effects.normalised),
+                            ciLow: NestedArray(shape: r.shape, values: effects.normalisedLow),
+                            ciHigh: NestedArray(shape: r.shape, values: effects.normalisedHigh),
+                            effect: NestedArray(shape: r.shape, values: effects.effect),
+                            perPair: PerPairRef(file: fileName, dataset: dataset))
+    }
+}
+
+private func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+
+/// One float64 dataset of the per-pair file, its groups created on the way.
+func writeDataset(_ file: H5File, _ path: String, _ values: [Double], shape: [Int]) throws {
+    let d = try file.root.createDataset(String(path.dropFirst()), dtype: .float64, shape: shape)
+    defer { d.close() }
+    if shape[0] > 0 { try d.write(rows: 0..<shape[0], values) }
+}
+
+extension PatchKind {
+    /// The names of the output's axes, as TransformerLens documents its shapes (`*_every`: a leading `kind`).
+    public var axisNames: [String] {
+        if let s = single { return s.axes.map(\.name) }
+        return ["kind"] + parts[0].axisNames
+    }
+}
+
+extension PatchAxis {
+    var name: String {
+        switch self {
+        case .layer: "layer"
+        case .pos: "pos"
+        case .head: "head"
+        case .destPos: "dest_pos"
+        case .srcPos: "src_pos"
+        }
+    }
+}
