@@ -76,6 +76,39 @@ public struct CheckpointRecord: Sendable, Codable, Equatable {
     public var results: [ResultRecord]
     /// Attribution against exact patching, per kind and direction where both ran.
     public var agreement: [AgreementRecord]
+    /// Direct logit attribution and the logit lens of each run (clean, corrupted), when the spec asks.
+    public var logitAttribution: [ComponentsRecord]
+    public var logitLens: [ComponentsRecord]
+    /// Path patching, sender x receiver, per direction, at the exact steps when the spec asks.
+    public var pathPatching: [PathRecord]
+
+    enum CodingKeys: String, CodingKey {
+        case step, metric, results, agreement, logitAttribution = "logit_attribution", logitLens = "logit_lens",
+             pathPatching = "path_patching"
+    }
+}
+
+/// One value per named component (DLA: embed, pos_embed, L{l}H{h}, L{l}.b_O, mlp{l}; logit lens: one per
+/// residual stream), mean over pairs with its bootstrap interval.
+public struct ComponentsRecord: Sendable, Codable, Equatable {
+    public var run: String
+    public var components: [String]
+    public var mean: [Double]
+    public var ciLow: [Double]
+    public var ciHigh: [Double]
+    public var perPair: PerPairRef
+
+    enum CodingKeys: String, CodingKey { case run, components, mean, ciLow = "ci_low", ciHigh = "ci_high", perPair = "per_pair" }
+}
+
+public struct PathRecord: Sendable, Codable, Equatable {
+    public var direction: String
+    public var senders: [String]
+    public var receivers: [String]
+    /// [senders][receivers] mean patched metric; null where the receiver does not read the sender.
+    public var raw: [[Double?]]
+    /// The same as effects (share of the clean-corrupted difference restored or removed).
+    public var effect: [[Double?]]
 }
 
 public struct MetricRecord: Sendable, Codable, Equatable {

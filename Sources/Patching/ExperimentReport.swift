@@ -41,6 +41,33 @@ extension ExperimentRecord {
                                 "| step | kind | direction | method | components: effect [95% CI] |", "| ---: | --- | --- | --- | --- |"]
                         for c in shown { out += topRows(c, l) }
                     }
+                    if let last = l.checkpoints.last, !last.logitAttribution.isEmpty {
+                        out += ["", "Direct logit attribution at step \(last.step) (each component's output on the clean-minus-corrupted "
+                                + "answer direction, final LayerNorm scale frozen; mean [95% CI]; the five largest on the clean run):", "",
+                                "| component | clean run | corrupted run |", "| --- | ---: | ---: |"]
+                        let clean = last.logitAttribution[0], other = last.logitAttribution.count > 1 ? last.logitAttribution[1] : nil
+                        for k in clean.components.indices.sorted(by: { abs(clean.mean[$0]) > abs(clean.mean[$1]) }).prefix(5) {
+                            out.append("| \(clean.components[k]) | \(num(clean.mean[k])) [\(num(clean.ciLow[k])), \(num(clean.ciHigh[k]))] | "
+                                       + (other.map { "\(num($0.mean[k])) [\(num($0.ciLow[k])), \(num($0.ciHigh[k]))]" } ?? "–") + " |")
+                        }
+                        out += ["", "Logit lens at step \(last.step) (\(experiment.metric) read from each residual stream through ln_final "
+                                + "and the unembedding; mean [95% CI]):", "", "| residual stream | clean run | corrupted run |", "| --- | ---: | ---: |"]
+                        for lensRun in [last.logitLens.first].compactMap({ $0 }) {
+                            let otherLens = last.logitLens.count > 1 ? last.logitLens[1] : nil
+                            for k in lensRun.components.indices {
+                                out.append("| \(lensRun.components[k]) | \(num(lensRun.mean[k])) [\(num(lensRun.ciLow[k])), \(num(lensRun.ciHigh[k]))] | "
+                                           + (otherLens.map { "\(num($0.mean[k])) [\(num($0.ciLow[k])), \(num($0.ciHigh[k]))]" } ?? "–") + " |")
+                            }
+                        }
+                    }
+                    for c in l.checkpoints where c.metric.normalisationDefined {
+                        for p in c.pathPatching {
+                            var cells: [(String, Double)] = []
+                            for (i, s) in p.senders.enumerated() { for (j, r) in p.receivers.enumerated() { if let e = p.effect[i][j] { cells.append(("\(s) → \(r)", e)) } } }
+                            let top = cells.sorted { abs($0.1) > abs($1.1) }.prefix(5).map { "\($0.0) \(num($0.1))" }
+                            out += ["", "Path patching at step \(c.step), \(p.direction): strongest direct paths (effect): " + top.joined(separator: "; ")]
+                        }
+                    }
                     let agreements = l.checkpoints.flatMap { c in c.agreement.map { (c.step, $0) } }
                     if !agreements.isEmpty {
                         out += ["", "Attribution against exact patching (per-cell effects):", "",
@@ -88,6 +115,14 @@ extension ExperimentRecord {
                         out["\(stem)-\(r.kind)-\(r.direction)-\(r.method).svg"] = SVG.heatmap(spec)
                     }
                     for r in last.results { out["\(stem)-\(r.kind)-\(r.direction)-\(r.method)-steps.svg"] = curves(r, l) }
+                    for p in last.pathPatching {
+                        var spec = HeatmapSpec(title: "\(experiment.name) \(run.run) step \(last.step): path patching, \(p.direction)",
+                                               rowLabels: p.senders, columnLabels: p.receivers,
+                                               values: p.effect.map { $0.map { $0 ?? .nan } }, xLabel: "receiver", yLabel: "sender",
+                                               colorBarLabel: "effect through the direct path")
+                        spec.diverging = true
+                        out["\(stem)-path-\(p.direction).svg"] = SVG.heatmap(spec)
+                    }
                 }
             }
         }

@@ -144,7 +144,50 @@ public struct PatchExperiment: Sendable {
                 }
             }
         }
-        return CheckpointRecord(step: step, metric: metricRecord, results: results, agreement: agreements)
+        var dla: [ComponentsRecord] = [], lens: [ComponentsRecord] = [], paths: [PathRecord] = []
+        if spec.logitAttribution {
+            for run in [PatchRun.clean, .corrupted] {
+                let a = runs.directLogitAttribution(run: run)
+                dla.append(try components(a.components, a.perPair, run: run, seed: seed, dataset: "\(group)/logit_attribution/\(run.rawValue)",
+                                          file: file, fileName: fileName))
+                let l = try runs.logitLens(run: run)
+                lens.append(try components(l.hooks, l.perPair, run: run, seed: seed, dataset: "\(group)/logit_lens/\(run.rawValue)",
+                                           file: file, fileName: fileName))
+            }
+        }
+        if spec.pathPatching && exact {
+            let c = model.config
+            for direction in directions {
+                let p = try runs.pathPatch(senders: PathSender.all(c), receivers: PathReceiver.all(c), direction: direction)
+                let clean = mean(runs.clean), corrupted = mean(runs.corrupted)
+                let effect = p.raw.map { row in row.map { v in v.map { v -> Double in
+                    let n = (v - corrupted) / (clean - corrupted)
+                    return direction == .denoising ? n : 1 - n
+                } } }
+                paths.append(PathRecord(direction: direction.rawValue, senders: p.senders, receivers: p.receivers, raw: p.raw,
+                                        effect: metricRecord.normalisationDefined ? effect : effect.map { $0.map { _ in nil } }))
+            }
+        }
+        return CheckpointRecord(step: step, metric: metricRecord, results: results, agreement: agreements,
+                                logitAttribution: dla, logitLens: lens, pathPatching: paths)
+    }
+
+    /// Per-component values [pairs, components] as means with bootstrap intervals, the array written to HDF5.
+    func components(_ names: [String], _ perPair: [Double], run: PatchRun, seed: UInt64, dataset: String,
+                    file: H5File, fileName: String) throws -> ComponentsRecord {
+        let K = names.count, N = perPair.count / max(K, 1)
+        try writeDataset(file, dataset, perPair, shape: [N, K])
+        let W = Bootstrap.counts(count: N, resamples: resamples, seed: seed)
+        var low: [Double] = [], high: [Double] = [], means: [Double] = []
+        for k in 0..<K {
+            let column = (0..<N).map { perPair[$0 * K + k] }
+            means.append(mean(column))
+            var draws = (0..<resamples).map { b in (0..<N).reduce(0.0) { $0 + W[b * N + $1] * column[$1] } / Double(N) }
+            draws.sort()
+            low.append(Bootstrap.quantile(draws, 0.025)); high.append(Bootstrap.quantile(draws, 0.975))
+        }
+        return ComponentsRecord(run: run.rawValue, components: names, mean: means, ciLow: low, ciHigh: high,
+                                perPair: PerPairRef(file: fileName, dataset: dataset))
     }
 
     /// A result's record, its per-pair array written to the run's HDF5 file.

@@ -17,6 +17,8 @@ import Tensors
 /// directions: [denoising, noising]
 /// ablation: resample           # resample | mean | zero
 /// attribution: true            # also attribution patching of every kind, and its agreement with exact
+/// logit_attribution: true      # direct logit attribution and the logit lens, clean and corrupted runs
+/// path_patching: false         # senders x receivers through the direct path, at the exact steps
 /// seed: 0                      # the corruptions' random choices and the bootstrap
 /// ```
 public struct PatchSpec: Sendable, Equatable, Codable {
@@ -32,15 +34,20 @@ public struct PatchSpec: Sendable, Equatable, Codable {
     public var directions = ["denoising"]
     public var ablation = "resample"
     public var attribution = true
+    /// Direct logit attribution and the logit lens on both runs, at every patched step.
+    public var logitAttribution = true
+    /// Path patching (every head and MLP as sender; the logits, every later MLP and every later head's
+    /// q, k and v as receivers), at the exact-patching steps: one patched run per sender and receiver.
+    public var pathPatching = false
     public var seed: UInt64 = 0
 
     enum CodingKeys: String, CodingKey {
         case name, question, task, corruption, decisions, pairs, minPairs = "min_pairs", metric, kinds, directions, ablation,
-             attribution, seed
+             attribution, logitAttribution = "logit_attribution", pathPatching = "path_patching", seed
     }
 
     public static let keys = ["name", "question", "task", "corruption", "decisions", "pairs", "min_pairs", "metric", "kinds",
-                              "directions", "ablation", "attribution", "seed"]
+                              "directions", "ablation", "attribution", "logit_attribution", "path_patching", "seed"]
     public static let metrics = PatchMetric.allCases.map(\.rawValue)
     public static let directionNames = PatchDirection.allCases.map(\.rawValue)
     public static let ablations = ["resample", "mean", "zero"]
@@ -121,6 +128,11 @@ public struct PatchSpec: Sendable, Equatable, Codable {
         if let a = m["attribution"] {
             guard let b = a as? Bool else { throw fail("attribution: must be true or false") }
             spec.attribution = b
+        }
+        for (key, path) in [("logit_attribution", \PatchSpec.logitAttribution), ("path_patching", \PatchSpec.pathPatching)] {
+            guard let v = m[key] else { continue }
+            guard let b = v as? Bool else { throw fail("\(key): must be true or false") }
+            spec[keyPath: path] = b
         }
         if let s = m["seed"] {
             guard let i = s as? Int, i >= 0 else { throw fail("seed: must be a non-negative integer") }
