@@ -16,7 +16,6 @@ public struct PatchExperiment: Sendable {
     public let task: any SkillTask
     /// Bootstrap resamples for every interval (over pairs).
     public var resamples = 1000
-    public var maxBatchTokens = 16_384
 
     public init(spec: PatchSpec, runDir: String) throws {
         let path = runDir + "/run.json"
@@ -100,8 +99,7 @@ public struct PatchExperiment: Sendable {
                          file: H5File, fileName: String) throws -> CheckpointRecord {
         let pairs = try PatchPairs(clean: layout.clean, corrupted: layout.corrupted, position: layout.position,
                                    correct: layout.correct, wrong: layout.wrong)
-        var runs = try PatchRuns(model: model, pairs: pairs, metric: metric)
-        runs.maxBatchTokens = maxBatchTokens
+        let runs = try PatchRuns(model: model, pairs: pairs, metric: metric)
         let ablation: PatchAblation
         switch spec.ablation {
         case "zero": ablation = .zero
