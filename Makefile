@@ -9,7 +9,7 @@ SWIFT ?= swift
 LENS := .build/release/lens
 export INTEROP_PY
 
-.PHONY: all deps pydeps build test test-tl study bench bench-train bench-dump clean
+.PHONY: all deps pydeps build test test-tl study study-full bench bench-train bench-dump clean
 
 all: build
 
@@ -44,6 +44,9 @@ test-tl: build
 # The default study: sweep model sizes x seeds, dump every run's residual stream at every checkpoint,
 # fit every shipped probe on all of it, then print where the results are.
 STUDY_OUT ?= runs/default
+# Exact patching of every shipped kind at every checkpoint does not fit the study's time on 2 cores:
+# attribution runs at every checkpoint, exact patching at these (study-full: at all of them).
+PATCH_EXACT ?= 1000,last
 study: build
 	@start=$$(date +%s); $(LENS) sweep --out $(STUDY_OUT) || exit 1; \
 	  echo "sweep took $$(( $$(date +%s) - start )) s"
@@ -56,6 +59,10 @@ study: build
 	  $(LENS) probe --spec $$s --activations $(STUDY_OUT) --out $(STUDY_OUT)/probes > /dev/null || exit 1; \
 	done; \
 	echo "dump and probes took $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); for e in Probes/patching/*.yaml; do \
+	  $(LENS) patch --spec $$e --study $(STUDY_OUT) --exact-steps $(PATCH_EXACT) > /dev/null || exit 1; \
+	done; \
+	echo "patching took $$(( $$(date +%s) - start )) s (attribution at every checkpoint, exact patching at steps $(PATCH_EXACT))"
 	@echo "results in $(STUDY_OUT):"
 	@echo "  <run>/metrics.jsonl        evaluations at every checkpoint (lens eval, --json)"
 	@echo "  <run>/checkpoints/         safetensors, TransformerLens names"
@@ -63,6 +70,11 @@ study: build
 	@echo "  probes/<probe>.md .json    probe tables and numbers"
 	@echo "  probes/<probe>-steps-*.svg probe score over training, per hook and position"
 	@echo "  probes/<probe>/heatmaps/   hook x position per run and checkpoint"
+	@echo "  patching/<experiment>/     patching JSON, markdown, per-pair HDF5, figures (lens patch)"
+
+# Everything make study does, with exact patching at every checkpoint.
+study-full:
+	$(MAKE) study PATCH_EXACT=all
 
 bench: bench-train bench-dump
 bench-train: build

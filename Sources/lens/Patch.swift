@@ -27,8 +27,8 @@ struct PatchCommand: ParsableCommand {
     @Option(help: "Experiment spec (YAML).") var spec: String
     @Option(name: .customLong("run"), parsing: .upToNextOption, help: "Run directories (with run.json and checkpoints/).") var runs: [String] = []
     @Option(help: "A study directory: every run in it.") var study: String?
-    @Option(help: "Checkpoint steps to patch: all, last, or a comma-separated list.") var steps = "all"
-    @Option(name: .customLong("exact-steps"), help: "Steps with exact patching too (attribution runs at every step): all, last, none, or a list.")
+    @Option(help: "Checkpoint steps to patch: all, last, or a comma-separated list (which may name last).") var steps = "all"
+    @Option(name: .customLong("exact-steps"), help: "Steps with exact patching too (attribution runs at every step): all, last, none, or a list such as 1000,last.")
     var exactSteps = "all"
     @Option(help: "Output directory (default: <study>/patching, or the run's parent's patching/).") var out: String?
     @Option(help: "Bootstrap resamples per interval (over pairs).") var resamples = 1000
@@ -117,6 +117,7 @@ struct PatchCommand: ParsableCommand {
         case "none": return []
         default:
             return try text.split(separator: ",").map { part in
+                if part == "last", let last = available.last { return last }
                 guard let s = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("\(flag): \"\(part)\" is not a step") }
                 guard available.contains(s) else {
                     throw PatchSpecError(file: runDir, problem: "\(flag): no checkpoint for step \(s) (have: \(available.map(String.init).joined(separator: ", ")))")
