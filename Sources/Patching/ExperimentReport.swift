@@ -1,5 +1,6 @@
 import Figures
 import Foundation
+import Runs
 
 // The markdown summary and SVG figures of a patching experiment, from its record alone (so `lens report`
 // can redraw them from the JSON). Every number printed is a field of the JSON next to it.
@@ -129,6 +130,74 @@ extension ExperimentRecord {
         return out
     }
 
+    /// Over the runs of a study: for the largest layout of each decision, the three cells with the largest
+    /// mean attribution effect at the last step (attribution runs at every step), one chart per cell and
+    /// result: one colour per model size, each seed thin and their mean bold, as in the probe figures.
+    public func studyFigures() -> [String: String] {
+        guard runs.count > 1, let first = runs.first else { return [:] }
+        var out: [String: String] = [:]
+        let sizes = runs.map { RunSpec.sizeName(ofRun: $0.run) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        for (d, decision) in first.decisions.enumerated() {
+            guard let layout = decision.layouts.first else { continue }
+            // The same layout in every run (runs of one study share their held-out items, so their layouts).
+            let same = runs.compactMap { r -> (String, LayoutRecord)? in
+                guard d < r.decisions.count, let l = r.decisions[d].layouts.first(where: {
+                    $0.length == layout.length && $0.namedPositions == layout.namedPositions }) else { return nil }
+                return (r.run, l)
+            }
+            for last in layout.checkpoints.last?.results.filter({ $0.method == "attribution" }) ?? [] {
+                func result(_ c: CheckpointRecord) -> ResultRecord? {
+                    c.results.first { $0.kind == last.kind && $0.direction == last.direction && $0.method == "attribution" }
+                }
+                let finals = same.compactMap { $0.1.checkpoints.last.flatMap(result) }
+                let cells = (0..<last.effect.values.count).map { i -> (Int, Double) in
+                    let v = finals.compactMap { value($0, at: coordinates(i, last.shape)) }
+                    return (i, v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count))
+                }.sorted { abs($0.1) > abs($1.1) }.prefix(3)
+                for (cell, _) in cells {
+                    var series: [LineSeries] = []
+                    for (k, size) in sizes.enumerated() {
+                        let mine = same.filter { RunSpec.sizeName(ofRun: $0.0) == size }
+                        guard !mine.isEmpty else { continue }
+                        let steps = Array(Set(mine.flatMap { $0.1.checkpoints.map(\.step) })).sorted()
+                        let colour = SVG.palette[k % SVG.palette.count]
+                        // Sizes differ in layers and heads: a cell is its coordinates, absent where a model lacks them.
+                        let perRun = mine.map { _, l in steps.map { s in
+                            l.checkpoints.first { $0.step == s }.flatMap(result).flatMap { value($0, at: coordinates(cell, last.shape)) } ?? .nan } }
+                        for (j, y) in perRun.enumerated() where mine.count > 1 {
+                            series.append(LineSeries(name: "\(size): each of \(mine.count) seeds", x: steps.map(Double.init), y: y,
+                                                     style: .thin, color: colour, inLegend: j == 0))
+                        }
+                        let meanY = steps.indices.map { i -> Double in
+                            let v = perRun.map { $0[i] }.filter(\.isFinite)
+                            return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
+                        }
+                        series.append(LineSeries(name: mine.count > 1 ? "\(size): mean of \(mine.count) seeds" : size,
+                                                 x: steps.map(Double.init), y: meanY, style: .solid, color: colour))
+                    }
+                    let name = cellName(cell, last, layout).replacingOccurrences(of: "`", with: "")
+                    let file = name.replacingOccurrences(of: " ", with: "-").filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
+                    out["study/\(decision.decision.rawValue)-\(last.kind)-\(last.direction)-\(file).svg"] = SVG.lineChart(LineChartSpec(
+                        title: "\(experiment.name) \(decision.decision.rawValue): \(last.kind) \(name), \(last.direction) (attribution)",
+                        xLabel: "training step", yLabel: "effect", series: series, xScale: .symlog))
+                }
+            }
+        }
+        return out
+    }
+
+    private func coordinates(_ cell: Int, _ shape: [Int]) -> [Int] {
+        var rest = cell, index = [Int](repeating: 0, count: shape.count)
+        for a in stride(from: shape.count - 1, through: 0, by: -1) { index[a] = rest % shape[a]; rest /= shape[a] }
+        return index
+    }
+
+    /// A result's effect at the given coordinates, nil where its shape has no such cell or the effect is undefined.
+    private func value(_ r: ResultRecord, at index: [Int]) -> Double? {
+        guard index.count == r.shape.count, zip(index, r.shape).allSatisfy({ $0 < $1 }) else { return nil }
+        return r.effect.values[zip(index, r.shape).reduce(0) { $0 * $1.1 + $1.0 }]
+    }
+
     /// The five cells with the largest effect at the last defined checkpoint, over every checkpoint.
     private func curves(_ last: ResultRecord, _ l: LayoutRecord) -> String {
         let top = last.effect.values.enumerated().compactMap { i, v in v.map { (i, $0) } }.sorted { abs($0.1) > abs($1.1) }.prefix(5)
@@ -137,7 +206,7 @@ extension ExperimentRecord {
                 let r = c.results.first { $0.kind == last.kind && $0.direction == last.direction && $0.method == last.method }
                 return (Double(c.step), r?.effect.values[cell.0] ?? .nan)
             }
-            return LineSeries(name: cellName(cell.0, last, l), x: points.map(\.0), y: points.map(\.1), style: .solid, color: SVG.palette[k % 10])
+            return LineSeries(name: cellName(cell.0, last, l).replacingOccurrences(of: "`", with: ""), x: points.map(\.0), y: points.map(\.1), style: .solid, color: SVG.palette[k % 10])
         }
         return SVG.lineChart(LineChartSpec(title: "\(experiment.name): \(last.kind) \(last.direction) (\(last.method)) over training",
                                            xLabel: "training step", yLabel: "effect", series: series, xScale: .symlog))

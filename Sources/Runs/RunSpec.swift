@@ -22,6 +22,15 @@ public struct RunSpec: Codable, Sendable, Equatable {
 
     public var checkpointSteps: [Int] { checkpoints.steps(total: steps) }
 
+    /// A study names its runs `<model>-s<seed>`; figures over a study group runs by the model part.
+    public static func runName(model: String, seed: UInt64) -> String { "\(model)-s\(seed)" }
+
+    /// The model (size) part of a run name, or the whole name if it does not follow `runName`.
+    public static func sizeName(ofRun run: String) -> String {
+        if let r = run.range(of: "-s", options: .backwards), Int(run[r.upperBound...]) != nil { return String(run[..<r.lowerBound]) }
+        return run
+    }
+
     /// The training batch of step `step`, as one or two length buckets for one optimisation step
     /// (`Trainer.step(_: [TrainingBatch])`): a pure function of (spec, step), so a resumed run sees
     /// exactly the batches an uninterrupted one would. Padding every row to the longest item wasted ~40%

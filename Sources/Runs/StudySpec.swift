@@ -77,7 +77,7 @@ public struct StudySpec: Codable, Sendable, Equatable {
         let T = try sequenceLength()
         return models.flatMap { m in
             seeds.map { seed in
-                RunSpec(name: "\(m.name)-s\(seed)", study: name,
+                RunSpec(name: RunSpec.runName(model: m.name, seed: seed), study: name,
                         model: ModelConfig(n_layers: m.n_layers, d_model: m.d_model, n_heads: m.n_heads, d_head: m.d_head,
                                            d_mlp: m.d_mlp, n_ctx: T, d_vocab: Tokenizer.standard.vocabSize, act_fn: actFn, seed: seed),
                         seed: seed, tasks: tasks, evalTasks: evaluatedTasks, problem: problem, steps: steps, batch: batch,

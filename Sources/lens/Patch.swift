@@ -86,7 +86,7 @@ struct PatchCommand: ParsableCommand {
                 }
             }
             let record = ExperimentRecord(experiment: spec, runs: runRecords)
-            for (name, svg) in record.figures() {
+            for (name, svg) in record.figures().merging(record.studyFigures(), uniquingKeysWith: { a, _ in a }) {
                 let path = outDir + "/" + name
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try AtomicFile.write(Data(svg.utf8), to: path)
