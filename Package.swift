@@ -13,7 +13,7 @@
 //   Runs             <- Specs, Tensors, Transformer, Skills         studies, training runs, sweeps
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
-//   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Figures     activation, attribution and path patching; experiments
+//   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
 //   lens             <- all of the above but Specs, ArgumentParser                 the command line
 //
 // Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "Probing", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "ActivationStore", "Figures"],
                 swiftSettings: fast),
         // Patching experiments on the engine; the pairs come from the skill tasks, the checkpoints from runs.
-        .target(name: "Patching", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "Skills", "Runs", "Figures"],
+        .target(name: "Patching", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "Skills", "Runs", "Probing", "Figures"],
                 swiftSettings: checked),
 
         // The command line.
@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "DumpsTests", dependencies: ["Dumps", "ActivationStore", "Runs", "Skills", "Tensors", "Transformer", "TestSupport"]),
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "PatchingTests", dependencies: ["Patching", "Skills", "Tensors", "Transformer"]),
+        .testTarget(name: "PatchingTests", dependencies: ["Patching", "Probing", "Skills", "Tensors", "Transformer"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

@@ -81,10 +81,12 @@ public struct CheckpointRecord: Sendable, Codable, Equatable {
     public var logitLens: [ComponentsRecord]
     /// Path patching, sender x receiver, per direction, at the exact steps when the spec asks.
     public var pathPatching: [PathRecord]
+    /// Ablating and patching along probes' subspaces, at the exact steps when the spec names probes.
+    public var probeDirections: [ProbeDirectionRecord]
 
     enum CodingKeys: String, CodingKey {
         case step, metric, results, agreement, logitAttribution = "logit_attribution", logitLens = "logit_lens",
-             pathPatching = "path_patching"
+             pathPatching = "path_patching", probeDirections = "probe_directions"
     }
 }
 

@@ -61,6 +61,19 @@ extension ExperimentRecord {
                             }
                         }
                     }
+                    let probeRows = l.checkpoints.flatMap { c in c.probeDirections.map { (c.step, $0) } }
+                    if !probeRows.isEmpty {
+                        out += ["", "Along probe directions (the probe's subspace at its hook and position: ablated to the pairs' mean in the "
+                                + "clean run, share of the difference removed; patched from the clean into the corrupted run, share restored; "
+                                + "random subspaces of the same dimension: mean [2.5%, 97.5%] over draws):", "",
+                                "| step | probe | hook @ position | dims | ablate | ablate, random | patch | patch, random |",
+                                "| ---: | --- | --- | ---: | ---: | --- | ---: | --- |"]
+                        for (step, p) in probeRows {
+                            func spread(_ v: [Double?]) -> String { "\(opt(v[0])) [\(opt(v[1])), \(opt(v[2]))]" }
+                            out.append("| \(step) | \(p.probe) | \(p.hook) @ \(p.position) | \(p.dimensions) | \(opt(p.ablateEffect)) | "
+                                       + "\(spread(p.ablateRandom)) | \(opt(p.patchEffect)) | \(spread(p.patchRandom)) |")
+                        }
+                    }
                     for c in l.checkpoints where c.metric.normalisationDefined {
                         for p in c.pathPatching {
                             var cells: [(String, Double)] = []

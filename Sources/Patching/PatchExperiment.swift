@@ -16,6 +16,10 @@ public struct PatchExperiment: Sendable {
     public let task: any SkillTask
     /// Bootstrap resamples for every interval (over pairs).
     public var resamples = 1000
+    /// Where the spec's `probe_directions` are read from (`lens probe --out`); one per probe name.
+    public var probes: [ProbeDirectionSource] = []
+    /// Random subspaces each probe subspace is compared with.
+    public var randomDraws = 20
 
     public init(spec: PatchSpec, runDir: String) throws {
         let path = runDir + "/run.json"
@@ -85,7 +89,11 @@ public struct PatchExperiment: Sendable {
                     let record = try patchCheckpoint(loaded.model, layout: layout, kinds: kinds, metric: metric, directions: directions,
                                                      exact: exactSteps.contains(step), step: step, group: group,
                                                      file: perPair, fileName: perPairName)
-                    decisions[d].layouts[k].checkpoints.append(record)
+                    var withProbes = record
+                    if exactSteps.contains(step) && record.metric.normalisationDefined {
+                        withProbes.probeDirections = try probeTests(loaded.model, layout: layout, metric: metric, step: step)
+                    }
+                    decisions[d].layouts[k].checkpoints.append(withProbes)
                 }
             }
             progress(s + 1, steps.count)
@@ -167,7 +175,34 @@ public struct PatchExperiment: Sendable {
             }
         }
         return CheckpointRecord(step: step, metric: metricRecord, results: results, agreement: agreements,
-                                logitAttribution: dla, logitLens: lens, pathPatching: paths)
+                                logitAttribution: dla, logitLens: lens, pathPatching: paths, probeDirections: [])
+    }
+
+    /// Every cell of the named probes at this run and step whose position the layout has.
+    func probeTests(_ model: Transformer, layout: PairLayout, metric: PatchMetric, step: Int) throws -> [ProbeDirectionRecord] {
+        guard !probes.isEmpty else { return [] }
+        let pairs = try PatchPairs(clean: layout.clean, corrupted: layout.corrupted, position: layout.position,
+                                   correct: layout.correct, wrong: layout.wrong)
+        let runs = try PatchRuns(model: model, pairs: pairs, metric: metric)
+        var out: [ProbeDirectionRecord] = []
+        for source in probes {
+            for cell in try source.cells(run: run.name, step: step) {
+                guard let p = layout.namedPositions[cell.position] ?? Int(cell.position), p < layout.length,
+                      HookPoints.locate(cell.hook, model.config) != nil else { continue }
+                let t = try runs.probeDirectionTest(cell.directions, hook: cell.hook, position: p, randomDraws: randomDraws,
+                                                    seed: spec.seed &+ UInt64(step))
+                func spread(_ v: [Double]) -> [Double?] {
+                    let s = v.filter(\.isFinite).sorted()
+                    guard !s.isEmpty else { return [nil, nil, nil] }
+                    return [s.reduce(0, +) / Double(s.count), Bootstrap.quantile(s, 0.025), Bootstrap.quantile(s, 0.975)]
+                }
+                out.append(ProbeDirectionRecord(probe: source.probe, hook: cell.hook, position: cell.position, dimensions: t.dims,
+                                                ablateEffect: t.ablate.flatMap { $0.isFinite ? $0 : nil }, ablateRandom: spread(t.ablateRandom),
+                                                patchEffect: t.patch.flatMap { $0.isFinite ? $0 : nil }, patchRandom: spread(t.patchRandom),
+                                                randomDraws: randomDraws))
+            }
+        }
+        return out
     }
 
     /// Per-component values [pairs, components] as means with bootstrap intervals, the array written to HDF5.

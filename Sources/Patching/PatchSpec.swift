@@ -19,6 +19,7 @@ import Tensors
 /// attribution: true            # also attribution patching of every kind, and its agreement with exact
 /// logit_attribution: true      # direct logit attribution and the logit lens, clean and corrupted runs
 /// path_patching: false         # senders x receivers through the direct path, at the exact steps
+/// probe_directions: [operand]  # ablate / patch along these probes' subspaces (lens probe results in --probes)
 /// seed: 0                      # the corruptions' random choices and the bootstrap
 /// ```
 public struct PatchSpec: Sendable, Equatable, Codable {
@@ -39,15 +40,19 @@ public struct PatchSpec: Sendable, Equatable, Codable {
     /// Path patching (every head and MLP as sender; the logits, every later MLP and every later head's
     /// q, k and v as receivers), at the exact-patching steps: one patched run per sender and receiver.
     public var pathPatching = false
+    /// Probes (names of `lens probe` results in --probes) whose subspaces are ablated and patched at their own
+    /// hook and position, against random subspaces of the same dimension.
+    public var probeDirections: [String] = []
     public var seed: UInt64 = 0
 
     enum CodingKeys: String, CodingKey {
         case name, question, task, corruption, decisions, pairs, minPairs = "min_pairs", metric, kinds, directions, ablation,
-             attribution, logitAttribution = "logit_attribution", pathPatching = "path_patching", seed
+             attribution, logitAttribution = "logit_attribution", pathPatching = "path_patching",
+             probeDirections = "probe_directions", seed
     }
 
     public static let keys = ["name", "question", "task", "corruption", "decisions", "pairs", "min_pairs", "metric", "kinds",
-                              "directions", "ablation", "attribution", "logit_attribution", "path_patching", "seed"]
+                              "directions", "ablation", "attribution", "logit_attribution", "path_patching", "probe_directions", "seed"]
     public static let metrics = PatchMetric.allCases.map(\.rawValue)
     public static let directionNames = PatchDirection.allCases.map(\.rawValue)
     public static let ablations = ["resample", "mean", "zero"]
@@ -133,6 +138,13 @@ public struct PatchSpec: Sendable, Equatable, Codable {
             guard let v = m[key] else { continue }
             guard let b = v as? Bool else { throw fail("\(key): must be true or false") }
             spec[keyPath: path] = b
+        }
+        if let p = m["probe_directions"] {
+            guard let names = (p as? [String]) ?? (p as? String).map({ [$0] }), !names.isEmpty else {
+                throw fail("probe_directions: must list probe names (results of lens probe in --probes)")
+            }
+            for n in names { if let problem = problemAsFileName(n) { throw fail("probe_directions: \(n): \(problem)") } }
+            spec.probeDirections = names
         }
         if let s = m["seed"] {
             guard let i = s as? Int, i >= 0 else { throw fail("seed: must be a non-negative integer") }

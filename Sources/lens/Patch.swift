@@ -32,6 +32,8 @@ struct PatchCommand: ParsableCommand {
     var exactSteps = "all"
     @Option(help: "Output directory (default: <study>/patching, or the run's parent's patching/).") var out: String?
     @Option(help: "Bootstrap resamples per interval (over pairs).") var resamples = 1000
+    @Option(help: "lens probe results for the spec's probe_directions (default: <study>/probes, or the run's parent's probes/).")
+    var probes: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -49,6 +51,8 @@ struct PatchCommand: ParsableCommand {
         for dir in runDirs {
             var experiment = try PatchExperiment(spec: spec, runDir: dir)
             experiment.resamples = resamples
+            let probeDir = probes ?? (study.map { $0 + "/probes" } ?? ((dir as NSString).deletingLastPathComponent + "/probes"))
+            experiment.probes = try spec.probeDirections.map { try ProbeDirectionSource(directory: probeDir, probe: $0) }
             let available = try experiment.availableSteps()
             let chosen = try Self.steps(steps, available: available, flag: "--steps", runDir: dir)
             let exact = Set(try Self.steps(exactSteps, available: chosen, flag: "--exact-steps", runDir: dir))
