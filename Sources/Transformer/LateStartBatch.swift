@@ -8,7 +8,7 @@ import Tensors
 /// within a hook, non-increasing `from` (then nothing needs restoring).
 public final class LateStartBatch: @unchecked Sendable {
     public let model: Transformer
-    let pristine: ForwardState
+    let pristine: ForwardState      // the base pass itself (one copy): stacked sequence s is its s % B
     let work: ForwardState
     let names: [String]
     // What earlier runs changed in `work`: hooks at or after index `dirtyHook`, rows >= `dirtyRow`.
@@ -19,14 +19,14 @@ public final class LateStartBatch: @unchecked Sendable {
     public init(model: Transformer, base: ForwardState, copies: Int) throws(ModelError) {
         guard base.config == model.config else { throw .shapeMismatch("the base pass is of another model config") }
         self.model = model
-        pristine = base.repeated(copies)
-        work = pristine.copy()
+        pristine = base
+        work = base.repeated(copies)
         names = HookPoints.names(model.config)
         dirtyHook = names.count
         dirtyRow = base.length
     }
 
-    public var batch: Int { pristine.batch }
+    public var batch: Int { work.batch }
 
     /// Resumes the stacked pass at `hook` with `activation` [copies * B, ...], which must equal the base
     /// pass at every position before `from`. Returns the logits [copies * B, T, V]; with `readAt`
@@ -48,15 +48,17 @@ public final class LateStartBatch: @unchecked Sendable {
 }
 
 extension ForwardState {
-    /// Copies rows (positions) `rows` of every sequence, in every activation buffer, from `other`
-    /// (a pass of the same shape).
+    /// Copies rows (positions) `rows` of every sequence, in every activation buffer, from `other`: a
+    /// pass of the same shape, or one this pass stacks (sequence s from its s % other.batch).
     func restore(from other: ForwardState, rows: Range<Int>) {
         if rows.isEmpty { return }
-        let B = batch, T = length
-        // [B, T, X] buffers: rows are (b, t); [B, H, T, T] buffers: rows are (b, h, t).
+        let B = batch, T = length, Bo = other.batch
+        // [B, T, X] buffers: rows are (b, t); [B, H, T, T] buffers: rows are ((b, h), t).
         func copy(_ dst: Buffer, _ src: Buffer, sequences: Int) {
-            let x = dst.count / (sequences * T)
-            for s in 0..<sequences { (dst.ptr + (s * T + rows.lowerBound) * x).update(from: src.ptr + (s * T + rows.lowerBound) * x, count: rows.count * x) }
+            let x = dst.count / (sequences * T), perCopy = sequences / B * Bo
+            for s in 0..<sequences {
+                (dst.ptr + (s * T + rows.lowerBound) * x).update(from: src.ptr + ((s % perCopy) * T + rows.lowerBound) * x, count: rows.count * x)
+            }
         }
         for (d, s) in [(embed, other.embed), (posEmbed, other.posEmbed), (lnfMean, other.lnfMean), (lnfScale, other.lnfScale),
                        (lnfNorm, other.lnfNorm), (lnfOut, other.lnfOut), (logits, other.logits)] {

@@ -88,11 +88,7 @@ public final class ForwardState: @unchecked Sendable {
     private init(_ o: ForwardState, repeated k: Int) {
         config = o.config; batch = o.batch * k; length = o.length
         tokens = Array([[Int32]](repeating: o.tokens, count: k).joined())
-        func tile(_ b: Buffer) -> Buffer {
-            let t = Buffer(b.count * k)
-            for i in 0..<k { (t.ptr + i * b.count).update(from: b.ptr, count: b.count) }
-            return t
-        }
+        func tile(_ b: Buffer) -> Buffer { Buffer(repeating: b, times: k) }
         embed = tile(o.embed); posEmbed = tile(o.posEmbed)
         layers = o.layers.map { LayerActivations(tiling: $0, tile) }
         lnfMean = tile(o.lnfMean); lnfScale = tile(o.lnfScale); lnfNorm = tile(o.lnfNorm); lnfOut = tile(o.lnfOut)

@@ -35,7 +35,7 @@ struct BenchPatch: ParsableCommand {
     @Option(help: "Time attribution patching (one forward per run, one backward) instead of exact patching.")
     var method = "exact"
     @Option(name: .customLong("batch-tokens"), help: "Patched variants stacked per batch, in tokens (variants x pairs x length).")
-    var batchTokens = 16_384
+    var batchTokens = 4096
     @Option(help: "A lens checkpoint (.safetensors); needs --pairs.") var checkpoint: String?
     @Option(help: "Pairs JSON (CONTRACTS section 6 fields); needs --checkpoint.") var pairs: String?
     @OptionGroup var common: CommonOptions
