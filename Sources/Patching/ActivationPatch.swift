@@ -39,12 +39,14 @@ extension PatchRuns {
             let source = sources[name]!
             let stride = one.count
             let tiled = Array([[Float]](repeating: one.data, count: K).joined())
-            // A patch first touches position `from` (nothing before it changes): each workspace runs its
-            // patches from the latest `from` down, so it never has to restore rows.
-            let slices = (layer * perLayer..<(layer + 1) * perLayer).map { cell -> (cell: Int, fixed: [Int?], from: Int) in
+            // A patch changes only its positions (nothing before them, by causality, and nothing after
+            // them until an attention layer reads them): each workspace runs its patches from the latest
+            // position down, so it seldom has to restore rows.
+            let slices = (layer * perLayer..<(layer + 1) * perLayer).map { cell -> (cell: Int, fixed: [Int?], positions: Range<Int>) in
                 let fixed = setter.slice(unflatten(cell, sizes))
-                return (cell, fixed, positionAxis < fixed.count ? fixed[positionAxis] ?? 0 : 0)
-            }.sorted { ($0.from, $1.cell) > ($1.from, $0.cell) }
+                let p = positionAxis < fixed.count ? fixed[positionAxis] : nil
+                return (cell, fixed, p.map { $0..<($0 + 1) } ?? 0..<T)
+            }.sorted { ($0.positions.lowerBound, $1.cell) > ($1.positions.lowerBound, $0.cell) }
             perPair.withUnsafeMutableBufferPointer { out in
                 failures.withUnsafeMutableBufferPointer { fail in
                     Engine.shards(S) { w in
@@ -65,9 +67,9 @@ extension PatchRuns {
                                 }
                             }
                             let input = Tensor(shape: [K * N] + one.shape.dropFirst(), data: act)
-                            let from = group.map(\.from).min()!
+                            let positions = group.map(\.positions.lowerBound).min()!..<group.map(\.positions.upperBound).max()!
                             do throws(ModelError) {
-                                let logits = try workspaces[w].run(startingAt: name, with: input, from: from, readAt: readAt)
+                                let logits = try workspaces[w].run(startingAt: name, with: input, positions: positions, readAt: readAt)
                                 for (k, patch) in group.enumerated() {
                                     let m = metrics(logits: logits, firstRow: k * N)
                                     for i in 0..<N { out[i * cells + patch.cell] = m[i] }

@@ -83,6 +83,13 @@ extension Transformer {
         var cache: [String: Tensor] = [:]
         var failure: ModelError?
         let stages = Stage.all(config)
+        // The positions that differ from the base so far: the changed rows of the new activation, and
+        // every later position once an attention layer reads changed keys or values.
+        var changed = rows.map { $0.from..<($0.to ?? s.length) }
+        var keysChanged = Set<Int>()      // layers whose keys / values differ at the changed positions
+        if let first = startingAt, let (hook, layer) = HookPoints.locate(first, config), hook == .k || hook == .v {
+            keysChanged.insert(layer)
+        }
         params.data.withUnsafeBufferPointer { pb in
             let P = pb.baseAddress!
             for (i, stage) in stages.enumerated() where i >= start {
@@ -90,7 +97,12 @@ extension Transformer {
                 if i == start, let first = startingAt {
                     hooks = Array(hooks.drop(while: { $0.name != first }))
                 } else {
-                    compute(stage, s, P, rows: rows?.selection(stage, s))
+                    var selected = changed
+                    if stage.step == .qkv { keysChanged.insert(stage.layer) }
+                    let attention = stage.step == .attnScores || stage.step == .pattern || stage.step == .z
+                    if attention, keysChanged.contains(stage.layer), let c = changed { selected = c.lowerBound..<s.length }
+                    compute(stage, s, P, rows: selected.map { rows!.selection(stage, s, changed: $0) })
+                    if stage.step == .z, keysChanged.contains(stage.layer), let c = changed { changed = c.lowerBound..<s.length }
                 }
                 if plan.isEmpty { continue }
                 do throws(ModelError) {
@@ -291,20 +303,24 @@ func unpackHeadsAdd(_ packed: UnsafePointer<Float>, into W: UnsafeMutablePointer
     }
 }
 
-/// The positions a late start recomputes, when the caller knows more than the engine can: every
-/// position before `from` is unchanged by the new activation (causal attention: a change at position p
-/// reaches only positions >= p), and, with `readAt`, only one position of each sequence has its logits
-/// read, so the last block computes only that position once its keys and values are done. Skipped
-/// positions keep what the buffers hold. With `readAt`, only those rows of the logits and of the last
-/// block's later activations are meaningful, so a plan (caches or interventions) is refused.
+/// The positions a late start recomputes, when the caller knows more than the engine can: the new
+/// activation differs from the base only at positions `from ..< to` (nil: to the end). Row-wise steps
+/// recompute only those; once an attention layer reads changed keys or values, every position from
+/// `from` on (causal attention: a change at position p reaches only positions >= p). With `readAt`,
+/// only one position of each sequence has its logits read, so the last block computes only that
+/// position once its keys and values are done. Skipped positions keep what the buffers hold. With
+/// `readAt`, only those rows of the logits and of the last block's later activations are meaningful,
+/// so a plan (caches or interventions) is refused.
 public struct LateStartRows: Sendable, Equatable {
     public var from: Int
+    public var to: Int?
     public var readAt: [Int]?
 
-    public init(from: Int, readAt: [Int]? = nil) { self.from = from; self.readAt = readAt }
+    public init(from: Int, to: Int? = nil, readAt: [Int]? = nil) { self.from = from; self.to = to; self.readAt = readAt }
 
     func check(_ s: ForwardState, plan: HookPlan) throws(ModelError) {
         guard from >= 0 && from < s.length else { throw .shapeMismatch("late start from position \(from), outside 0..<\(s.length)") }
+        if let to, !(to > from && to <= s.length) { throw .shapeMismatch("late start positions \(from)..<\(to), outside 0..<\(s.length)") }
         if let readAt {
             guard readAt.count == s.batch else { throw .shapeMismatch("readAt has \(readAt.count) positions for \(s.batch) sequences") }
             if let bad = readAt.first(where: { $0 < 0 || $0 >= s.length }) {
@@ -314,8 +330,8 @@ public struct LateStartRows: Sendable, Equatable {
         }
     }
 
-    /// Per sequence, the rows a stage computes.
-    func selection(_ stage: Stage, _ s: ForwardState) -> [Range<Int>] {
+    /// Per sequence, the rows a stage computes, given the positions that differ so far.
+    func selection(_ stage: Stage, _ s: ForwardState, changed: Range<Int>) -> [Range<Int>] {
         let lastLayer = s.config.n_layers - 1
         let tail: Bool
         switch stage.step {
@@ -325,6 +341,6 @@ public struct LateStartRows: Sendable, Equatable {
         default: tail = stage.layer == lastLayer
         }
         if tail, let readAt { return readAt.map { $0..<($0 + 1) } }
-        return [Range<Int>](repeating: from..<s.length, count: s.batch)
+        return [Range<Int>](repeating: changed, count: s.batch)
     }
 }

@@ -4,8 +4,9 @@ import Tensors
 /// resumed again and again at late hooks, each run recomputing only the positions that can change
 /// (`LateStartRows`). One workspace is reused; before each run, whatever an earlier run left in the
 /// rows and hooks this run will read without recomputing is restored from the pristine copy, so every
-/// run sees the base pass there. Cheapest when runs come in order of non-increasing start hook and,
-/// within a hook, non-increasing `from` (then nothing needs restoring).
+/// run sees the base pass there. Cheapest when runs start at one kind of hook (`hook_z` of any layer),
+/// layers from last to first and, within a layer, positions from last to first: then only the positions
+/// a run changed before its first attention over changed keys are put back after it.
 public final class LateStartBatch: @unchecked Sendable {
     public let model: Transformer
     let pristine: ForwardState      // the base pass itself (one copy): stacked sequence s is its s % B
@@ -14,6 +15,7 @@ public final class LateStartBatch: @unchecked Sendable {
     // What earlier runs changed in `work`: hooks at or after index `dirtyHook`, rows >= `dirtyRow`.
     var dirtyHook: Int
     var dirtyRow: Int
+    var lastKind: Hook?
 
     /// `base` stacked `copies` times along the batch.
     public init(model: Transformer, base: ForwardState, copies: Int) throws(ModelError) {
@@ -29,21 +31,31 @@ public final class LateStartBatch: @unchecked Sendable {
     public var batch: Int { work.batch }
 
     /// Resumes the stacked pass at `hook` with `activation` [copies * B, ...], which must equal the base
-    /// pass at every position before `from`. Returns the logits [copies * B, T, V]; with `readAt`
+    /// pass at every position outside `positions`. Returns the logits [copies * B, T, V]; with `readAt`
     /// (per stacked sequence), only those rows are meaningful.
-    public func run(startingAt hook: String, with activation: Tensor, from: Int, readAt: [Int]? = nil) throws(ModelError) -> [Float] {
+    public func run(startingAt hook: String, with activation: Tensor, positions: Range<Int>, readAt: [Int]? = nil) throws(ModelError) -> [Float] {
         guard let i = names.firstIndex(of: hook) else { throw .unknownHook(hook, available: names) }
-        let rows = LateStartRows(from: from, readAt: readAt)
+        let from = positions.lowerBound
+        let rows = LateStartRows(from: from, to: positions.upperBound, readAt: readAt)
         try rows.check(work, plan: HookPlan())
-        if i > dirtyHook {
-            work.restore(from: pristine, rows: dirtyRow..<work.length)  // a hook before this start was changed
+        let kind = HookPoints.locate(hook, model.config)!.hook
+        if i > dirtyHook || (lastKind != nil && lastKind != kind) {
+            // A hook before this start was changed, or runs of another kind of hook (whose changes
+            // spread differently) left rows this run would read unrecomputed: start clean.
+            work.restore(from: pristine, rows: dirtyRow..<work.length)
         } else if dirtyRow < from {
             work.restore(from: pristine, rows: dirtyRow..<from)          // rows this run reads as the base's
         }
         let out = try model.forward(startingAt: hook, with: activation, inPlace: work, rows: rows)
+        let logits = out.logits.data
+        // Before its first attention over changed keys, the run rewrote only `positions`, which a later
+        // run may read as the base's without recomputing them (keys, values, the residual): put them back.
+        // What it rewrote after that lies at `from` or later, which later runs recompute or restore.
+        if positions != 0..<work.length { work.restore(from: pristine, rows: positions) }
+        lastKind = kind
         dirtyHook = i
         dirtyRow = min(from, readAt?.min() ?? from)
-        return out.logits.data
+        return logits
     }
 }
 
