@@ -19,7 +19,7 @@ public struct PatchRuns: Sendable {
     public var maxBatchTokens: Int
 
     public init(model: Transformer, pairs: PatchPairs, metric: PatchMetric = .logitDiff,
-                maxBatchTokens: Int = 4096) throws(PatchError) {
+                maxBatchTokens: Int = 2048) throws(PatchError) {
         try pairs.validate(for: model.config)
         let N = pairs.count, T = pairs.length, V = model.config.d_vocab
         // the two runs at once, one thread each

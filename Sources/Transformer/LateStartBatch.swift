@@ -30,6 +30,12 @@ public final class LateStartBatch: @unchecked Sendable {
 
     public var batch: Int { work.batch }
 
+    // The first block a run starting at hook index i can change (-1: the embeddings too).
+    private func layer(_ i: Int) -> Int {
+        guard i < names.count, let (hook, l) = HookPoints.locate(names[i], model.config) else { return model.config.n_layers }
+        return hook.inBlock ? l : (hook == .embed || hook == .posEmbed ? -1 : model.config.n_layers)
+    }
+
     /// Resumes the stacked pass at `hook` with `activation` [copies * B, ...], which must equal the base
     /// pass at every position outside `positions`. Returns the logits [copies * B, T, V]; with `readAt`
     /// (per stacked sequence), only those rows are meaningful.
@@ -42,16 +48,16 @@ public final class LateStartBatch: @unchecked Sendable {
         if i > dirtyHook || (lastKind != nil && lastKind != kind) {
             // A hook before this start was changed, or runs of another kind of hook (whose changes
             // spread differently) left rows this run would read unrecomputed: start clean.
-            work.restore(from: pristine, rows: dirtyRow..<work.length)
+            work.restore(from: pristine, rows: dirtyRow..<work.length, fromLayer: layer(dirtyHook))
         } else if dirtyRow < from {
-            work.restore(from: pristine, rows: dirtyRow..<from)          // rows this run reads as the base's
+            work.restore(from: pristine, rows: dirtyRow..<from, fromLayer: layer(dirtyHook))  // rows this run reads as the base's
         }
         let out = try model.forward(startingAt: hook, with: activation, inPlace: work, rows: rows)
         let logits = out.logits.data
         // Before its first attention over changed keys, the run rewrote only `positions`, which a later
         // run may read as the base's without recomputing them (keys, values, the residual): put them back.
         // What it rewrote after that lies at `from` or later, which later runs recompute or restore.
-        if positions != 0..<work.length { work.restore(from: pristine, rows: positions) }
+        if positions != 0..<work.length { work.restore(from: pristine, rows: positions, fromLayer: layer(i)) }
         lastKind = kind
         dirtyHook = i
         dirtyRow = min(from, readAt?.min() ?? from)
@@ -60,9 +66,10 @@ public final class LateStartBatch: @unchecked Sendable {
 }
 
 extension ForwardState {
-    /// Copies rows (positions) `rows` of every sequence, in every activation buffer, from `other`: a
-    /// pass of the same shape, or one this pass stacks (sequence s from its s % other.batch).
-    func restore(from other: ForwardState, rows: Range<Int>) {
+    /// Copies rows (positions) `rows` of every sequence, in every activation buffer of blocks
+    /// `fromLayer` on and after them (the embeddings too when it is below 0), from `other`: a pass of the
+    /// same shape, or one this pass stacks (sequence s from its s % other.batch).
+    func restore(from other: ForwardState, rows: Range<Int>, fromLayer: Int = -1) {
         if rows.isEmpty { return }
         let B = batch, T = length, Bo = other.batch
         // [B, T, X] buffers: rows are (b, t); [B, H, T, T] buffers: rows are ((b, h), t).
@@ -72,11 +79,12 @@ extension ForwardState {
                 (dst.ptr + (s * T + rows.lowerBound) * x).update(from: src.ptr + ((s % perCopy) * T + rows.lowerBound) * x, count: rows.count * x)
             }
         }
-        for (d, s) in [(embed, other.embed), (posEmbed, other.posEmbed), (lnfMean, other.lnfMean), (lnfScale, other.lnfScale),
-                       (lnfNorm, other.lnfNorm), (lnfOut, other.lnfOut), (logits, other.logits)] {
+        if fromLayer < 0 { copy(embed, other.embed, sequences: B); copy(posEmbed, other.posEmbed, sequences: B) }
+        for (d, s) in [(lnfMean, other.lnfMean), (lnfScale, other.lnfScale), (lnfNorm, other.lnfNorm), (lnfOut, other.lnfOut),
+                       (logits, other.logits)] {
             copy(d, s, sequences: B)
         }
-        for (a, o) in zip(layers, other.layers) {
+        for (a, o) in zip(layers, other.layers).dropFirst(max(fromLayer, 0)) {
             for (d, s) in [(a.residPre, o.residPre), (a.ln1Mean, o.ln1Mean), (a.ln1Scale, o.ln1Scale), (a.ln1Out, o.ln1Out),
                            (a.q, o.q), (a.k, o.k), (a.v, o.v), (a.z, o.z), (a.attnOut, o.attnOut), (a.residMid, o.residMid),
                            (a.ln2Mean, o.ln2Mean), (a.ln2Scale, o.ln2Scale), (a.ln2Out, o.ln2Out), (a.mlpPre, o.mlpPre),

@@ -39,7 +39,7 @@ struct BenchPatch: ParsableCommand {
         """)
     var method = "exact"
     @Option(name: .customLong("batch-tokens"), help: "Patched variants stacked per batch, in tokens (variants x pairs x length).")
-    var batchTokens = 4096
+    var batchTokens = 2048
     @Option(help: "A lens checkpoint (.safetensors); needs --pairs.") var checkpoint: String?
     @Option(help: "Pairs JSON (CONTRACTS section 6 fields); needs --checkpoint.") var pairs: String?
     @OptionGroup var common: CommonOptions
