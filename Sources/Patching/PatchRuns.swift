@@ -22,11 +22,14 @@ public struct PatchRuns: Sendable {
                 maxBatchTokens: Int = 2048) throws(PatchError) {
         try pairs.validate(for: model.config)
         let N = pairs.count, T = pairs.length, V = model.config.d_vocab
-        // the two runs at once, one thread each
+        // the two runs at once, one thread each (one after the other on one thread)
         var outs = [Result<ForwardOutput, ModelError>?](repeating: nil, count: 2)
+        let workers = min(2, Engine.threads)
         outs.withUnsafeMutableBufferPointer { o in
-            Engine.shards(2) { i in
-                o[i] = Result { () throws(ModelError) in try model.forward(tokens: pairs.tokens(i == 0 ? .clean : .corrupted), batch: N, length: T) }
+            Engine.shards(workers) { w in
+                for i in stride(from: w, to: 2, by: workers) {
+                    o[i] = Result { () throws(ModelError) in try model.forward(tokens: pairs.tokens(i == 0 ? .clean : .corrupted), batch: N, length: T) }
+                }
             }
         }
         let c = try engine { () throws(ModelError) in try outs[0]!.get() }
