@@ -38,7 +38,6 @@ extension PatchRuns {
             let one = base.activation(name)!            // [N, ...]
             let source = sources[name]!
             let stride = one.count
-            let tiled = Array([[Float]](repeating: one.data, count: K).joined())
             // A patch changes only its positions (nothing before them, by causality, and nothing after
             // them until an attention layer reads them): each workspace runs its patches from the latest
             // position down, so it seldom has to restore rows.
@@ -56,22 +55,20 @@ extension PatchRuns {
                         while start < mine.count, fail[w] == nil {
                             let group = mine[start..<min(start + K, mine.count)]
                             start += K
-                            var act = tiled
-                            act.withUnsafeMutableBufferPointer { a in
-                                source.data.withUnsafeBufferPointer { s in
-                                    for (k, patch) in group.enumerated() {
-                                        forEachSlice(shape: one.shape, fixed: patch.fixed) { off, n in
-                                            (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
+                            let positions = group.map(\.positions.lowerBound).min()!..<group.map(\.positions.upperBound).max()!
+                            do throws(ModelError) {
+                                // each stacked copy k gets its patch written into the base's activation
+                                let logits = try workspaces[w].run(startingAt: name, positions: positions, readAt: readAt) { a in
+                                    source.data.withUnsafeBufferPointer { s in
+                                        for (k, patch) in group.enumerated() {
+                                            forEachSlice(shape: one.shape, fixed: patch.fixed) { off, n in
+                                                (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
+                                            }
                                         }
                                     }
                                 }
-                            }
-                            let input = Tensor(shape: [K * N] + one.shape.dropFirst(), data: act)
-                            let positions = group.map(\.positions.lowerBound).min()!..<group.map(\.positions.upperBound).max()!
-                            do throws(ModelError) {
-                                let logits = try workspaces[w].run(startingAt: name, with: input, positions: positions, readAt: readAt)
                                 for (k, patch) in group.enumerated() {
-                                    let m = metrics(logits: logits, firstRow: k * N)
+                                    let m = metrics(rows: logits, firstRow: k * N)
                                     for i in 0..<N { out[i * cells + patch.cell] = m[i] }
                                 }
                             } catch { fail[w] = error }

@@ -44,6 +44,18 @@ public struct PatchRuns: Sendable {
     func state(_ run: PatchRun) -> ForwardState { run == .clean ? cleanState : corruptedState }
     func metrics(_ run: PatchRun) -> [Double] { run == .clean ? clean : corrupted }
 
+    /// The metric of every pair from one logit row per sequence [rows, V], pair i at row firstRow + i.
+    func metrics(rows logits: [Float], firstRow: Int) -> [Double] {
+        let V = model.config.d_vocab
+        return logits.withUnsafeBufferPointer { lb in
+            (0..<pairs.count).map { i in
+                metric.value(UnsafeBufferPointer(rebasing: lb[((firstRow + i) * V)..<((firstRow + i + 1) * V)]),
+                             correct: Int(pairs.correct[i]), wrong: Int(pairs.wrong[i]),
+                             cleanLogProbs: cleanLogProbs.isEmpty ? [] : cleanLogProbs[i])
+            }
+        }
+    }
+
     /// The metric of every pair in a batch of logits [rows, T, V], pair i at row firstRow + i.
     func metrics(logits: [Float], firstRow: Int) -> [Double] {
         pairMetrics(metric, logits: logits, firstRow: firstRow, T: pairs.length, V: model.config.d_vocab,

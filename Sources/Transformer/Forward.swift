@@ -52,12 +52,21 @@ extension Transformer {
     /// `rows` restricts the work to the positions that can change (see `LateStartRows`).
     public func forward(startingAt hook: String, with activation: Tensor, inPlace state: ForwardState,
                         plan: HookPlan = HookPlan(), rows: LateStartRows? = nil) throws(ModelError) -> ForwardOutput {
-        try plan.validate(config)
-        guard state.config == config, let (point, _) = HookPoints.locate(hook, config),
-              let shape = HookPoints.shape(hook, config, batch: state.batch, length: state.length) else {
+        guard let shape = HookPoints.shape(hook, config, batch: state.batch, length: state.length) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
         guard activation.shape == shape else { throw .shapeMismatch("\(hook) is \(shape), got \(activation.shape)") }
+        let cache = try resume(at: hook, state, plan: plan, rows: rows) { $0.load(activation.data) }
+        return ForwardOutput(logits: state.logitsTensor, cache: cache, state: state)
+    }
+
+    /// The late start itself: `write` puts the new activation into the hook's buffer (in place).
+    func resume(at hook: String, _ state: ForwardState, plan: HookPlan, rows: LateStartRows?,
+                write: (Buffer) -> Void) throws(ModelError) -> [String: Tensor] {
+        try plan.validate(config)
+        guard state.config == config, let (point, _) = HookPoints.locate(hook, config) else {
+            throw .unknownHook(hook, available: HookPoints.names(config))
+        }
         let stages = Stage.all(config)
         guard let start = stages.firstIndex(where: { $0.hooks.contains { $0.name == hook } }) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
@@ -71,9 +80,8 @@ extension Transformer {
                 layer.result = Buffer(state.batch * state.length * config.n_heads * config.d_model)
             }
         }
-        state.buffer(hook)!.load(activation.data)
-        let cache = try run(state, from: start, startingAt: hook, plan: plan, rows: rows)
-        return ForwardOutput(logits: state.logitsTensor, cache: cache, state: state)
+        write(state.buffer(hook)!)
+        return try run(state, from: start, startingAt: hook, plan: plan, rows: rows)
     }
 
     /// Runs stages `from...` and fires their hooks. With `startingAt`, the first stage is not

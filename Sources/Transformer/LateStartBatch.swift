@@ -16,6 +16,7 @@ public final class LateStartBatch: @unchecked Sendable {
     var dirtyHook: Int
     var dirtyRow: Int
     var lastKind: Hook?
+    var stackedCache: [String: Buffer] = [:]
 
     /// `base` stacked `copies` times along the batch.
     public init(model: Transformer, base: ForwardState, copies: Int) throws(ModelError) {
@@ -36,10 +37,12 @@ public final class LateStartBatch: @unchecked Sendable {
         return hook.inBlock ? l : (hook == .embed || hook == .posEmbed ? -1 : model.config.n_layers)
     }
 
-    /// Resumes the stacked pass at `hook` with `activation` [copies * B, ...], which must equal the base
-    /// pass at every position outside `positions`. Returns the logits [copies * B, T, V]; with `readAt`
-    /// (per stacked sequence), only those rows are meaningful.
-    public func run(startingAt hook: String, with activation: Tensor, positions: Range<Int>, readAt: [Int]? = nil) throws(ModelError) -> [Float] {
+    /// Resumes the stacked pass at `hook` after `patch` rewrites its activation [copies * B, ...] in
+    /// place: the buffer holds the base pass's values, and `patch` must change nothing outside
+    /// `positions` (writing in place saves copying whole activations per run). Returns the logits: with
+    /// `readAt` (a position per stacked sequence) only those rows, [copies * B, V]; else [copies * B, T, V].
+    public func run(startingAt hook: String, positions: Range<Int>, readAt: [Int]? = nil,
+                    patch: (UnsafeMutableBufferPointer<Float>) -> Void) throws(ModelError) -> [Float] {
         guard let i = names.firstIndex(of: hook) else { throw .unknownHook(hook, available: names) }
         let from = positions.lowerBound
         let rows = LateStartRows(from: from, to: positions.upperBound, readAt: readAt)
@@ -52,16 +55,40 @@ public final class LateStartBatch: @unchecked Sendable {
         } else if dirtyRow < from {
             work.restore(from: pristine, rows: dirtyRow..<from, fromLayer: layer(dirtyHook))  // rows this run reads as the base's
         }
-        let out = try model.forward(startingAt: hook, with: activation, inPlace: work, rows: rows)
-        let logits = out.logits.data
-        // Before its first attention over changed keys, the run rewrote only `positions`, which a later
-        // run may read as the base's without recomputing them (keys, values, the residual): put them back.
-        // What it rewrote after that lies at `from` or later, which later runs recompute or restore.
-        if positions != 0..<work.length { work.restore(from: pristine, rows: positions, fromLayer: layer(i)) }
+        _ = try model.resume(at: hook, work, plan: HookPlan(), rows: rows) { buffer in
+            patch(UnsafeMutableBufferPointer(start: buffer.ptr, count: buffer.count))
+        }
+        let V = model.config.d_vocab, T = work.length
+        let logits: [Float]
+        if let readAt {
+            logits = [Float](unsafeUninitializedCapacity: work.batch * V) { out, n in
+                for b in 0..<work.batch { (out.baseAddress! + b * V).initialize(from: work.logits.ptr + (b * T + readAt[b]) * V, count: V) }
+                n = work.batch * V
+            }
+        } else {
+            logits = work.logits.array
+        }
+        // Before its first attention over changed keys, the run rewrote only `positions` (the patched
+        // activation included), which a later run may read as the base's without recomputing them (keys,
+        // values, the residual): put them back. What it rewrote after that lies at `from` or later, which
+        // later runs recompute or restore.
+        if positions != 0..<T {
+            work.restore(from: pristine, rows: positions, fromLayer: layer(i))
+        } else {
+            work.buffer(hook)!.ptr.update(from: pristineStacked(hook), count: work.buffer(hook)!.count)
+        }
         lastKind = kind
         dirtyHook = i
         dirtyRow = min(from, readAt?.min() ?? from)
         return logits
+    }
+
+    // The base pass's activation at `hook`, stacked like the workspace (kept for restoring whole hooks).
+    private func pristineStacked(_ hook: String) -> UnsafePointer<Float> {
+        if let b = stackedCache[hook] { return UnsafePointer(b.ptr) }
+        let b = Buffer(repeating: pristine.buffer(hook)!, times: work.batch / pristine.batch)
+        stackedCache[hook] = b
+        return UnsafePointer(b.ptr)
     }
 }
 

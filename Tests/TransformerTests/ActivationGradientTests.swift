@@ -206,7 +206,9 @@ private func close(_ fd: Double, _ an: Double) -> Bool { abs(fd - an) <= 0.02 * 
         var rng = RNG(seed: 21)
         // First the order activation patching uses (one kind of hook, layers and positions from last to
         // first, the positions of a run spread out), then any order.
-        let ordered: [(String, [Int]?)] = [("blocks.1.attn.hook_q", [5, 3]), ("blocks.1.attn.hook_q", [2, 0]),
+        // ([] = every position)
+        let ordered: [(String, [Int]?)] = [("blocks.1.attn.hook_v", []), ("blocks.1.attn.hook_v", []), ("blocks.1.attn.hook_v", [4, 2]),
+                                           ("blocks.1.attn.hook_q", [5, 3]), ("blocks.1.attn.hook_q", [2, 0]),
                                            ("blocks.0.attn.hook_q", [5, 3]), ("blocks.0.attn.hook_q", [2, 0]),
                                            ("blocks.1.hook_resid_pre", [5, 4]), ("blocks.1.hook_resid_pre", [3, 1]),
                                            ("blocks.0.hook_resid_pre", [4, 2]), ("blocks.0.hook_resid_pre", [1, 0])]
@@ -217,8 +219,8 @@ private func close(_ fd: Double, _ an: Double) -> Bool { abs(fd - an) <= 0.02 * 
             // each copy changes one position (some runs change every position from one on)
             let one = base.activation(hook)!
             let posAxis = HookPoints.axes(hook)!.position
-            let rows = given ?? (0..<k).map { _ in rng.int(T) }
-            let everyPosition = given == nil && n % 4 == 3
+            let rows = given.flatMap { $0.isEmpty ? nil : $0 } ?? (0..<k).map { _ in rng.int(T) }
+            let everyPosition = given == nil ? n % 4 == 3 : given!.isEmpty
             var variants: [Tensor] = []
             for c in 0..<k {
                 var a = one
@@ -227,13 +229,17 @@ private func close(_ fd: Double, _ an: Double) -> Bool { abs(fd - an) <= 0.02 * 
                 variants.append(a)
             }
             let positions = everyPosition ? 0..<T : rows.min()!..<(rows.max()! + 1)
-            let stacked = Tensor(shape: [k * B] + one.shape.dropFirst(), data: variants.flatMap(\.data))
-            let logits = try w.run(startingAt: hook, with: stacked, positions: positions, readAt: readAt + readAt)
+            let stacked = variants.flatMap(\.data)
+            let strides = one.strides
+            let logits = try w.run(startingAt: hook, positions: positions, readAt: readAt + readAt) { a in
+                // the buffer must hold the base's values: write only the changed positions
+                for j in 0..<a.count where positions.contains((j / strides[posAxis]) % T) { a[j] = stacked[j] }
+            }
             for c in 0..<k {
                 let fresh = try m.forward(startingAt: hook, with: variants[c], base: base).logits
                 for b in 0..<B {
                     for v in 0..<V {
-                        let got = logits[((c * B + b) * T + readAt[b]) * V + v]
+                        let got = logits[(c * B + b) * V + v]
                         #expect(abs(got - fresh[b, readAt[b], v]) < 1e-4, "run \(n) \(hook) copy \(c) row \(b)")
                     }
                 }
