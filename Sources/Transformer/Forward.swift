@@ -67,14 +67,13 @@ extension Transformer {
         guard state.config == config, let (point, _) = HookPoints.locate(hook, config) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
-        let stages = Stage.all(config)
-        guard let start = stages.firstIndex(where: { $0.hooks.contains { $0.name == hook } }) else {
+        guard let start = state.stages.firstIndex(where: { $0.hooks.contains { $0.name == hook } }) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
         if let rows { try rows.check(state, plan: plan) }
         state.modified = true
         // Gradients of a row-restricted pass are not defined where rows were skipped: none is exact.
-        state.exactGradientsFrom = rows == nil ? HookPoints.names(config).firstIndex(of: hook) : HookPoints.names(config).count
+        state.exactGradientsFrom = rows == nil ? state.hookNames.firstIndex(of: hook) : state.hookNames.count
         if point == .result || plan.touched.contains(where: { HookPoints.locate($0)?.hook == .result }) {
             for layer in state.layers where layer.result == nil {
                 layer.result = Buffer(state.batch * state.length * config.n_heads * config.d_model)
@@ -90,7 +89,8 @@ extension Transformer {
              rows: LateStartRows? = nil) throws(ModelError) -> [String: Tensor] {
         var cache: [String: Tensor] = [:]
         var failure: ModelError?
-        let stages = Stage.all(config)
+        let stages = s.stages
+        s.lastRunWidened = false
         // The positions that differ from the base so far: the changed rows of the new activation, and
         // every later position once an attention layer reads changed keys or values.
         var changed = rows.map { $0.from..<($0.to ?? s.length) }
@@ -108,7 +108,10 @@ extension Transformer {
                     var selected = changed
                     if stage.step == .qkv { keysChanged.insert(stage.layer) }
                     let attention = stage.step == .attnScores || stage.step == .pattern || stage.step == .z
-                    if attention, keysChanged.contains(stage.layer), let c = changed { selected = c.lowerBound..<s.length }
+                    if attention, keysChanged.contains(stage.layer), let c = changed {
+                        selected = c.lowerBound..<s.length
+                        if !(rows!.readAt != nil && stage.layer == config.n_layers - 1) { s.lastRunWidened = true }
+                    }
                     compute(stage, s, P, rows: selected.map { rows!.selection(stage, s, changed: $0) })
                     if stage.step == .z, keysChanged.contains(stage.layer), let c = changed { changed = c.lowerBound..<s.length }
                 }
@@ -139,7 +142,7 @@ extension Transformer {
             }
             buf.load(t.data)
             s.modified = true
-            let index = HookPoints.names(config).firstIndex(of: name)!
+            let index = s.hookNames.firstIndex(of: name)!
             s.exactGradientsFrom = max(s.exactGradientsFrom ?? index, index)
         }
         if plan.cache.contains(name) { cache[name] = snapshot(s, name) }

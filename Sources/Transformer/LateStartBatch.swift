@@ -79,7 +79,8 @@ public final class LateStartBatch: @unchecked Sendable {
         }
         lastKind = kind
         dirtyHook = i
-        dirtyRow = min(from, readAt?.min() ?? from)
+        // Changed now: rows >= from where the run widened before the last block, and the read rows.
+        dirtyRow = min(work.lastRunWidened || positions == 0..<T ? from : T, readAt?.min() ?? from)
         return logits
     }
 
