@@ -9,7 +9,7 @@ SWIFT ?= swift
 LENS := .build/release/lens
 export INTEROP_PY
 
-.PHONY: all deps pydeps build test test-tl study study-full bench bench-train bench-dump clean
+.PHONY: all deps pydeps build test test-tl test-tl-patch study study-full bench bench-train bench-dump clean
 
 all: build
 
@@ -40,6 +40,11 @@ test: deps pydeps
 PEER_PY ?= /tmp/peers/bin/python
 test-tl: build
 	scripts/tl-hooks-check.sh $(PEER_PY)
+
+# Every activation-patching kind against TransformerLens's transformer_lens.patching on the committed
+# checkpoint and minimal pairs of `sub` (same venv as test-tl).
+test-tl-patch: build
+	scripts/tl-patch-check.sh $(PEER_PY)
 
 # The default study: sweep model sizes x seeds, dump every run's residual stream at every checkpoint,
 # fit every shipped probe on all of it, then print where the results are.

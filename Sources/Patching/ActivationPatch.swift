@@ -38,13 +38,14 @@ extension PatchRuns {
             let one = base.activation(name)!            // [N, ...]
             let source = sources[name]!
             let stride = one.count
-            let tiled = Array([[Float]](repeating: one.data, count: K).joined())
-            // A patch first touches position `from` (nothing before it changes): each workspace runs its
-            // patches from the latest `from` down, so it never has to restore rows.
-            let slices = (layer * perLayer..<(layer + 1) * perLayer).map { cell -> (cell: Int, fixed: [Int?], from: Int) in
+            // A patch changes only its positions (nothing before them, by causality, and nothing after
+            // them until an attention layer reads them): each workspace runs its patches from the latest
+            // position down, so it seldom has to restore rows.
+            let slices = (layer * perLayer..<(layer + 1) * perLayer).map { cell -> (cell: Int, fixed: [Int?], positions: Range<Int>) in
                 let fixed = setter.slice(unflatten(cell, sizes))
-                return (cell, fixed, positionAxis < fixed.count ? fixed[positionAxis] ?? 0 : 0)
-            }.sorted { ($0.from, $1.cell) > ($1.from, $0.cell) }
+                let p = positionAxis < fixed.count ? fixed[positionAxis] : nil
+                return (cell, fixed, p.map { $0..<($0 + 1) } ?? 0..<T)
+            }.sorted { ($0.positions.lowerBound, $1.cell) > ($1.positions.lowerBound, $0.cell) }
             perPair.withUnsafeMutableBufferPointer { out in
                 failures.withUnsafeMutableBufferPointer { fail in
                     Engine.shards(S) { w in
@@ -54,22 +55,20 @@ extension PatchRuns {
                         while start < mine.count, fail[w] == nil {
                             let group = mine[start..<min(start + K, mine.count)]
                             start += K
-                            var act = tiled
-                            act.withUnsafeMutableBufferPointer { a in
-                                source.data.withUnsafeBufferPointer { s in
-                                    for (k, patch) in group.enumerated() {
-                                        forEachSlice(shape: one.shape, fixed: patch.fixed) { off, n in
-                                            (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
+                            let positions = group.map(\.positions.lowerBound).min()!..<group.map(\.positions.upperBound).max()!
+                            do throws(ModelError) {
+                                // each stacked copy k gets its patch written into the base's activation
+                                let logits = try workspaces[w].run(startingAt: name, positions: positions, readAt: readAt) { a in
+                                    source.data.withUnsafeBufferPointer { s in
+                                        for (k, patch) in group.enumerated() {
+                                            forEachSlice(shape: one.shape, fixed: patch.fixed) { off, n in
+                                                (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
+                                            }
                                         }
                                     }
                                 }
-                            }
-                            let input = Tensor(shape: [K * N] + one.shape.dropFirst(), data: act)
-                            let from = group.map(\.from).min()!
-                            do throws(ModelError) {
-                                let logits = try workspaces[w].run(startingAt: name, with: input, from: from, readAt: readAt)
                                 for (k, patch) in group.enumerated() {
-                                    let m = metrics(logits: logits, firstRow: k * N)
+                                    let m = metrics(rows: logits, firstRow: k * N)
                                     for i in 0..<N { out[i * cells + patch.cell] = m[i] }
                                 }
                             } catch { fail[w] = error }

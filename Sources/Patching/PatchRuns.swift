@@ -19,14 +19,17 @@ public struct PatchRuns: Sendable {
     public var maxBatchTokens: Int
 
     public init(model: Transformer, pairs: PatchPairs, metric: PatchMetric = .logitDiff,
-                maxBatchTokens: Int = 16_384) throws(PatchError) {
+                maxBatchTokens: Int = 2048) throws(PatchError) {
         try pairs.validate(for: model.config)
         let N = pairs.count, T = pairs.length, V = model.config.d_vocab
-        // the two runs at once, one thread each
+        // the two runs at once, one thread each (one after the other on one thread)
         var outs = [Result<ForwardOutput, ModelError>?](repeating: nil, count: 2)
+        let workers = min(2, Engine.threads)
         outs.withUnsafeMutableBufferPointer { o in
-            Engine.shards(2) { i in
-                o[i] = Result { () throws(ModelError) in try model.forward(tokens: pairs.tokens(i == 0 ? .clean : .corrupted), batch: N, length: T) }
+            Engine.shards(workers) { w in
+                for i in stride(from: w, to: 2, by: workers) {
+                    o[i] = Result { () throws(ModelError) in try model.forward(tokens: pairs.tokens(i == 0 ? .clean : .corrupted), batch: N, length: T) }
+                }
             }
         }
         let c = try engine { () throws(ModelError) in try outs[0]!.get() }
@@ -40,6 +43,18 @@ public struct PatchRuns: Sendable {
 
     func state(_ run: PatchRun) -> ForwardState { run == .clean ? cleanState : corruptedState }
     func metrics(_ run: PatchRun) -> [Double] { run == .clean ? clean : corrupted }
+
+    /// The metric of every pair from one logit row per sequence [rows, V], pair i at row firstRow + i.
+    func metrics(rows logits: [Float], firstRow: Int) -> [Double] {
+        let V = model.config.d_vocab
+        return logits.withUnsafeBufferPointer { lb in
+            (0..<pairs.count).map { i in
+                metric.value(UnsafeBufferPointer(rebasing: lb[((firstRow + i) * V)..<((firstRow + i + 1) * V)]),
+                             correct: Int(pairs.correct[i]), wrong: Int(pairs.wrong[i]),
+                             cleanLogProbs: cleanLogProbs.isEmpty ? [] : cleanLogProbs[i])
+            }
+        }
+    }
 
     /// The metric of every pair in a batch of logits [rows, T, V], pair i at row firstRow + i.
     func metrics(logits: [Float], firstRow: Int) -> [Double] {
@@ -81,21 +96,42 @@ public enum PatchAblation: Sendable {
     }
 }
 
-/// Prompts whose mean activation (over rows, at each position) is patched in for mean ablation.
-/// Same length as the pairs, so positions line up.
+/// What mean ablation patches in: the mean activation (over rows, at each position) of a reference set
+/// of prompts, or mean activations computed elsewhere, one per hook name, shaped like the hook with a
+/// batch of 1. Same length as the pairs, so positions line up.
 public struct MeanReference: Sendable {
     public let tokens: [[Int32]]
+    public let given: [String: Tensor]
 
     public init(tokens: [[Int32]]) throws(PatchError) {
         guard let T = tokens.first?.count, T > 0 else { throw .badReference("no reference prompts") }
         if let i = tokens.firstIndex(where: { $0.count != T }) {
             throw .badReference("row \(i) has \(tokens[i].count) tokens, row 0 has \(T)")
         }
-        self.tokens = tokens
+        self.tokens = tokens; self.given = [:]
+    }
+
+    /// Mean activations given per hook name ([1, ...] in the hook's shape).
+    public init(means: [String: Tensor]) throws(PatchError) {
+        guard !means.isEmpty else { throw .badReference("no mean activations") }
+        if let (name, t) = means.first(where: { $0.value.shape.first != 1 }) {
+            throw .badReference("\(name): mean activation has shape \(t.shape), expected a batch of 1")
+        }
+        self.tokens = []; self.given = means
     }
 
     /// Mean of each hook over the reference rows, shape [1, ...]; summed in Double, in batches.
     func means(_ hooks: [String], model: Transformer, length T: Int, maxBatchTokens: Int) throws(PatchError) -> [String: Tensor] {
+        if tokens.isEmpty {
+            var out: [String: Tensor] = [:]
+            for h in hooks {
+                let want = HookPoints.shape(h, model.config, batch: 1, length: T)!
+                guard let m = given[h] else { throw .badReference("no mean activation for \(h)") }
+                guard m.shape == want else { throw .badReference("\(h): mean activation has shape \(m.shape), expected \(want)") }
+                out[h] = m
+            }
+            return out
+        }
         guard tokens[0].count == T else { throw .badReference("reference prompts have \(tokens[0].count) tokens, the pairs \(T)") }
         let c = model.config
         for (i, row) in tokens.enumerated() {

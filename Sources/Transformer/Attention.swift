@@ -11,6 +11,24 @@ import Tensors
 // `queries`: per sequence, the query rows to compute (a late start's changed positions); nil = all.
 // Other rows of scores, pattern and z are left as they are.
 
+// Below this many multiply-adds per (sequence, head) a BLAS call costs more than the arithmetic (a late
+// start's single metric row, or short prompts), so plain loops do it.
+let smallProduct = 4096
+
+// x . y over n floats; eight lanes summed in a fixed order, so results are deterministic.
+@inline(__always)
+func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: 0), j = 0
+    while j + 8 <= n {
+        lanes += UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(y + j).loadUnaligned(as: SIMD8<Float>.self)
+        j += 8
+    }
+    var s: Float = 0
+    for i in 0..<8 { s += lanes[i] }
+    while j < n { s += x[j] * y[j]; j += 1 }
+    return s
+}
+
 // q, k [B, T, H, dh] -> scores [B, H, T, T]
 func attentionScores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, scores: UnsafeMutablePointer<Float>,
                      B: Int, T: Int, H: Int, dh: Int, queries: [Range<Int>]? = nil) {
@@ -21,6 +39,13 @@ func attentionScores(q: UnsafePointer<Float>, k: UnsafePointer<Float>, scores: U
         if rows.isEmpty { return }
         let base = (bh / H) * T * ld + (bh % H) * dh
         let s = scores + bh * T * T
+        if rows.count * T * dh <= smallProduct {
+            for i in rows {
+                let qi = q + base + i * ld
+                for j in 0..<T { s[i * T + j] = j > i ? -Float.infinity : scale * dot(qi, k + base + j * ld, dh) }
+            }
+            return
+        }
         // S = scale * Q K^T (the selected query rows)
         BLAS.gemm(transB: true, m: rows.count, n: T, k: dh, alpha: scale, a: q + base + rows.lowerBound * ld, lda: ld,
                   b: k + base, ldb: ld, c: s + rows.lowerBound * T, ldc: T)
@@ -88,6 +113,17 @@ func attentionMix(pattern: UnsafePointer<Float>, v: UnsafePointer<Float>, z: Uns
         let rows = queries?[bh / H] ?? 0..<T
         if rows.isEmpty { return }
         let base = (bh / H) * T * ld + (bh % H) * dh
+        if rows.count * T * dh <= smallProduct {
+            for i in rows {
+                let zi = z + base + i * ld, pi = pattern + bh * T * T + i * T
+                for e in 0..<dh { zi[e] = 0 }
+                for j in 0..<T {
+                    let vj = v + base + j * ld, w = pi[j]
+                    for e in 0..<dh { zi[e] += w * vj[e] }
+                }
+            }
+            return
+        }
         // Z = P V (the selected query rows)
         BLAS.gemm(m: rows.count, n: dh, k: T, a: pattern + bh * T * T + rows.lowerBound * T, lda: T, b: v + base, ldb: ld,
                   c: z + base + rows.lowerBound * ld, ldc: ld)

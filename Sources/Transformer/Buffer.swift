@@ -14,15 +14,19 @@ public final class Buffer: @unchecked Sendable {
         ptr.initialize(repeating: 0, count: max(count, 1))
     }
 
+    /// `times` back-to-back copies of `source` (no zero fill first: every value is written once).
+    init(repeating source: Buffer, times: Int) {
+        count = source.count * times
+        ptr = .allocate(capacity: max(count, 1))
+        if count == 0 { ptr.initialize(to: 0); return }
+        for i in 0..<times { (ptr + i * source.count).initialize(from: source.ptr, count: source.count) }
+    }
+
     deinit { ptr.deallocate() }
 
     public func zero() { ptr.update(repeating: 0, count: count) }
 
-    public func copy() -> Buffer {
-        let b = Buffer(count)
-        b.ptr.update(from: ptr, count: count)
-        return b
-    }
+    public func copy() -> Buffer { Buffer(repeating: self, times: 1) }
 
     public func load(_ values: [Float]) {
         precondition(values.count == count, "Buffer.load: \(values.count) values into \(count)")

@@ -52,28 +52,35 @@ extension Transformer {
     /// `rows` restricts the work to the positions that can change (see `LateStartRows`).
     public func forward(startingAt hook: String, with activation: Tensor, inPlace state: ForwardState,
                         plan: HookPlan = HookPlan(), rows: LateStartRows? = nil) throws(ModelError) -> ForwardOutput {
-        try plan.validate(config)
-        guard state.config == config, let (point, _) = HookPoints.locate(hook, config),
-              let shape = HookPoints.shape(hook, config, batch: state.batch, length: state.length) else {
+        guard let shape = HookPoints.shape(hook, config, batch: state.batch, length: state.length) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
         guard activation.shape == shape else { throw .shapeMismatch("\(hook) is \(shape), got \(activation.shape)") }
-        let stages = Stage.all(config)
-        guard let start = stages.firstIndex(where: { $0.hooks.contains { $0.name == hook } }) else {
+        let cache = try resume(at: hook, state, plan: plan, rows: rows) { $0.load(activation.data) }
+        return ForwardOutput(logits: state.logitsTensor, cache: cache, state: state)
+    }
+
+    /// The late start itself: `write` puts the new activation into the hook's buffer (in place).
+    func resume(at hook: String, _ state: ForwardState, plan: HookPlan, rows: LateStartRows?,
+                write: (Buffer) -> Void) throws(ModelError) -> [String: Tensor] {
+        try plan.validate(config)
+        guard state.config == config, let (point, _) = HookPoints.locate(hook, config) else {
+            throw .unknownHook(hook, available: HookPoints.names(config))
+        }
+        guard let start = state.stages.firstIndex(where: { $0.hooks.contains { $0.name == hook } }) else {
             throw .unknownHook(hook, available: HookPoints.names(config))
         }
         if let rows { try rows.check(state, plan: plan) }
         state.modified = true
         // Gradients of a row-restricted pass are not defined where rows were skipped: none is exact.
-        state.exactGradientsFrom = rows == nil ? HookPoints.names(config).firstIndex(of: hook) : HookPoints.names(config).count
+        state.exactGradientsFrom = rows == nil ? state.hookNames.firstIndex(of: hook) : state.hookNames.count
         if point == .result || plan.touched.contains(where: { HookPoints.locate($0)?.hook == .result }) {
             for layer in state.layers where layer.result == nil {
                 layer.result = Buffer(state.batch * state.length * config.n_heads * config.d_model)
             }
         }
-        state.buffer(hook)!.load(activation.data)
-        let cache = try run(state, from: start, startingAt: hook, plan: plan, rows: rows)
-        return ForwardOutput(logits: state.logitsTensor, cache: cache, state: state)
+        write(state.buffer(hook)!)
+        return try run(state, from: start, startingAt: hook, plan: plan, rows: rows)
     }
 
     /// Runs stages `from...` and fires their hooks. With `startingAt`, the first stage is not
@@ -82,7 +89,15 @@ extension Transformer {
              rows: LateStartRows? = nil) throws(ModelError) -> [String: Tensor] {
         var cache: [String: Tensor] = [:]
         var failure: ModelError?
-        let stages = Stage.all(config)
+        let stages = s.stages
+        s.lastRunWidened = false
+        // The positions that differ from the base so far: the changed rows of the new activation, and
+        // every later position once an attention layer reads changed keys or values.
+        var changed = rows.map { $0.from..<($0.to ?? s.length) }
+        var keysChanged = Set<Int>()      // layers whose keys / values differ at the changed positions
+        if let first = startingAt, let (hook, layer) = HookPoints.locate(first, config), hook == .k || hook == .v {
+            keysChanged.insert(layer)
+        }
         params.data.withUnsafeBufferPointer { pb in
             let P = pb.baseAddress!
             for (i, stage) in stages.enumerated() where i >= start {
@@ -90,7 +105,15 @@ extension Transformer {
                 if i == start, let first = startingAt {
                     hooks = Array(hooks.drop(while: { $0.name != first }))
                 } else {
-                    compute(stage, s, P, rows: rows?.selection(stage, s))
+                    var selected = changed
+                    if stage.step == .qkv { keysChanged.insert(stage.layer) }
+                    let attention = stage.step == .attnScores || stage.step == .pattern || stage.step == .z
+                    if attention, keysChanged.contains(stage.layer), let c = changed {
+                        selected = c.lowerBound..<s.length
+                        if !(rows!.readAt != nil && stage.layer == config.n_layers - 1) { s.lastRunWidened = true }
+                    }
+                    compute(stage, s, P, rows: selected.map { rows!.selection(stage, s, changed: $0) })
+                    if stage.step == .z, keysChanged.contains(stage.layer), let c = changed { changed = c.lowerBound..<s.length }
                 }
                 if plan.isEmpty { continue }
                 do throws(ModelError) {
@@ -119,7 +142,7 @@ extension Transformer {
             }
             buf.load(t.data)
             s.modified = true
-            let index = HookPoints.names(config).firstIndex(of: name)!
+            let index = s.hookNames.firstIndex(of: name)!
             s.exactGradientsFrom = max(s.exactGradientsFrom ?? index, index)
         }
         if plan.cache.contains(name) { cache[name] = snapshot(s, name) }
@@ -291,20 +314,24 @@ func unpackHeadsAdd(_ packed: UnsafePointer<Float>, into W: UnsafeMutablePointer
     }
 }
 
-/// The positions a late start recomputes, when the caller knows more than the engine can: every
-/// position before `from` is unchanged by the new activation (causal attention: a change at position p
-/// reaches only positions >= p), and, with `readAt`, only one position of each sequence has its logits
-/// read, so the last block computes only that position once its keys and values are done. Skipped
-/// positions keep what the buffers hold. With `readAt`, only those rows of the logits and of the last
-/// block's later activations are meaningful, so a plan (caches or interventions) is refused.
+/// The positions a late start recomputes, when the caller knows more than the engine can: the new
+/// activation differs from the base only at positions `from ..< to` (nil: to the end). Row-wise steps
+/// recompute only those; once an attention layer reads changed keys or values, every position from
+/// `from` on (causal attention: a change at position p reaches only positions >= p). With `readAt`,
+/// only one position of each sequence has its logits read, so the last block computes only that
+/// position once its keys and values are done. Skipped positions keep what the buffers hold. With
+/// `readAt`, only those rows of the logits and of the last block's later activations are meaningful,
+/// so a plan (caches or interventions) is refused.
 public struct LateStartRows: Sendable, Equatable {
     public var from: Int
+    public var to: Int?
     public var readAt: [Int]?
 
-    public init(from: Int, readAt: [Int]? = nil) { self.from = from; self.readAt = readAt }
+    public init(from: Int, to: Int? = nil, readAt: [Int]? = nil) { self.from = from; self.to = to; self.readAt = readAt }
 
     func check(_ s: ForwardState, plan: HookPlan) throws(ModelError) {
         guard from >= 0 && from < s.length else { throw .shapeMismatch("late start from position \(from), outside 0..<\(s.length)") }
+        if let to, !(to > from && to <= s.length) { throw .shapeMismatch("late start positions \(from)..<\(to), outside 0..<\(s.length)") }
         if let readAt {
             guard readAt.count == s.batch else { throw .shapeMismatch("readAt has \(readAt.count) positions for \(s.batch) sequences") }
             if let bad = readAt.first(where: { $0 < 0 || $0 >= s.length }) {
@@ -314,8 +341,8 @@ public struct LateStartRows: Sendable, Equatable {
         }
     }
 
-    /// Per sequence, the rows a stage computes.
-    func selection(_ stage: Stage, _ s: ForwardState) -> [Range<Int>] {
+    /// Per sequence, the rows a stage computes, given the positions that differ so far.
+    func selection(_ stage: Stage, _ s: ForwardState, changed: Range<Int>) -> [Range<Int>] {
         let lastLayer = s.config.n_layers - 1
         let tail: Bool
         switch stage.step {
@@ -325,6 +352,6 @@ public struct LateStartRows: Sendable, Equatable {
         default: tail = stage.layer == lastLayer
         }
         if tail, let readAt { return readAt.map { $0..<($0 + 1) } }
-        return [Range<Int>](repeating: from..<s.length, count: s.batch)
+        return [Range<Int>](repeating: changed, count: s.batch)
     }
 }

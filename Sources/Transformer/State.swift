@@ -61,6 +61,12 @@ public final class ForwardState: @unchecked Sendable {
     /// nothing computed after it was rewritten. nil in an unmodified pass.
     var exactGradientsFrom: Int?
     var grads: GradientBuffers?
+    /// The config's stages and hook names, built once per pass's buffers (a late start runs many times).
+    private(set) lazy var stages: [Stage] = Stage.all(config)
+    private(set) lazy var hookNames: [String] = stages.flatMap { $0.hooks.map(\.name) }
+    /// Whether the last late start recomputed positions past its changed ones before the last block
+    /// (an attention layer read changed keys or values), i.e. whether it left rows >= `from` changed.
+    var lastRunWidened = false
 
     init(_ c: ModelConfig, batch B: Int, length T: Int) {
         config = c; batch = B; length = T
@@ -88,11 +94,7 @@ public final class ForwardState: @unchecked Sendable {
     private init(_ o: ForwardState, repeated k: Int) {
         config = o.config; batch = o.batch * k; length = o.length
         tokens = Array([[Int32]](repeating: o.tokens, count: k).joined())
-        func tile(_ b: Buffer) -> Buffer {
-            let t = Buffer(b.count * k)
-            for i in 0..<k { (t.ptr + i * b.count).update(from: b.ptr, count: b.count) }
-            return t
-        }
+        func tile(_ b: Buffer) -> Buffer { Buffer(repeating: b, times: k) }
         embed = tile(o.embed); posEmbed = tile(o.posEmbed)
         layers = o.layers.map { LayerActivations(tiling: $0, tile) }
         lnfMean = tile(o.lnfMean); lnfScale = tile(o.lnfScale); lnfNorm = tile(o.lnfNorm); lnfOut = tile(o.lnfOut)

@@ -13,8 +13,9 @@ struct BenchPatch: ParsableCommand {
         Random model: clean tokens are random, the corrupted run changes token ctx // 2 by +1 (mod vocab)
         in every row, the metric is logit[correct] - logit[wrong] at the last position (wrong = correct + 1).
         Denoising, resample, raw metric, as TransformerLens's get_act_patch_<kind>. Prints
-          lens patch kind=K seconds=S patches=P shape=[...] metric_clean=C metric_corrupted=X
-        where seconds covers the clean and corrupted runs and every patch (the peer times the patches only).
+          lens patch kind=K method=exact seconds=S runs_seconds=R patches=P shape=[L,T] metric_clean=C metric_corrupted=X
+        where seconds covers the clean and corrupted runs (runs_seconds) and every patch; the peer times the
+        patches only, given the clean cache.
         With --checkpoint and --pairs (JSON with clean, corrupted, position, correct, wrong) the result
         array follows the line as JSON, to compare with the peer's.
         Examples, beside the peer:
@@ -32,17 +33,22 @@ struct BenchPatch: ParsableCommand {
     @Option var vocab = 39
     @Option var batch = 64
     @Option var seed: UInt64 = 0
-    @Option(help: "Time attribution patching (one forward per run, one backward) instead of exact patching.")
+    @Option(help: """
+        exact (activation patching), attribution (one forward per run and one backward), or compare (both, \
+        and their agreement: Pearson and Spearman correlation of the effects, top-10 overlap).
+        """)
     var method = "exact"
     @Option(name: .customLong("batch-tokens"), help: "Patched variants stacked per batch, in tokens (variants x pairs x length).")
-    var batchTokens = 16_384
+    var batchTokens = 2048
     @Option(help: "A lens checkpoint (.safetensors); needs --pairs.") var checkpoint: String?
     @Option(help: "Pairs JSON (CONTRACTS section 6 fields); needs --checkpoint.") var pairs: String?
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         guard (checkpoint == nil) == (pairs == nil) else { throw ValidationError("--checkpoint and --pairs go together") }
-        guard ["exact", "attribution"].contains(method) else { throw ValidationError("--method must be exact or attribution, got \(method)") }
+        guard ["exact", "attribution", "compare"].contains(method) else {
+            throw ValidationError("--method must be exact, attribution or compare, got \(method)")
+        }
         for (flag, v) in [("--d-model", dModel), ("--layers", layers), ("--heads", heads), ("--d-mlp", dMlp), ("--ctx", ctx), ("--batch", batch)] {
             try checkRange(v, 1...100_000, flag: flag)
         }
@@ -57,8 +63,19 @@ struct BenchPatch: ParsableCommand {
         let t0 = DispatchTime.now().uptimeNanoseconds
         let runs = try PatchRuns(model: model, pairs: pairs, maxBatchTokens: batchTokens)
         let runsSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        let result = method == "exact" ? try runs.patch(kind) : try runs.attribution([kind])[0]
+        let result = method == "attribution" ? try runs.attribution([kind])[0] : try runs.patch(kind)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        if method == "compare" {
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let estimate = try runs.attribution([kind])[0]
+            let attributionSeconds = Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e9
+            let a = agreement(estimate, result, topK: 10)
+            BenchLine.print("patch-compare", ["kind": kind.rawValue, "exact_seconds": String(format: "%.4f", seconds),
+                                              "attribution_seconds": String(format: "%.4f", attributionSeconds),
+                                              "pearson": String(format: "%.3f", a.pearson), "spearman": String(format: "%.3f", a.spearman),
+                                              "top\(a.topK)_overlap": String(format: "%.2f", a.topKOverlap)])
+            return
+        }
         let meanClean = runs.clean.reduce(0, +) / Double(pairs.count)
         let meanCorrupted = runs.corrupted.reduce(0, +) / Double(pairs.count)
         if common.json {
@@ -69,7 +86,7 @@ struct BenchPatch: ParsableCommand {
         }
         BenchLine.print("patch", ["kind": kind.rawValue, "method": method, "seconds": String(format: "%.4f", seconds),
                                   "runs_seconds": String(format: "%.4f", runsSeconds),
-                                  "patches": "\(result.cells)", "shape": "[\(result.shape.map(String.init).joined(separator: ", "))]",
+                                  "patches": "\(result.cells)", "shape": "[\(result.shape.map(String.init).joined(separator: ","))]",
                                   "metric_clean": String(format: "%.6f", meanClean), "metric_corrupted": String(format: "%.6f", meanCorrupted)])
         if checkpoint != nil {
             print(String(decoding: try JSONSerialization.data(withJSONObject: nested(result.raw, result.shape)), as: UTF8.self))

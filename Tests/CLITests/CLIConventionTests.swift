@@ -79,7 +79,7 @@ import TestSupport
 
     @Test func everyFlagOfEveryCommandIsLowerCaseKebab() throws {
         let commands = [["tasks"], ["train"], ["sweep"], ["eval"], ["dump"], ["inspect"], ["probe"],
-                        ["bench", "train"], ["bench", "gemm"], ["bench", "dump"], ["bench", "probe"]]
+                        ["bench", "train"], ["bench", "gemm"], ["bench", "dump"], ["bench", "probe"], ["bench", "patch"]]
         for command in commands {
             let help = try Self.lens(command + ["--help"])
             #expect(help.status == 0, "\(command)")
@@ -164,6 +164,8 @@ import TestSupport
             ["bench", "train", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--ctx", "8", "--batch", "2", "--steps", "1",
              "--warmup", "0", "--json", "--threads", "1"],
             ["bench", "dump", "--n", "16", "--t", "4", "--d", "8", "--chunk", "8", "--datasets", "1", "--out", dir + "/bench.h5", "--json"],
+            ["bench", "patch", "--kind", "head_out_by_pos", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--ctx", "8",
+             "--batch", "2", "--json", "--threads", "1"],
         ]
         for args in calls {
             let stdin = args.contains("/dev/stdin") ? (args[0] == "probe" ? Self.probeSpec : Self.tinyStudy) : nil
@@ -182,6 +184,9 @@ import TestSupport
             ("dump", ["bench", "dump", "--n", "16", "--t", "4", "--d", "8", "--chunk", "8", "--datasets", "1", "--out", dir + "/b.h5"]),
             ("train", ["bench", "train", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--ctx", "8", "--batch", "2",
                        "--steps", "1", "--warmup", "0", "--threads", "1"]),
+            ("patch", ["bench", "patch", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--ctx", "8", "--batch", "2", "--threads", "1"]),
+            ("patch-compare", ["bench", "patch", "--method", "compare", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--ctx", "8",
+                               "--batch", "2", "--threads", "1"]),
         ]
         for (what, args) in calls {
             let r = try Self.lens(args)

@@ -63,6 +63,18 @@ import Transformer
                 return Tensor(shape: [pairs.count] + a.shape.dropFirst(), data: (0..<pairs.count).flatMap { _ in avg.map(Float.init) })
             }
             #expect(maxDiff(mean, wantMean) < 2e-5, "mean \(kind)")
+            // the same means, computed here and passed in
+            var given: [String: Tensor] = [:]
+            for l in 0..<m.config.n_layers {
+                let name = kind.single!.hook.name(layer: l)
+                let a = try m.forward(tokens: Array(reference.joined()), batch: reference.count, length: pairs.length,
+                                      plan: HookPlan(cache: [name])).cache[name]!
+                let per = a.count / reference.count
+                given[name] = Tensor(shape: [1] + a.shape.dropFirst(), data: (0..<per).map { j in
+                    Float((0..<reference.count).reduce(0.0) { $0 + Double(a.data[$1 * per + j]) } / Double(reference.count)) })
+            }
+            let passed = try runs.patch(kind, direction: .noising, ablation: .mean(try MeanReference(means: given))).raw
+            #expect(maxDiff(passed, mean) < 1e-6, "given means \(kind)")
         }
     }
 
@@ -124,9 +136,13 @@ import Transformer
                                      corrupted: [[Int32]](repeating: [Int32](repeating: 2, count: 8), count: 1), position: [7], correct: [1], wrong: [2])
         #expect(throws: PatchError.self) { try PatchRuns(model: m, pairs: tooLong) }
         #expect(throws: PatchError.self) { try MeanReference(tokens: [[1, 2], [1]]) }
+        #expect(throws: PatchError.self) { try MeanReference(means: ["blocks.0.hook_resid_pre": Tensor(zeros: [2, 3, 8])]) }
         let pairs = randomPairs(m)
         let runs = try PatchRuns(model: m, pairs: pairs)
         #expect(throws: PatchError.self) { try runs.patch(.residPre, ablation: .mean(try MeanReference(tokens: [[1, 2]]))) }
+        #expect(throws: PatchError.self) {
+            try runs.patch(.residPre, ablation: .mean(try MeanReference(means: ["blocks.0.hook_resid_pre": Tensor(zeros: [1, 6, 8])])))
+        }
         #expect(throws: PatchError.self) { try runs.pathPatch(senders: [.head(layer: 2, head: 0)], receivers: [.logits]) }
         #expect(throws: PatchError.self) { try runs.pathPatch(senders: [.mlp(layer: 0)], receivers: [.head(layer: 0, head: 5, input: .q)]) }
     }

@@ -191,3 +191,59 @@ private func close(_ fd: Double, _ an: Double) -> Bool { abs(fd - an) <= 0.02 * 
         #expect(again == together)
     }
 }
+
+/// The patching workspace: any sequence of stacked late starts, each changing a few positions, in any
+/// order (later starts after earlier ones, positions going up, hooks of different kinds), gives at
+/// every read position the logits of a fresh late start from the base pass.
+@Suite struct LateStartBatchTests {
+    @Test func anySequenceOfRunsEqualsFreshLateStarts() throws {
+        let m = tinyModel()
+        let B = 3, T = 6, k = 2, V = m.config.d_vocab
+        let tokens = randomTokens(m, batch: B, length: T)
+        let base = try m.forward(tokens: tokens, batch: B, length: T).state
+        let readAt = [5, 3, 4]
+        let w = try LateStartBatch(model: m, base: base, copies: k)
+        var rng = RNG(seed: 21)
+        // First the order activation patching uses (one kind of hook, layers and positions from last to
+        // first, the positions of a run spread out), then any order.
+        // ([] = every position)
+        let ordered: [(String, [Int]?)] = [("blocks.1.attn.hook_v", []), ("blocks.1.attn.hook_v", []), ("blocks.1.attn.hook_v", [4, 2]),
+                                           ("blocks.1.attn.hook_q", [5, 3]), ("blocks.1.attn.hook_q", [2, 0]),
+                                           ("blocks.0.attn.hook_q", [5, 3]), ("blocks.0.attn.hook_q", [2, 0]),
+                                           ("blocks.1.hook_resid_pre", [5, 4]), ("blocks.1.hook_resid_pre", [3, 1]),
+                                           ("blocks.0.hook_resid_pre", [4, 2]), ("blocks.0.hook_resid_pre", [1, 0])]
+        let hooks = ordered + ["blocks.1.attn.hook_z", "blocks.0.attn.hook_z", "blocks.0.attn.hook_z", "blocks.1.hook_resid_pre",
+                               "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.1.attn.hook_v", "blocks.0.hook_resid_pre",
+                               "blocks.0.attn.hook_pattern", "blocks.1.hook_mlp_out", "blocks.0.hook_resid_mid"].map { ($0, nil) }
+        for (n, (hook, given)) in hooks.enumerated() {
+            // each copy changes one position (some runs change every position from one on)
+            let one = base.activation(hook)!
+            let posAxis = HookPoints.axes(hook)!.position
+            let rows = given.flatMap { $0.isEmpty ? nil : $0 } ?? (0..<k).map { _ in rng.int(T) }
+            let everyPosition = given == nil ? n % 4 == 3 : given!.isEmpty
+            var variants: [Tensor] = []
+            for c in 0..<k {
+                var a = one
+                let strides = a.strides
+                for j in 0..<a.count where everyPosition || (j / strides[posAxis]) % T == rows[c] { a.data[j] += Float(rng.normal()) }
+                variants.append(a)
+            }
+            let positions = everyPosition ? 0..<T : rows.min()!..<(rows.max()! + 1)
+            let stacked = variants.flatMap(\.data)
+            let strides = one.strides
+            let logits = try w.run(startingAt: hook, positions: positions, readAt: readAt + readAt) { a in
+                // the buffer must hold the base's values: write only the changed positions
+                for j in 0..<a.count where positions.contains((j / strides[posAxis]) % T) { a[j] = stacked[j] }
+            }
+            for c in 0..<k {
+                let fresh = try m.forward(startingAt: hook, with: variants[c], base: base).logits
+                for b in 0..<B {
+                    for v in 0..<V {
+                        let got = logits[(c * B + b) * V + v]
+                        #expect(abs(got - fresh[b, readAt[b], v]) < 1e-4, "run \(n) \(hook) copy \(c) row \(b)")
+                    }
+                }
+            }
+        }
+    }
+}
