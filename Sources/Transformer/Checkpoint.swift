@@ -43,6 +43,11 @@ public enum Checkpoint {
             guard shape == e.shape else {
                 throw .checkpoint(path: path, problem: "tensor \(e.name) has shape \(shape), expected \(e.shape)")
             }
+            // A trained model never holds one (training stops at the first non-finite weight), and
+            // evaluating one only spreads NaN into the metrics (which then cannot be written as JSON).
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw .checkpoint(path: path, problem: "tensor \(e.name) holds \(values[i]) at element \(i); weights must be finite")
+            }
             params.data.replaceSubrange(e.offset..<e.offset + e.count, with: values)
         }
         var step = 0
