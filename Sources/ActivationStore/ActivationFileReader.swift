@@ -24,13 +24,12 @@ public final class ActivationFileReader: @unchecked Sendable {
 
     private let file: H5File
 
-    /// Opens the file read-only. Fails with one error line if it is not an HDF5 file, is truncated, or
-    /// is not in our format (use `validate` for a full check).
     /// Opens `path` after the same validation as `lens inspect` (`validateActivationFile`): a reader never
     /// computes on a file whose datasets are missing, short, of the wrong dtype or shape, or out of range.
+    /// Activation values are not read up front: a probe reads the ones it needs.
     public init(path: String) throws {
         self.path = path
-        _ = try validateActivationFile(path)
+        _ = try validateActivationFile(path, readingActivations: false)
         let file = try H5File.openReadOnly(path)
         self.file = file
         let format = try file.root.stringAttribute("format")

@@ -65,12 +65,16 @@ public struct FileSummary: Codable, Sendable, Equatable, CustomStringConvertible
 
 /// Checks that `path` is a complete activation file (CONTRACTS section 4) and summarises it.
 /// Throws one `ActivationStoreError` naming the file, the object and the first problem found.
-public func validateActivationFile(_ path: String) throws -> FileSummary {
-    try ActivationFileValidator(path: path).run()
+/// - readingActivations: also read every activation value (in blocks, so files larger than memory are
+///   checked too): each chunk must decompress and each value be finite. The reader skips this and
+///   checks what it reads instead, so a probe does not read its files twice.
+public func validateActivationFile(_ path: String, readingActivations: Bool = true) throws -> FileSummary {
+    try ActivationFileValidator(path: path, readingActivations: readingActivations).run()
 }
 
 private struct ActivationFileValidator {
     let path: String
+    let readingActivations: Bool
 
     func fail(_ object: String, _ problem: String) -> ActivationStoreError {
         ActivationStoreError(file: path, object: object, problem: problem)
@@ -91,6 +95,23 @@ private struct ActivationFileValidator {
         }
         if let shape, d.shape != shape { throw fail(p, "shape is \(d.shape), expected \(shape)") }
         return (ds, d)
+    }
+
+    /// Reads a hook in blocks of about 32 MiB of rows. A file whose activations cannot be read (a gzip
+    /// chunk that fails to inflate) or hold NaN or infinity is not one to keep or to fit probes on, even
+    /// though its structure is right (issue 10: such files used to pass `lens inspect`).
+    func checkValues(_ ds: H5Dataset, _ d: FileSummary.Dataset) throws {
+        let rowSize = d.shape.dropFirst().reduce(1, *)
+        let block = max(1, (32 << 20) / max(1, rowSize * 4))
+        var start = 0
+        while start < d.shape[0] {
+            let end = min(d.shape[0], start + block)
+            let values: [Float] = try ds.read(rows: start..<end)
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw fail(d.path, "value \(values[i]) in row \(start + i / rowSize); activations must be finite")
+            }
+            start = end
+        }
     }
 
     func group(_ file: H5File, _ p: String) throws -> H5Group {
@@ -176,6 +197,7 @@ private struct ActivationFileValidator {
                     throw fail(p, "shape is \(d.shape), expected \(expected) (TransformerLens shape for this config)")
                 }
             }
+            if readingActivations { try checkValues(try file.openDataset(p), d) }
             hooks.append(d)
         }
         return FileSummary(path: path, format: format, n: n, seqLen: t, attributes: stored,

@@ -49,6 +49,26 @@ import TestSupport
         }
     }
 
+    /// Issue 10's fuzz suite: a gzip chunk of activations that no longer inflates (h5py cannot read it)
+    /// passed `lens inspect`, which read only the file's structure.
+    @Test func aCompressedChunkThatFailsToInflateIsRefused() throws {
+        let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
+        let path = dir.path("gzip.h5")
+        try Fixture(n: 6).write(path, compress: true)
+        _ = try validateActivationFile(path)
+        let hook = "/activations/blocks.0.mlp.hook_post"
+        let chunk = try runPython(["-c", "import h5py, sys\ni = h5py.File(sys.argv[1], 'r')[sys.argv[2]].id.get_chunk_info(1)\n"
+                                   + "print(i.byte_offset, i.size)", path, hook])
+        try #require(chunk.status == 0, "h5py: \(chunk.err)")
+        let parts = chunk.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try #require(parts.count == 2)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        for k in 0..<8 { bytes[parts[0] + parts[1] / 2 + k] ^= 0x5A }   // the middle of the second chunk's deflate stream
+        try bytes.write(to: URL(fileURLWithPath: path))
+        expectInvalid(path, hook + ": ")
+    }
+
     /// A file laid out by hand: everything right except what `mutate` changes.
     func handMade(_ path: String, tokens: H5DType? = .int32, labelType: H5DType = .int32, hookShape: [Int] = [2, 5, 3]) throws {
         let f = try H5File.create(path)
