@@ -146,8 +146,12 @@ private struct ActivationFileValidator {
         guard tok.shape.count == 2 else { throw fail(Paths.tokens, "rank is \(tok.shape.count), expected 2 [N, T]") }
         let n = tok.shape[0], t = tok.shape[1]
         let (lenDs, len) = try dataset(file, Paths.lengths, [.int32], shape: [n])
-        let (_, prompts) = try dataset(file, Paths.prompts, [.string], shape: [n])
-        let (_, tasks) = try dataset(file, Paths.tasks, [.string], shape: [n])
+        let (promptDs, prompts) = try dataset(file, Paths.prompts, [.string], shape: [n])
+        let (taskDs, tasks) = try dataset(file, Paths.tasks, [.string], shape: [n])
+        // Read, not only described: every dataset but the activations is small, and one that cannot be
+        // read (a damaged chunk or filter) must fail here, before anything computes on the file.
+        _ = try promptDs.readStrings()
+        _ = try taskDs.readStrings()
 
         let tokens: [Int32] = try tokDs.readAll()
         if !attrs.vocab.isEmpty, let bad = tokens.first(where: { $0 < 0 || Int($0) >= attrs.vocab.count }) {
@@ -174,6 +178,7 @@ private struct ActivationFileValidator {
             if d.dtype == .float32, let bad = (try ds.readAll(as: Float.self)).first(where: { !$0.isFinite }) {
                 throw fail(d.path, "label value \(bad) is not a finite number")
             }
+            if d.dtype == .int32 { _ = try ds.readAll(as: Int32.self) }
             labels.append(d)
         }
         var hooks: [FileSummary.Dataset] = []
