@@ -147,6 +147,20 @@ import TestSupport
         #expect(bench.out.contains("n_train=\(train.count) n_test=\(test.count) "))
     }
 
+    @Test func sweepCheckValidatesAStudyWithoutTraining() throws {
+        let temp = try TempDir("cli-check")
+        defer { withExtendedLifetime(temp) {} }   // the directory is removed when `temp` goes
+        let out = temp.root + "/runs"
+        let ok = try Self.lens(["sweep", "--study", "/dev/stdin", "--out", out, "--check", "--json"], stdin: Self.tinyStudy)
+        #expect(ok.status == 0, "\(ok.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(ok.out.utf8)) as? [String: Any])
+        #expect(report["runs"] as? [String] == ["d16-s1"])
+        #expect(!FileManager.default.fileExists(atPath: out), "--check wrote the output directory")
+        let bad = try Self.lens(["sweep", "--study", "/dev/stdin", "--out", out, "--check"], stdin: Self.tinyStudy + "steps: 0\n")
+        #expect(bad.status != 0)
+        #expect(bad.errLines.count == 1 && bad.errLines[0].hasPrefix("Error: /dev/stdin: duplicate key \"steps\""), "\(bad.err)")
+    }
+
     // MARK: output
 
     @Test func everyJSONOutputParses() throws {
