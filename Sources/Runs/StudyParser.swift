@@ -35,6 +35,8 @@ extension StudySpec {
         }
         if let e = top["eval_tasks"] {
             guard let list = e as? [String] else { throw fail("eval_tasks: must be a list of task names") }
+            // Empty would silently mean the mixture's tasks, the default for a missing key.
+            guard !list.isEmpty else { throw fail("eval_tasks: must list at least one task (leave it out to evaluate the mixture's tasks)") }
             for t in list where !Tasks.names.contains(t) { throw fail("eval_tasks: unknown task \"\(t)\"") }
             s.evalTasks = list
         }
