@@ -161,6 +161,18 @@ import TestSupport
         #expect(bad.errLines.count == 1 && bad.errLines[0].hasPrefix("Error: /dev/stdin: duplicate key \"steps\""), "\(bad.err)")
     }
 
+    /// Found by the fuzz suite (issue 10): a task name no example has (a typo) was dropped silently.
+    @Test func aProbeTaskThatNoExampleHasIsOneLineNamingTheFile() throws {
+        let dir = try Self.fixture.get().root
+        let h5 = try Self.activationFile(dir)
+        let spec = Self.probeSpec + "\ntasks: [multistep_pad, multstep]\n"
+        let r = try Self.lens(["probe", "--spec", "/dev/stdin", "--activations", h5, "--out", dir + "/probes-typo", "--threads", "1"], stdin: spec)
+        #expect(r.status == 1)
+        #expect(r.errLines.filter { !$0.hasPrefix("probe ") }
+                == ["Error: \(dir)/runs/d16-s1/activations/step_000000.h5: probe tens: tasks: no example of task \"multstep\" in this file (it holds multistep_pad)"],
+                "\(r.err)")
+    }
+
     // MARK: output
 
     @Test func everyJSONOutputParses() throws {
