@@ -52,7 +52,7 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
 
     public static func load(path: String) throws(ProbeSpecError) -> ProbeSpec {
         let text: String
-        do { text = try InputFile.text(path) } catch { throw ProbeSpecError(file: path, problem: error.problem) }
+        do { text = try InputFile.text(path, atMost: YAMLLimits.maxBytes) } catch { throw ProbeSpecError(file: path, problem: error.problem) }
         return try parse(text, file: path)
     }
 

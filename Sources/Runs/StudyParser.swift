@@ -11,7 +11,7 @@ extension StudySpec {
     /// Reads a study file; every problem is one line naming the file and the key.
     public static func load(path: String) throws(StudyError) -> StudySpec {
         let text: String
-        do { text = try InputFile.text(path) } catch { throw StudyError(file: path, problem: error.problem) }
+        do { text = try InputFile.text(path, atMost: YAMLLimits.maxBytes) } catch { throw StudyError(file: path, problem: error.problem) }
         return try parse(text, file: path)
     }
 

@@ -22,8 +22,7 @@ public enum Checkpoint {
 
     /// Loads and checks every name, dtype, shape and byte count; the first mismatch is the error.
     public static func load(_ path: String) throws(ModelError) -> Loaded {
-        let data: Data
-        do { data = try InputFile.read(path) } catch { throw .checkpoint(path: path, problem: error.problem) }
+        let data = try Safetensors.read(path: path)
         let header = try Safetensors.readHeader(data, path: path)
         guard header.metadata["format"] == format else {
             throw .checkpoint(path: path, problem: "metadata format is \(header.metadata["format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(format)\"")

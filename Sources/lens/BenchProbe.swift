@@ -62,7 +62,7 @@ struct BenchProbe: ParsableCommand {
 
     private func runFile(h5: String, hook: String, position: String, label: String, split: String) throws {
         let rows: RowSplit
-        do { rows = try JSONDecoder().decode(RowSplit.self, from: try InputFile.read(split)) }
+        do { rows = try JSONDecoder().decode(RowSplit.self, from: try InputFile.read(split, atMost: 1 << 26)) }   // 64 MiB of row indices
         catch let e as InputFile.ReadError { throw e }
         catch { throw CLIError(split, "not a JSON {\"train\": [...], \"test\": [...]} of row indices") }
         try InputFile.checkReadable(h5)

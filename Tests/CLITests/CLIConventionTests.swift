@@ -116,6 +116,23 @@ import TestSupport
         }
     }
 
+    /// An endless input is one error line, not a read until memory runs out (issue 10's fuzz suite: each
+    /// of these hung). `timeout` turns a regression into a failure rather than a stuck test run.
+    @Test func anEndlessInputIsOneLineNamingThePath() throws {
+        let dir = try Self.fixture.get().root
+        let runDir = dir + "/runs/d16-s1", h5 = try Self.activationFile(dir)
+        let calls = [["eval", "/dev/zero"], ["sweep", "--study", "/dev/zero", "--check"], ["train", "--study", "/dev/zero"],
+                     ["probe", "--spec", "/dev/zero", "--activations", h5], ["dump", "--run", runDir, "--for-probes", "/dev/zero"],
+                     ["bench", "probe", "--h5", h5, "--hook", "blocks.1.hook_resid_post", "--position", "equals", "--label", "answer_tens",
+                      "--split", "/dev/zero"]]
+        for args in calls {
+            let r = try run("/usr/bin/timeout", ["60", Repo.lens] + args)
+            #expect(r.status == 1, "\(args): exit \(r.status)")
+            let lines = r.err.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("Error: /dev/zero: "), "\(args): \(r.err)")
+        }
+    }
+
     @Test func anUnreadableFileIsOneLineNamingThePath() throws {
         guard getuid() != 0 else { return }   // root reads mode-000 files; nothing to check
         let temp = try TempDir("cli-perm")
