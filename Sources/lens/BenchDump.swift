@@ -22,6 +22,10 @@ struct BenchDump: ParsableCommand {
     @Option var out = "/tmp/lens_dump_bench.h5"
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try checkPaths([(out, "--out")])
+    }
+
     func run() throws {
         let r = try benchmarkWrite(path: out, n: n, t: t, d: d, chunkRows: chunk, compress: compress, datasets: datasets)
         let bytes = n * t * d * 4 * datasets

@@ -41,6 +41,7 @@ struct BenchProbe: ParsableCommand {
     func validate() throws {
         guard repeats > 0 else { throw ValidationError("--repeats must be at least 1") }
         guard inverseL2 > 0 else { throw ValidationError("--inverse-l2 must be positive") }
+        try checkPaths([(h5, "--h5"), (split, "--split")])
         if !synthetic, h5 == nil || hook == nil || position == nil || label == nil || split == nil {
             throw ValidationError("give --h5, --hook, --position, --label and --split, or --synthetic")
         }

@@ -34,6 +34,7 @@ struct DumpCommand: ParsableCommand {
     func validate() throws {
         try checkRange(n, 1...maxItemsPerTask, flag: "--n")
         try checkRange(batch, 1...4096, flag: "--batch", why: " (examples per forward pass)")
+        try checkPaths([(runDir, "--run"), (out, "--out")] + forProbes.map { ($0, "--for-probes") })
     }
 
     func run() throws {

@@ -30,6 +30,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         try checkRange(n, 1...maxItemsPerTask, flag: "--n")
         try checkRange(errors, 0...maxItemsPerTask, flag: "--errors")
+        try checkPaths([(path, "the checkpoint or run directory")])
     }
 
     func run() throws {

@@ -23,6 +23,10 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Output directory for JSON, markdown and SVG.") var out = "probes-out"
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try checkPaths([(spec, "--spec"), (out, "--out")] + activations.map { ($0, "--activations") })
+    }
+
     func run() throws {
         common.apply()
         let spec = try ProbeSpec.load(path: self.spec)

@@ -24,6 +24,7 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         try checkRange(jobs, 1...CommonOptions.maxThreads, flag: "--jobs")
+        try checkPaths([(study, "--study"), (out, "--out")])
     }
 
     func run() throws {

@@ -16,6 +16,12 @@ import TestSupport
         (["sweep", "--threads", "1000000"], "--threads must be between 1 and 1024, got 1000000"),
         (["tasks", "--threads", "0"], "--threads must be between 1 and 1024, got 0"),
         (["tasks", "--n=-3"], "--n must be between 1 and 10000"),
+        // Empty paths (found by the fuzz suite): `train --out ""` trained into the working directory.
+        (["train", "--out", ""], "--out must not be an empty path"),
+        (["dump", "--run", "/nonexistent", "--out", ""], "--out must not be an empty path"),
+        (["eval", ""], "the checkpoint or run directory must not be an empty path"),
+        (["probe", "--spec", "", "--activations", "/nonexistent"], "--spec must not be an empty path"),
+        (["sweep", "--study", "", "--check"], "--study must not be an empty path"),
     ]
 
     @Test(arguments: 0..<cases.count)
