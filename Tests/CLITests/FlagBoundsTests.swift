@@ -22,6 +22,10 @@ import TestSupport
         (["eval", ""], "the checkpoint or run directory must not be an empty path"),
         (["probe", "--spec", "", "--activations", "/nonexistent"], "--spec must not be an empty path"),
         (["sweep", "--study", "", "--check"], "--study must not be an empty path"),
+        // Found by the fuzz suite: an empty --steps dumped nothing and exited 0.
+        (["dump", "--run", "/nonexistent", "--steps", ""], "--steps: \"\" is not a step"),
+        (["dump", "--run", "/nonexistent", "--steps", "0,,20"], "--steps: \"\" is not a step"),
+        (["dump", "--run", "/nonexistent", "--steps=-1"], "--steps: \"-1\" is not a step"),
     ]
 
     @Test(arguments: 0..<cases.count)
