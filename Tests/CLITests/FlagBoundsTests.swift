@@ -26,6 +26,9 @@ import TestSupport
         (["dump", "--run", "/nonexistent", "--steps", ""], "--steps: \"\" is not a step"),
         (["dump", "--run", "/nonexistent", "--steps", "0,,20"], "--steps: \"\" is not a step"),
         (["dump", "--run", "/nonexistent", "--steps=-1"], "--steps: \"-1\" is not a step"),
+        // Found by the fuzz suite: the task bounds named TaskConfig's fields (maxOperand), not the flags.
+        (["tasks", "--max-step", "0"], "--max-step must be between 1 and 99"),
+        (["tasks", "--max-operand", "1000000000"], "--max-operand must be between 0 and 99"),
     ]
 
     @Test(arguments: 0..<cases.count)
