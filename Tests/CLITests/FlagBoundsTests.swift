@@ -29,6 +29,12 @@ import TestSupport
         // Found by the fuzz suite: the task bounds named TaskConfig's fields (maxOperand), not the flags.
         (["tasks", "--max-step", "0"], "--max-step must be between 1 and 99"),
         (["tasks", "--max-operand", "1000000000"], "--max-operand must be between 0 and 99"),
+        // Found by the fuzz suite: bench train checked nothing (-1 steps trapped, 1e9 steps aborted on allocation).
+        (["bench", "train", "--steps=-1"], "--steps must be between 1 and 100000, got -1"),
+        (["bench", "train", "--warmup", "1000000000"], "--warmup must be between 0 and 100000"),
+        (["bench", "train", "--d-mlp", "0"], "--d-mlp must be between 1 and 1048576, got 0"),
+        (["bench", "train", "--batch", "60000", "--ctx", "60000"], "--batch 60000 x --ctx 60000 need more than"),
+        (["bench", "train", "--d-model", "4096", "--vocab", "1000000"], "--d-model, --layers, --d-mlp, --ctx, --vocab: invalid model config: model has"),
     ]
 
     @Test(arguments: 0..<cases.count)
