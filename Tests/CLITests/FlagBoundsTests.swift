@@ -35,6 +35,11 @@ import TestSupport
         (["bench", "train", "--d-mlp", "0"], "--d-mlp must be between 1 and 1048576, got 0"),
         (["bench", "train", "--batch", "60000", "--ctx", "60000"], "--batch 60000 x --ctx 60000 need more than"),
         (["bench", "train", "--d-model", "4096", "--vocab", "1000000"], "--d-model, --layers, --d-mlp, --ctx, --vocab: invalid model config: model has"),
+        // Found by the fuzz suite: bench gemm printed a rate of 0 for --n 0, trapped on --repeats -1,
+        // aborted on --n 1e9 and ran for ever with --repeats 1e9.
+        (["bench", "gemm", "--n", "0"], "--n must be between 1 and"),
+        (["bench", "gemm", "--n", "1000000000"], "(three n x n matrices in half of this machine's"),
+        (["bench", "gemm", "--repeats=-1"], "--repeats must be between 1 and 10000, got -1"),
     ]
 
     @Test(arguments: 0..<cases.count)
