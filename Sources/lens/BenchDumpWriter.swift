@@ -10,7 +10,9 @@ import Tensors
 /// peer's: create `<path>.tmp`, write, close, rename to `path`. Rate in MB/s with 1 MB = 1e6 bytes.
 func benchmarkWrite(path: String, n: Int, t: Int, d: Int, chunkRows: Int = 256, compress: Bool = false,
                            datasets: Int = 8) throws -> (mbPerSecond: Double, seconds: Double) {
-    precondition(n > 0 && t > 0 && d > 0 && chunkRows > 0 && datasets > 0, "benchmarkWrite: sizes must be positive")
+    guard n > 0 && t > 0 && d > 0 && chunkRows > 0 && datasets > 0 else {
+        throw HDF5Error(file: path, problem: "benchmark sizes must be positive (n \(n), t \(t), d \(d), chunk \(chunkRows), datasets \(datasets))")
+    }
     var rng = RNG(seed: 0)
     let batch = (0..<(chunkRows * t * d)).map { _ in Float(rng.normal()) }
     let tmp = path + ".tmp"

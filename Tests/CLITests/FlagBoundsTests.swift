@@ -40,6 +40,11 @@ import TestSupport
         (["bench", "gemm", "--n", "0"], "--n must be between 1 and"),
         (["bench", "gemm", "--n", "1000000000"], "(three n x n matrices in half of this machine's"),
         (["bench", "gemm", "--repeats=-1"], "--repeats must be between 1 and 10000, got -1"),
+        // Found by the fuzz suite: bench dump trapped on any size of 0 or -1 and ran for ever or aborted on 1e9.
+        (["bench", "dump", "--chunk", "0"], "--chunk must be between 1 and 2147483647, got 0"),
+        (["bench", "dump", "--datasets=-1"], "--datasets must be between 1 and 2147483647, got -1"),
+        (["bench", "dump", "--n", "1000000000"], "--n x --t x --d x --datasets floats need more than the"),
+        (["bench", "dump", "--chunk", "1000000000", "--d", "1000000"], "--chunk x --t x --d floats per batch are more than"),
     ]
 
     @Test(arguments: 0..<cases.count)
@@ -51,6 +56,18 @@ import TestSupport
         #expect(lines.count == 1, "\(args): \(r.err)")
         #expect(lines.first.map { $0.hasPrefix("Error: ") && $0.contains(words) } == true, "\(args): \(r.err)")
         #expect(r.out.isEmpty)
+    }
+
+    /// bench dump renames its file onto --out and then deletes it: as root, `--out /dev/null` would have
+    /// replaced the device and removed it. A link to it stands in for it here.
+    @Test func benchDumpRefusesAnOutThatIsNotARegularFile() throws {
+        let dir = try TempDir("bench-dump-out")
+        let link = dir.path("null")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/dev/null")
+        let r = try runLens(["bench", "dump", "--n", "16", "--t", "4", "--d", "8", "--chunk", "8", "--datasets", "1", "--out", link])
+        #expect(r.status == 64)
+        #expect(r.err == "Error: --out \(link) exists and is not a regular file (the benchmark deletes its file afterwards)\n")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == "/dev/null", "the link was replaced")
     }
 
     @Test func helpIsStillTheWholeHelp() throws {
