@@ -45,6 +45,12 @@ import TestSupport
         (["bench", "dump", "--datasets=-1"], "--datasets must be between 1 and 2147483647, got -1"),
         (["bench", "dump", "--n", "1000000000"], "--n x --t x --d x --datasets floats need more than the"),
         (["bench", "dump", "--chunk", "1000000000", "--d", "1000000"], "--chunk x --t x --d floats per batch are more than"),
+        // Found by the fuzz suite: bench probe ran for ever with --repeats 1e9 and gave a result for
+        // --inverse-l2 inf and --tol nan, -1 or inf.
+        (["bench", "probe", "--synthetic", "--repeats", "1000000000"], "--repeats must be between 1 and 1000"),
+        (["bench", "probe", "--synthetic", "--inverse-l2", "inf"], "--inverse-l2 must be a positive number, got inf"),
+        (["bench", "probe", "--synthetic", "--tol", "nan"], "--tol must be a finite number >= 0, got nan"),
+        (["bench", "probe", "--synthetic", "--tol=-1"], "--tol must be a finite number >= 0, got -1.0"),
     ]
 
     @Test(arguments: 0..<cases.count)
