@@ -75,7 +75,7 @@ public struct ActivationDump: Sendable {
         let hooks: [String]
         do { hooks = try HookPoints.resolve(hookPatterns, spec.model) }
         catch { throw ActivationStoreError(file: runDir, problem: error.description) }
-        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(outDir)
         let lock: FileLock
         do { lock = try FileLock(Self.lockPath(outDir: outDir), waiting: waiting) }
         catch { throw ActivationStoreError(file: outDir, problem: error.reason) }

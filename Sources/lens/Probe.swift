@@ -30,6 +30,7 @@ struct ProbeCommand: ParsableCommand {
     func run() throws {
         common.apply()
         let spec = try ProbeSpec.load(path: self.spec)
+        try AtomicFile.createDirectory(out)   // before the fits, so an unusable --out fails at once
         let files = try ProbeJob.files(activations)
         let progress = ProgressReporter()
         let report = try ProbeJob.run(spec, files: files) { progress.update("probe \(spec.name)", done: $0, total: $1) }

@@ -12,7 +12,7 @@ struct ProbeOutput {
     var marker: String { directory + "/\(probe).INCOMPLETE" }
 
     func write<T>(_ body: () throws -> T) throws -> T {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let lock = try FileLock(directory + "/.lens-probe-\(probe).lock") {
             FileHandle.standardError.write(Data("\(directory): another lens probe \(probe) is writing here; waiting for it\n".utf8))
         }

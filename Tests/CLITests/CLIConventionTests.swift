@@ -133,6 +133,25 @@ import TestSupport
         }
     }
 
+    /// An output directory that cannot be made is one line, before any work (issue 10's fuzz suite: raw
+    /// NSCocoaErrorDomain lines, and lens probe failed only after fitting, below its progress lines).
+    @Test func anUnusableOutputDirectoryIsOneLineBeforeAnyWork() throws {
+        let dir = try Self.fixture.get().root
+        let h5 = try Self.activationFile(dir), file = dir + "/runs/d16-s1/run.json"
+        let calls: [([String], String?)] = [
+            (["probe", "--spec", "/dev/stdin", "--activations", h5, "--out", file + "/x"], Self.probeSpec),
+            (["dump", "--run", dir + "/runs/d16-s1", "--n", "4", "--out", file + "/x"], nil),
+            (["train", "--study", "/dev/stdin", "--out", file + "/x"], Self.tinyStudy),
+            (["sweep", "--study", "/dev/stdin", "--out", file], Self.tinyStudy),
+        ]
+        for (args, stdin) in calls {
+            let r = try Self.lens(args + ["--threads", "1"], stdin: stdin)
+            #expect(r.status == 1, "\(args)")
+            #expect(r.errLines.count == 1 && r.errLines[0].hasPrefix("Error: \(file)") && r.errLines[0].contains(": cannot write: "), "\(args): \(r.err)")
+            #expect(!r.err.contains("NSCocoaErrorDomain"))
+        }
+    }
+
     @Test func anUnreadableFileIsOneLineNamingThePath() throws {
         guard getuid() != 0 else { return }   // root reads mode-000 files; nothing to check
         let temp = try TempDir("cli-perm")
