@@ -152,6 +152,33 @@ import TestSupport
         }
     }
 
+    /// Found by the fuzz suite (issue 10): one flipped byte in a string attribute's global-heap index made
+    /// libhdf5 1.10 itself crash (SIGSEGV in H5HG_read) in lens inspect and lens probe. lens cannot stop
+    /// libhdf5 from faulting, but reports it as one error line naming the file.
+    @Test func aFileThatCrashesLibhdf5IsOneLineNamingIt() throws {
+        let dir = try Self.fixture.get().root
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: try Self.activationFile(dir)))
+        // A string attribute's value is (length u32, global heap collection address u64, index u32): find
+        // the first such record that points into the file's first collection, and push its index past it.
+        let gcol = try #require(bytes.firstRange(of: Data("GCOL".utf8))).lowerBound
+        let address = withUnsafeBytes(of: UInt64(gcol).littleEndian) { Data($0) }
+        func u32(_ at: Int) -> UInt32 { bytes.subdata(in: at..<at + 4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+        var from = bytes.startIndex, record: Int?
+        while record == nil, let r = bytes[from...].firstRange(of: address) {
+            if r.lowerBound >= 4, (1...100_000).contains(u32(r.lowerBound - 4)), (1...1000).contains(u32(r.upperBound)) { record = r.upperBound }
+            from = r.lowerBound + 1
+        }
+        let index = try #require(record, "no string attribute record found")
+        bytes[index + 1] ^= 0xAC                                     // index k -> k + 44032, past the collection
+        let path = dir + "/damaged-heap.h5"
+        try bytes.write(to: URL(fileURLWithPath: path))
+        for args in [["inspect", path], ["probe", "--spec", "/dev/stdin", "--activations", path, "--out", dir + "/damaged-out"]] {
+            let r = try run("/usr/bin/timeout", ["60", Repo.lens] + args + ["--threads", "1"], input: Data(Self.probeSpec.utf8))
+            #expect(r.status == 1, "\(args[0]): exit \(r.status)")
+            #expect(r.err.split(separator: "\n").count == 1 && r.err.hasPrefix("Error: \(path): "), "\(args[0]): \(r.err.prefix(300))")
+        }
+    }
+
     @Test func anUnreadableFileIsOneLineNamingThePath() throws {
         guard getuid() != 0 else { return }   // root reads mode-000 files; nothing to check
         let temp = try TempDir("cli-perm")
