@@ -179,6 +179,29 @@ import TestSupport
         }
     }
 
+    /// Found by the fuzz suite (issue 10, seed 7): a finite weight of 3.4e38 overflowed the forward pass, and
+    /// lens eval printed `log-prob nan` as a result, or with --json failed in the encoder with a raw
+    /// EncodingError. It is one error line naming the checkpoint.
+    @Test func aCheckpointWhoseOutputsOverflowIsOneLineNamingIt() throws {
+        let dir = try Self.fixture.get().root
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/runs/d16-s1/checkpoints/step_000020.safetensors"))
+        let n = Int(bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let header = try #require(try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<8 + n)) as? [String: Any])
+        let gain = try #require((header["ln_final.w"] as? [String: Any])?["data_offsets"] as? [Int])
+        for k in 0..<4 {   // every position's final LayerNorm gain at float32's largest value: logits overflow
+            let at = 8 + n + gain[0] + 4 * k
+            bytes.replaceSubrange(at..<at + 4, with: withUnsafeBytes(of: Float.greatestFiniteMagnitude.bitPattern.littleEndian) { Data($0) })
+        }
+        let path = dir + "/overflow.safetensors"
+        try bytes.write(to: URL(fileURLWithPath: path))
+        for json in [false, true] {
+            let r = try Self.lens(["eval", path, "--tasks", "add", "--n", "5", "--threads", "1"] + (json ? ["--json"] : []))
+            #expect(r.status == 1, "json \(json): exit \(r.status): \(r.out.prefix(200))")
+            #expect(r.errLines.count == 1 && r.errLines[0].hasPrefix("Error: \(path): the model's log-probabilities on add are not finite (")
+                    && r.errLines[0].hasSuffix("): its weights overflow float32"), "json \(json): \(r.err)")
+        }
+    }
+
     @Test func anUnreadableFileIsOneLineNamingThePath() throws {
         guard getuid() != 0 else { return }   // root reads mode-000 files; nothing to check
         let temp = try TempDir("cli-perm")
