@@ -9,7 +9,7 @@ SWIFT ?= swift
 LENS := .build/release/lens
 export INTEROP_PY
 
-.PHONY: all deps pydeps build test test-tl test-tl-patch study study-full bench bench-train bench-dump clean
+.PHONY: all deps pydeps build test test-tl test-tl-patch fuzz study study-full bench bench-train bench-dump clean
 
 all: build
 
@@ -34,6 +34,17 @@ build: deps
 test: deps pydeps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The fuzz suite at length (Tests/FuzzTests; `make test` runs a 24-case sample of each family on the
+# debug build): hostile checkpoints, activation files, YAML specs and command lines, run against the
+# release binary, whose -Ounchecked modules turn a missed check into garbage rather than a trap.
+# FUZZ_SEED picks other cases; a failure prints the seed and case that replay it.
+FUZZ_CASES ?= 500
+FUZZ_SEED ?= 20261130
+fuzz: build pydeps
+	$(SWIFT) build --build-tests
+	LENS_FUZZ_BIN=$(CURDIR)/$(LENS) LENS_FUZZ_CASES=$(FUZZ_CASES) LENS_FUZZ_SEED=$(FUZZ_SEED) \
+	  $(SWIFT) test --skip-build --filter FuzzTests
 
 # Every hook against TransformerLens 3.9 (torch is too large for `make test`); needs the peers' venv
 # (../shared/peers/README.md): python3 -m venv /tmp/peers && /tmp/peers/bin/pip install torch h5py numpy safetensors "transformer-lens<4"

@@ -90,5 +90,7 @@ let package = Package(
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        // Runs the built `lens` on generated hostile inputs (issue 10); `make fuzz` runs many more cases.
+        .testTarget(name: "FuzzTests", dependencies: ["TestSupport"]),
     ]
 )

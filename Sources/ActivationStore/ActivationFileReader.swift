@@ -24,13 +24,12 @@ public final class ActivationFileReader: @unchecked Sendable {
 
     private let file: H5File
 
-    /// Opens the file read-only. Fails with one error line if it is not an HDF5 file, is truncated, or
-    /// is not in our format (use `validate` for a full check).
     /// Opens `path` after the same validation as `lens inspect` (`validateActivationFile`): a reader never
     /// computes on a file whose datasets are missing, short, of the wrong dtype or shape, or out of range.
+    /// Activation values are checked as they are read (`finite`), not all up front.
     public init(path: String) throws {
         self.path = path
-        _ = try validateActivationFile(path)
+        _ = try validateActivationFile(path, readingActivations: false)
         let file = try H5File.openReadOnly(path)
         self.file = file
         let format = try file.root.stringAttribute("format")
@@ -95,6 +94,7 @@ public final class ActivationFileReader: @unchecked Sendable {
     public func readHook(_ name: String, rows: Range<Int>) throws -> Tensor {
         let h = try hook(name)
         let data: [Float] = try file.openDataset(Paths.activations + "/" + name).read(rows: rows)
+        try finite(data, name, rows)
         return Tensor(shape: [rows.count] + h.shapeAfterBatch, data: data)
     }
 
@@ -105,6 +105,7 @@ public final class ActivationFileReader: @unchecked Sendable {
         let h = try hook(name)
         let axis = try positionAxis(h)
         let data: [Float] = try file.openDataset(Paths.activations + "/" + name).read(rows: rows, axis: axis, index: position)
+        try finite(data, name, rows)
         var shape = h.shape
         shape.remove(at: axis)
         shape[0] = rows.count
@@ -161,7 +162,17 @@ public final class ActivationFileReader: @unchecked Sendable {
             }
             start = end
         }
+        try finite(out, name, rows)
         return Tensor(shape: outShape, data: out)
+    }
+
+    /// Values read for `rows` must be numbers: a NaN or infinity (a damaged file) would otherwise become
+    /// a probe result (issue 10's fuzz suite: a probe printed a table from a hook holding inf).
+    private func finite(_ values: [Float], _ hook: String, _ rows: Range<Int>) throws {
+        guard let i = values.firstIndex(where: { !$0.isFinite }) else { return }
+        let perRow = values.count / max(1, rows.count)
+        throw ActivationStoreError(file: path, object: Paths.activations + "/" + hook,
+                                   problem: "value \(values[i]) in row \(rows.lowerBound + i / max(1, perRow)); activations must be finite")
     }
 
     private func positionAxis(_ h: HookInfo) throws -> Int {

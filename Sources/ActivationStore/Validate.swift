@@ -65,12 +65,16 @@ public struct FileSummary: Codable, Sendable, Equatable, CustomStringConvertible
 
 /// Checks that `path` is a complete activation file (CONTRACTS section 4) and summarises it.
 /// Throws one `ActivationStoreError` naming the file, the object and the first problem found.
-public func validateActivationFile(_ path: String) throws -> FileSummary {
-    try ActivationFileValidator(path: path).run()
+/// - readingActivations: also read every activation value (in blocks, so files larger than memory are
+///   checked too): each chunk must decompress and each value be finite. The reader skips this and
+///   checks what it reads instead, so a probe does not read its files twice.
+public func validateActivationFile(_ path: String, readingActivations: Bool = true) throws -> FileSummary {
+    try ActivationFileValidator(path: path, readingActivations: readingActivations).run()
 }
 
 private struct ActivationFileValidator {
     let path: String
+    let readingActivations: Bool
 
     func fail(_ object: String, _ problem: String) -> ActivationStoreError {
         ActivationStoreError(file: path, object: object, problem: problem)
@@ -91,6 +95,23 @@ private struct ActivationFileValidator {
         }
         if let shape, d.shape != shape { throw fail(p, "shape is \(d.shape), expected \(shape)") }
         return (ds, d)
+    }
+
+    /// Reads a hook in blocks of about 32 MiB of rows. A file whose activations cannot be read (a gzip
+    /// chunk that fails to inflate) or hold NaN or infinity is not one to keep or to fit probes on, even
+    /// though its structure is right (issue 10: such files used to pass `lens inspect`).
+    func checkValues(_ ds: H5Dataset, _ d: FileSummary.Dataset) throws {
+        let rowSize = d.shape.dropFirst().reduce(1, *)
+        let block = max(1, (32 << 20) / max(1, rowSize * 4))
+        var start = 0
+        while start < d.shape[0] {
+            let end = min(d.shape[0], start + block)
+            let values: [Float] = try ds.read(rows: start..<end)
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw fail(d.path, "value \(values[i]) in row \(start + i / rowSize); activations must be finite")
+            }
+            start = end
+        }
     }
 
     func group(_ file: H5File, _ p: String) throws -> H5Group {
@@ -125,8 +146,12 @@ private struct ActivationFileValidator {
         guard tok.shape.count == 2 else { throw fail(Paths.tokens, "rank is \(tok.shape.count), expected 2 [N, T]") }
         let n = tok.shape[0], t = tok.shape[1]
         let (lenDs, len) = try dataset(file, Paths.lengths, [.int32], shape: [n])
-        let (_, prompts) = try dataset(file, Paths.prompts, [.string], shape: [n])
-        let (_, tasks) = try dataset(file, Paths.tasks, [.string], shape: [n])
+        let (promptDs, prompts) = try dataset(file, Paths.prompts, [.string], shape: [n])
+        let (taskDs, tasks) = try dataset(file, Paths.tasks, [.string], shape: [n])
+        // Read, not only described: every dataset but the activations is small, and one that cannot be
+        // read (a damaged chunk or filter) must fail here, before anything computes on the file.
+        _ = try promptDs.readStrings()
+        _ = try taskDs.readStrings()
 
         let tokens: [Int32] = try tokDs.readAll()
         if !attrs.vocab.isEmpty, let bad = tokens.first(where: { $0 < 0 || Int($0) >= attrs.vocab.count }) {
@@ -153,6 +178,7 @@ private struct ActivationFileValidator {
             if d.dtype == .float32, let bad = (try ds.readAll(as: Float.self)).first(where: { !$0.isFinite }) {
                 throw fail(d.path, "label value \(bad) is not a finite number")
             }
+            if d.dtype == .int32 { _ = try ds.readAll(as: Int32.self) }
             labels.append(d)
         }
         var hooks: [FileSummary.Dataset] = []
@@ -176,6 +202,7 @@ private struct ActivationFileValidator {
                     throw fail(p, "shape is \(d.shape), expected \(expected) (TransformerLens shape for this config)")
                 }
             }
+            if readingActivations { try checkValues(try file.openDataset(p), d) }
             hooks.append(d)
         }
         return FileSummary(path: path, format: format, n: n, seqLen: t, attributes: stored,

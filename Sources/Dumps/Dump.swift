@@ -75,7 +75,7 @@ public struct ActivationDump: Sendable {
         let hooks: [String]
         do { hooks = try HookPoints.resolve(hookPatterns, spec.model) }
         catch { throw ActivationStoreError(file: runDir, problem: error.description) }
-        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(outDir)
         let lock: FileLock
         do { lock = try FileLock(Self.lockPath(outDir: outDir), waiting: waiting) }
         catch { throw ActivationStoreError(file: outDir, problem: error.reason) }
@@ -123,6 +123,12 @@ public struct ActivationDump: Sendable {
                 }
                 var positions: [String: [Int32]] = [:]
                 for name in positionNames { positions[name] = chunk.map { Int32($0.position(name)) } }
+                // A file holding NaN or infinity is one lens inspect and lens probe refuse: say so here, of
+                // the checkpoint whose weights overflow, instead of writing it (and rewriting it on every rerun).
+                for (hook, t) in out.cache.sorted(by: { $0.key < $1.key }) where t.data.contains(where: { !$0.isFinite }) {
+                    throw ActivationStoreError(file: TrainingRun.checkpointPath(runDir, step: step),
+                                               problem: "activations of \(hook) are not finite: its weights overflow float32")
+                }
                 try writer.appendBatch(tokens: enc.tokens, lengths: enc.lengths.map { Int32($0) }, prompts: chunk.map(\.prompt),
                                        tasks: chunk.map(\.task), positions: positions, labels: labels,
                                        activations: out.cache.mapValues(\.data))

@@ -166,10 +166,13 @@ public final class H5File: @unchecked Sendable {
     public let root: H5Group
     private let id: hid_t
     private var isOpen = true
+    /// Opened read-only: a crash inside libhdf5 while it is open names it (HDF5.startReading).
+    private let readOnly: Bool
 
-    private init(path: String, id: hid_t) throws {
+    private init(path: String, id: hid_t, readOnly: Bool) throws {
         self.path = path
         self.id = id
+        self.readOnly = readOnly
         let ctx = H5Context(file: path, object: "/")
         let gid = try HDF5.locked { try ctx.check(H5Gopen2(id, "/", HDF5.P_DEFAULT), "cannot open root group") }
         root = H5Group(id: gid, ctx: ctx)
@@ -181,7 +184,7 @@ public final class H5File: @unchecked Sendable {
             let ctx = H5Context(file: path, object: "")
             let fid = try ctx.check(H5Fcreate(path, lens_h5f_acc_trunc(), HDF5.P_DEFAULT, HDF5.P_DEFAULT),
                                     "cannot create HDF5 file")
-            do { return try H5File(path: path, id: fid) } catch { _ = H5Fclose(fid); throw error }
+            do { return try H5File(path: path, id: fid, readOnly: false) } catch { _ = H5Fclose(fid); throw error }
         }
     }
 
@@ -190,12 +193,18 @@ public final class H5File: @unchecked Sendable {
         try HDF5.locked {
             let ctx = H5Context(file: path, object: "")
             guard FileManager.default.fileExists(atPath: path) else { throw ctx.error("no such file") }
-            let isH5 = H5Fis_hdf5(path)
-            if isH5 < 0 { throw ctx.error("cannot read file", reason: HDF5.takeError()) }
-            if isH5 == 0 { throw ctx.error("not an HDF5 file (no HDF5 signature)") }
-            let fid = try ctx.check(H5Fopen(path, lens_h5f_acc_rdonly(), HDF5.P_DEFAULT),
-                                    "cannot open HDF5 file (damaged or truncated?)")
-            do { return try H5File(path: path, id: fid) } catch { _ = H5Fclose(fid); throw error }
+            HDF5.startReading(path)
+            do {
+                let isH5 = H5Fis_hdf5(path)
+                if isH5 < 0 { throw ctx.error("cannot read file", reason: HDF5.takeError()) }
+                if isH5 == 0 { throw ctx.error("not an HDF5 file (no HDF5 signature)") }
+                let fid = try ctx.check(H5Fopen(path, lens_h5f_acc_rdonly(), HDF5.P_DEFAULT),
+                                        "cannot open HDF5 file (damaged or truncated?)")
+                do { return try H5File(path: path, id: fid, readOnly: true) } catch { _ = H5Fclose(fid); throw error }
+            } catch {
+                HDF5.stopReading(path)
+                throw error
+            }
         }
     }
 
@@ -213,6 +222,7 @@ public final class H5File: @unchecked Sendable {
         try HDF5.locked {
             guard isOpen else { return }
             isOpen = false
+            defer { if readOnly { HDF5.stopReading(path) } }
             root.close()
             try H5Context(file: path, object: "").check(H5Fclose(id), "cannot close file")
         }

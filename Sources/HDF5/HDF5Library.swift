@@ -19,12 +19,40 @@ enum HDF5 {
     private static let fileLockingDefault: Void = { setenv("HDF5_USE_FILE_LOCKING", "FALSE", 0) }()
 
     /// Runs `body` with the global HDF5 lock held, after making sure the library is initialised and silent.
+    /// While it runs with a file open read-only, a crash inside libhdf5 is reported as an error naming that
+    /// file (the shim's guard): `body` is this module's HDF5 calls and the glue around them, which traps
+    /// (SIGILL) rather than faults on its own mistakes, so a SIGSEGV or SIGBUS there is libhdf5's.
     static func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
         _ = fileLockingDefault
         _ = lens_h5_init_silent()
+        depth += 1
+        if depth == 1 && !reading.isEmpty { lens_guard_arm(1) }
+        defer { depth -= 1; if depth == 0 { lens_guard_arm(0) } }
         return try body()
+    }
+
+    // Guarded by `lock`: nesting of `locked`, and the files open read-only, most recent last.
+    nonisolated(unsafe) private static var depth = 0
+    nonisolated(unsafe) private static var reading: [String] = []
+
+    /// `path` is being opened read-only: from now on a libhdf5 crash names it. Call with the lock held.
+    static func startReading(_ path: String) {
+        reading.append(path)
+        updateGuard()
+    }
+
+    /// `path` is closed (or failed to open). Call with the lock held.
+    static func stopReading(_ path: String) {
+        if let i = reading.lastIndex(of: path) { reading.remove(at: i) }
+        updateGuard()
+    }
+
+    private static func updateGuard() {
+        let line = reading.last.map { "Error: \($0): libhdf5 crashed reading this file (it is damaged in a way HDF5 does not check)\n" }
+        lens_guard_set_line(line ?? "")
+        lens_guard_arm(depth > 0 && !reading.isEmpty ? 1 : 0)
     }
 
     /// The innermost message of HDF5's error stack (then cleared), or nil. Call with the lock held.

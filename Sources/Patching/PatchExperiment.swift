@@ -24,7 +24,7 @@ public struct PatchExperiment: Sendable {
     public init(spec: PatchSpec, runDir: String) throws {
         let path = runDir + "/run.json"
         let data: Data
-        do { data = try InputFile.read(path) } catch { throw PatchSpecError(file: path, problem: error.problem) }
+        do { data = try InputFile.read(path, atMost: 1 << 20) } catch { throw PatchSpecError(file: path, problem: error.problem) }
         let run: RunSpec
         do { run = try JSONDecoder().decode(RunSpec.self, from: data) }
         catch { throw PatchSpecError(file: path, problem: "not a run spec (run.json of a lens train or lens sweep run)") }

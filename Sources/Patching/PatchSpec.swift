@@ -61,7 +61,7 @@ public struct PatchSpec: Sendable, Equatable, Codable {
 
     public static func load(path: String, kinds known: [String]) throws(PatchSpecError) -> PatchSpec {
         let text: String
-        do { text = try InputFile.text(path) } catch { throw PatchSpecError(file: path, problem: error.problem) }
+        do { text = try InputFile.text(path, atMost: YAMLLimits.maxBytes) } catch { throw PatchSpecError(file: path, problem: error.problem) }
         return try parse(text, file: path, kinds: known)
     }
 

@@ -41,7 +41,7 @@ public struct ProbeDirectionSource: Sendable {
     public init(directory: String, probe: String) throws {
         let path = directory + "/\(probe).json"
         let data: Data
-        do { data = try InputFile.read(path) } catch { throw PatchSpecError(file: path, problem: error.problem) }
+        do { data = try InputFile.read(path, atMost: 1 << 30) } catch { throw PatchSpecError(file: path, problem: error.problem) }
         do { report = try JSONDecoder().decode(ProbeReport.self, from: data) }
         catch { throw PatchSpecError(file: path, problem: "not a lens probe result (\(error.localizedDescription))") }
         self.directory = directory

@@ -104,6 +104,11 @@ public enum ProbeJob {
         // Which examples: task, label filters, a defined target.
         let target = try reader.label(spec.target).floats
         let tasks = try reader.tasks()
+        // A listed task that no example has is a typo or the wrong files, not a filter: it used to drop
+        // those examples without a word (`tasks: [add, sbu]` probed add alone).
+        if let missing = spec.tasks.first(where: { !tasks.contains($0) }) {
+            throw fail("probe \(spec.name): tasks: no example of task \"\(missing)\" in this file (it holds \(Set(tasks).sorted().joined(separator: ", ")))")
+        }
         var keep = (0..<n).map { i in target[i] != -1 && (spec.tasks.isEmpty || spec.tasks.contains(tasks[i])) }
         for (label, value) in spec.filters {
             guard labelNames.contains(label) else { throw fail("probe \(spec.name): where: no label \"\(label)\"") }

@@ -52,7 +52,7 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
 
     public static func load(path: String) throws(ProbeSpecError) -> ProbeSpec {
         let text: String
-        do { text = try InputFile.text(path) } catch { throw ProbeSpecError(file: path, problem: error.problem) }
+        do { text = try InputFile.text(path, atMost: YAMLLimits.maxBytes) } catch { throw ProbeSpecError(file: path, problem: error.problem) }
         return try parse(text, file: path)
     }
 
@@ -108,8 +108,12 @@ public struct ProbeSpec: Codable, Sendable, Equatable {
         }
         if let l = m["l2"] {
             let values: [Any] = (l as? [Any]) ?? [l]
+            // An empty grid would silently mean the default one; .inf only failed later, in the fit, without the file's name.
+            guard !values.isEmpty else { throw fail("l2: must be a number or a non-empty list of numbers (leave it out for the default grid)") }
             for v in values {
-                guard let d = (v as? Double) ?? (v as? Int).map(Double.init), d >= 0 else { throw fail("l2: \"\(v)\" is not a non-negative number") }
+                guard let d = (v as? Double) ?? (v as? Int).map(Double.init), d.isFinite, d >= 0 else {
+                    throw fail("l2: \"\(v)\" is not a finite non-negative number")
+                }
                 spec.l2.append(d)
             }
         }

@@ -11,7 +11,7 @@ extension StudySpec {
     /// Reads a study file; every problem is one line naming the file and the key.
     public static func load(path: String) throws(StudyError) -> StudySpec {
         let text: String
-        do { text = try InputFile.text(path) } catch { throw StudyError(file: path, problem: error.problem) }
+        do { text = try InputFile.text(path, atMost: YAMLLimits.maxBytes) } catch { throw StudyError(file: path, problem: error.problem) }
         return try parse(text, file: path)
     }
 
@@ -35,6 +35,8 @@ extension StudySpec {
         }
         if let e = top["eval_tasks"] {
             guard let list = e as? [String] else { throw fail("eval_tasks: must be a list of task names") }
+            // Empty would silently mean the mixture's tasks, the default for a missing key.
+            guard !list.isEmpty else { throw fail("eval_tasks: must list at least one task (leave it out to evaluate the mixture's tasks)") }
             for t in list where !Tasks.names.contains(t) { throw fail("eval_tasks: unknown task \"\(t)\"") }
             s.evalTasks = list
         }
@@ -148,12 +150,9 @@ private func checkSizes(_ s: StudySpec, sequenceLength T: Int, fail: (String) ->
         throw fail("checkpoints: \(regular + c.denseCount + 2) checkpoints for \(s.steps) steps; at most \(StudyLimits.checkpoints) (raise every)")
     }
     for m in s.models {
-        // Floats a pass keeps per token (llm.c's activation count): residual stream, LayerNorms, q/k/v/z,
-        // attention scores and pattern, MLP pre/post; twice that for the backward pass's scratch.
-        let perToken = checkedSum(checkedProduct(m.n_layers, checkedSum(checkedProduct(16, m.d_model), checkedProduct(3, m.d_mlp),
-                                                                          checkedProduct(2, m.n_heads, T), checkedProduct(4, m.n_heads, m.d_head)) ?? -1),
-                                  checkedProduct(4, m.d_model), checkedProduct(2, 40))
-        let bytes = perToken.flatMap { checkedProduct($0, 2 * 4, s.batch, T) }
+        let config = ModelConfig(n_layers: m.n_layers, d_model: m.d_model, n_heads: m.n_heads, d_head: m.d_head, d_mlp: m.d_mlp,
+                                 n_ctx: T, d_vocab: 40)
+        let bytes = config.trainingActivationBytes(batch: s.batch, length: T)
         guard let bytes, bytes > 0, bytes <= Machine.workingSetBytes else {
             throw fail("batch: \(s.batch) rows of model \(m.name) need \(bytes.map(Machine.gib) ?? "more than 2^63 bytes") of activations; "
                        + "at most half of this machine's \(Machine.gib(Machine.memoryBytes))")

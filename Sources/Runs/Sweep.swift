@@ -16,7 +16,7 @@ public struct Sweep: Sendable {
 
     public func run() throws -> [TrainingRun] {
         let runs = try study.runs().map { TrainingRun(spec: $0, dir: runDirectory($0)) }
-        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(outDir)
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
         AtomicFile.removeStaleTemporaries(of: outDir + "/study.json")
         try AtomicFile.write(try enc.encode(study), to: outDir + "/study.json")

@@ -59,7 +59,7 @@ public struct TrainingRun: Sendable {
     /// Trains (or resumes) to the end; `progress` is called after every step.
     public func run(progress: (Progress) -> Void = { _ in }) throws {
         let fm = FileManager.default
-        try fm.createDirectory(atPath: dir + "/checkpoints", withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(dir + "/checkpoints")
         // One trainer per run directory: a second `lens train` (or sweep) on it stops at once, before it
         // touches a file, instead of racing the first on its temporary files.
         let lock: FileLock

@@ -23,6 +23,22 @@ public enum AtomicFile {
         }
     }
 
+    /// Creates directory `path` and its parents, like `mkdir -p`. A failure is one line naming the path
+    /// (a file in the way, a name too long, permission), not a Foundation error domain (issue 10's fuzz
+    /// suite: `--out` below a file printed `Error Domain=NSCocoaErrorDomain Code=512 ...`).
+    public static func createDirectory(_ path: String) throws(WriteError) {
+        func fail() -> WriteError { WriteError(path: path, reason: String(cString: strerror(errno)).lowercased()) }
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            if mkdir(prefix, 0o755) != 0, errno != EEXIST { throw fail() }
+            prefix += "/"
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw fail() }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw WriteError(path: path, reason: "it exists and is not a directory") }
+    }
+
     public static func write(_ data: Data, to path: String) throws(WriteError) {
         let tmp = temporaryPath(for: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

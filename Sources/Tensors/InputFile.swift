@@ -15,18 +15,41 @@ public enum InputFile {
         public var description: String { "\(path): \(problem)" }
     }
 
-    /// All bytes of `path`; directories are refused.
-    public static func read(_ path: String) throws(ReadError) -> Data {
-        let fd = try openFile(path)
-        defer { close(fd) }
-        var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let got = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, $0.count) }
-            if got > 0 { data.append(contentsOf: chunk[0..<got]); continue }
-            if got == 0 { return data }
-            if errno == EINTR { continue }
-            throw ReadError(path: path, problem: explain(errno))
+    /// All bytes of `path`, which may hold at most `limit`; directories are refused. Every caller states
+    /// its bound: an endless input (/dev/zero, a pipe that never closes) is then an error after `limit`
+    /// bytes instead of a read until memory runs out (issue 10's fuzz suite: `--study /dev/zero` hung).
+    public static func read(_ path: String, atMost limit: Int) throws(ReadError) -> Data {
+        let data = try Reader(path).read(upTo: limit + 1)
+        if data.count > limit { throw ReadError(path: path, problem: "more than \(limit) bytes, the most a file of this kind may hold") }
+        return data
+    }
+
+    /// A file open for reading in pieces, for formats that say in their first bytes how long they are
+    /// (safetensors), so that no more is read than the format allows.
+    public final class Reader {
+        public let path: String
+        private let fd: Int32
+
+        public init(_ path: String) throws(ReadError) {
+            self.path = path
+            fd = try openFile(path)
+        }
+
+        deinit { close(fd) }
+
+        /// The next `count` bytes, fewer only at the end of the file.
+        public func read(upTo count: Int) throws(ReadError) -> Data {
+            var data = Data()
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while data.count < count {
+                let want = min(chunk.count, count - data.count)
+                let got = chunk.withUnsafeMutableBytes { posixRead(fd, $0.baseAddress, want) }
+                if got > 0 { data.append(contentsOf: chunk[0..<got]); continue }
+                if got == 0 { break }
+                if errno == EINTR { continue }
+                throw ReadError(path: path, problem: explain(errno))
+            }
+            return data
         }
     }
 
@@ -47,9 +70,9 @@ public enum InputFile {
         return fd
     }
 
-    /// UTF-8 text of `path` (invalid bytes become U+FFFD, as the YAML readers expect).
-    public static func text(_ path: String) throws(ReadError) -> String {
-        String(decoding: try read(path), as: UTF8.self)
+    /// UTF-8 text of `path`, at most `limit` bytes (invalid bytes become U+FFFD, as the YAML readers expect).
+    public static func text(_ path: String, atMost limit: Int) throws(ReadError) -> String {
+        String(decoding: try read(path, atMost: limit), as: UTF8.self)
     }
 
     static func explain(_ code: Int32) -> String {

@@ -22,8 +22,7 @@ public enum Checkpoint {
 
     /// Loads and checks every name, dtype, shape and byte count; the first mismatch is the error.
     public static func load(_ path: String) throws(ModelError) -> Loaded {
-        let data: Data
-        do { data = try InputFile.read(path) } catch { throw .checkpoint(path: path, problem: error.problem) }
+        let data = try Safetensors.read(path: path)
         let header = try Safetensors.readHeader(data, path: path)
         guard header.metadata["format"] == format else {
             throw .checkpoint(path: path, problem: "metadata format is \(header.metadata["format"].map { "\"\($0)\"" } ?? "missing"), expected \"\(format)\"")
@@ -42,6 +41,11 @@ public enum Checkpoint {
             let (shape, values) = try Safetensors.floats(data, header, e.name, path: path)
             guard shape == e.shape else {
                 throw .checkpoint(path: path, problem: "tensor \(e.name) has shape \(shape), expected \(e.shape)")
+            }
+            // A trained model never holds one (training stops at the first non-finite weight), and
+            // evaluating one only spreads NaN into the metrics (which then cannot be written as JSON).
+            if let i = values.firstIndex(where: { !$0.isFinite }) {
+                throw .checkpoint(path: path, problem: "tensor \(e.name) holds \(values[i]) at element \(i); weights must be finite")
             }
             params.data.replaceSubrange(e.offset..<e.offset + e.count, with: values)
         }

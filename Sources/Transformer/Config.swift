@@ -92,6 +92,16 @@ public struct ModelConfig: Codable, Sendable, Equatable {
                           checkedProduct(2 * lnParams, D), checkedProduct(D, d_vocab), d_vocab)
     }
 
+    /// Bytes of activations a training step over `batch` sequences of `length` tokens keeps, or nil if the
+    /// count does not fit in an Int: floats per token as llm.c counts them (residual stream, LayerNorms,
+    /// q/k/v/z, attention scores and pattern, MLP pre/post, logits), twice for the backward pass's scratch.
+    public func trainingActivationBytes(batch: Int, length T: Int) -> Int? {
+        let perLayer = checkedSum(checkedProduct(16, d_model), checkedProduct(3, d_mlp), checkedProduct(2, n_heads, T),
+                                  checkedProduct(4, n_heads, d_head))
+        let perToken = checkedSum(perLayer.flatMap { checkedProduct(n_layers, $0) }, checkedProduct(4, d_model), checkedProduct(2, d_vocab))
+        return perToken.flatMap { checkedProduct($0, 2 * 4, batch, T) }
+    }
+
     /// Checks that sequences of a given length fit the positional embedding.
     public func checkFits(length: Int) throws(ModelError) {
         if length > n_ctx { throw .invalidConfig("sequence length \(length) exceeds n_ctx \(n_ctx)") }

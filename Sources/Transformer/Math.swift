@@ -6,8 +6,11 @@ import Glibc
 // the GELU and softmax loops; these polynomial forms (Cephes expf, rel. error ~2e-7) do not.
 
 @inline(__always)
-func fastExp(_ x: Float) -> Float {
-    let x = min(max(x, -87.0), 88.0)
+func fastExp(_ input: Float) -> Float {
+    // NaN passes both clamps (every comparison with it is false), and Int32(n) below then trapped (found
+    // by the fuzz suite: a finite weight of 3.4e38 overflowed the attention scores); it is computed as 0
+    // and given back as NaN, for the caller's checks to see.
+    let x = input.isNaN ? 0 : min(max(input, -87.0), 88.0)
     let n = (x * 1.44269504088896341).rounded(.toNearestOrEven)
     let r = x - n * 0.693359375 + n * 2.12194440e-4
     var p: Float = 1.9875691500e-4
@@ -18,7 +21,7 @@ func fastExp(_ x: Float) -> Float {
     p = p * r + 5.0000001201e-1
     p = p * (r * r) + r + 1
     let bits = UInt32(bitPattern: Int32(n) &+ 127) &<< 23
-    return p * Float(bitPattern: bits)
+    return input.isNaN ? input : p * Float(bitPattern: bits)
 }
 
 @inline(__always)

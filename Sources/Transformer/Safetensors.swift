@@ -32,6 +32,34 @@ public enum Safetensors {
         return data
     }
 
+    /// The format's own limit on the header (safetensors refuses longer ones).
+    public static let maxHeaderBytes = 100_000_000
+
+    /// The bytes of a safetensors file, read no further than its header says the file reaches (and one
+    /// byte more, so that trailing bytes still reach `readHeader`, which checks everything): an endless
+    /// input such as /dev/zero is an error after its first 8 bytes, not a read until memory runs out.
+    public static func read(path: String) throws(ModelError) -> Data {
+        func fail(_ m: String) -> ModelError { .checkpoint(path: path, problem: m) }
+        let file: InputFile.Reader
+        do { file = try InputFile.Reader(path) } catch { throw fail(error.problem) }
+        func next(_ count: Int) throws(ModelError) -> Data {
+            do { return try file.read(upTo: count) } catch { throw fail(error.problem) }
+        }
+        var data = try next(8)
+        guard data.count == 8 else { return data }
+        let n = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard n > 0, n <= UInt64(maxHeaderBytes) else {
+            throw fail("header length \(n) is not between 1 and \(maxHeaderBytes) (not a safetensors file?)")
+        }
+        data += try next(Int(n))
+        guard data.count == 8 + Int(n),
+              let json = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<data.count)) as? [String: Any] else { return data }
+        // Where the header says the data ends (a lie is found by readHeader; here it only bounds the read).
+        let end = json.values.compactMap { (($0 as? [String: Any])?["data_offsets"] as? [Int])?.last }.max() ?? 0
+        data += try next(min(max(end, 0), Machine.workingSetBytes) + 1)
+        return data
+    }
+
     public struct Header: Sendable {
         public let metadata: [String: String]
         public let tensors: [String: (dtype: String, shape: [Int], begin: Int, end: Int)]

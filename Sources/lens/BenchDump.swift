@@ -1,6 +1,7 @@
 import ActivationStore
 import ArgumentParser
 import Foundation
+import Tensors
 
 struct BenchDump: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,6 +22,29 @@ struct BenchDump: ParsableCommand {
     @Flag var compress = false
     @Option var out = "/tmp/lens_dump_bench.h5"
     @OptionGroup var common: CommonOptions
+
+    /// Issue 10's fuzz suite: 0 or -1 in any size trapped, 1e9 rows or datasets wrote for ever or aborted
+    /// on allocation. Sizes are positive, one batch fits in memory, the file on its file system's free space;
+    /// and --out, which is deleted afterwards, must be a new or regular file (as root, --out /dev/null would
+    /// have replaced and then deleted the device).
+    func validate() throws {
+        try checkPaths([(out, "--out")])
+        for (value, flag) in [(n, "--n"), (t, "--t"), (d, "--d"), (chunk, "--chunk"), (datasets, "--datasets")] {
+            try checkRange(value, 1...Int(Int32.max), flag: flag)
+        }
+        guard let batch = checkedProduct(min(chunk, n), t, d, 4), batch <= Machine.workingSetBytes / 2 else {
+            throw ValidationError("--chunk x --t x --d floats per batch are more than a quarter of this machine's \(Machine.gib(Machine.memoryBytes))")
+        }
+        var info = stat()
+        if stat(out, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            throw ValidationError("--out \(out) exists and is not a regular file (the benchmark deletes its file afterwards)")
+        }
+        let dir = (out as NSString).deletingLastPathComponent
+        let free = (try? FileManager.default.attributesOfFileSystem(forPath: dir.isEmpty ? "." : dir))?[.systemFreeSize] as? Int
+        guard let bytes = checkedProduct(n, t, d, 4, datasets), bytes <= free ?? Int.max else {
+            throw ValidationError("--n x --t x --d x --datasets floats need more than the \(free.map(Machine.gib) ?? "?") free where --out is")
+        }
+    }
 
     func run() throws {
         let r = try benchmarkWrite(path: out, n: n, t: t, d: d, chunkRows: chunk, compress: compress, datasets: datasets)

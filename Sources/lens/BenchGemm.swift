@@ -13,6 +13,15 @@ struct BenchGemm: ParsableCommand {
     @Option var repeats = 20
     @OptionGroup var common: CommonOptions
 
+    /// Issue 10's fuzz suite: --n 0 and --repeats 0 printed a rate of 0, --repeats -1 trapped, --n 1e9
+    /// aborted on allocation and --repeats 1e9 ran for ever.
+    func validate() throws {
+        // a, b and c, n x n floats each, within half of this machine's memory.
+        let largest = Int((Double(Machine.workingSetBytes) / 12).squareRoot())
+        try checkRange(n, 1...largest, flag: "--n", why: " (three n x n matrices in half of this machine's \(Machine.gib(Machine.memoryBytes)))")
+        try checkRange(repeats, 1...10_000, flag: "--repeats")
+    }
+
     func run() throws {
         common.apply()
         let a = [Float](repeating: 0.5, count: n * n), b = a

@@ -117,7 +117,7 @@ struct BenchPatch: ParsableCommand {
     private func fromFiles(_ checkpoint: String, _ pairsPath: String) throws -> (Transformer, PatchPairs) {
         let model = try Checkpoint.load(checkpoint).model
         let data: Data
-        do { data = try InputFile.read(pairsPath) } catch { throw CLIError(pairsPath, error.problem) }
+        do { data = try InputFile.read(pairsPath, atMost: 1 << 30) } catch { throw CLIError(pairsPath, error.problem) }
         let file: PairsFile
         do { file = try JSONDecoder().decode(PairsFile.self, from: data) } catch {
             throw CLIError(pairsPath, "not a pairs file (clean, corrupted, position, correct, wrong): \(error)")

@@ -39,8 +39,12 @@ struct BenchProbe: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard repeats > 0 else { throw ValidationError("--repeats must be at least 1") }
-        guard inverseL2 > 0 else { throw ValidationError("--inverse-l2 must be positive") }
+        // Issue 10's fuzz suite: --repeats 1e9 ran for ever; an infinite --inverse-l2 and a NaN, negative
+        // or infinite --tol gave a result.
+        try checkRange(repeats, 1...1000, flag: "--repeats")
+        guard inverseL2 > 0, inverseL2.isFinite else { throw ValidationError("--inverse-l2 must be a positive number, got \(inverseL2)") }
+        guard tol >= 0, tol.isFinite else { throw ValidationError("--tol must be a finite number >= 0, got \(tol)") }
+        try checkPaths([(h5, "--h5"), (split, "--split")])
         if !synthetic, h5 == nil || hook == nil || position == nil || label == nil || split == nil {
             throw ValidationError("give --h5, --hook, --position, --label and --split, or --synthetic")
         }
@@ -62,7 +66,7 @@ struct BenchProbe: ParsableCommand {
 
     private func runFile(h5: String, hook: String, position: String, label: String, split: String) throws {
         let rows: RowSplit
-        do { rows = try JSONDecoder().decode(RowSplit.self, from: try InputFile.read(split)) }
+        do { rows = try JSONDecoder().decode(RowSplit.self, from: try InputFile.read(split, atMost: 1 << 26)) }   // 64 MiB of row indices
         catch let e as InputFile.ReadError { throw e }
         catch { throw CLIError(split, "not a JSON {\"train\": [...], \"test\": [...]} of row indices") }
         try InputFile.checkReadable(h5)

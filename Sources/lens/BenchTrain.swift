@@ -27,11 +27,38 @@ struct BenchTrain: ParsableCommand {
     @Option var warmup = 5
     @OptionGroup var common: CommonOptions
 
+    var config: ModelConfig {
+        ModelConfig(n_layers: layers, d_model: dModel, n_heads: heads, d_head: dModel / max(heads, 1), d_mlp: dMlp,
+                    n_ctx: ctx, d_vocab: vocab, act_fn: "gelu_new", seed: 0)
+    }
+
+    /// Every size by its flag, and what they need against this machine's memory (issue 10's fuzz suite:
+    /// 0 and -1 crashed or named config fields, 1e9 steps or rows aborted on allocation).
+    func validate() throws {
+        try checkRange(dModel, 1...(1 << 16), flag: "--d-model")
+        try checkRange(layers, 1...1024, flag: "--layers")
+        try checkRange(heads, 1...dModel, flag: "--heads")
+        guard dModel % heads == 0 else { throw ValidationError("--d-model must be a multiple of --heads") }
+        try checkRange(dMlp, 1...(1 << 20), flag: "--d-mlp")
+        try checkRange(ctx, 1...(1 << 16), flag: "--ctx")
+        try checkRange(vocab, 1...(1 << 20), flag: "--vocab")
+        try checkRange(batch, 1...(1 << 16), flag: "--batch")
+        try checkRange(steps, 1...100_000, flag: "--steps")
+        try checkRange(warmup, 0...100_000, flag: "--warmup")
+        do { try config.validate() } catch { throw ValidationError("--d-model, --layers, --d-mlp, --ctx, --vocab: \(error)") }
+        let half = "at most half of this machine's \(Machine.gib(Machine.memoryBytes))"
+        guard let bytes = config.trainingActivationBytes(batch: batch, length: ctx), bytes <= Machine.workingSetBytes else {
+            throw ValidationError("--batch \(batch) x --ctx \(ctx) need more than \(Machine.gib(Machine.workingSetBytes)) of activations; \(half)")
+        }
+        // The token batches are made before the clock starts: tokens and targets, Int32 each.
+        guard let tokens = checkedProduct(steps + warmup, batch, ctx, 8), tokens <= Machine.workingSetBytes / 2 else {
+            throw ValidationError("--steps + --warmup batches of --batch x --ctx tokens need more than \(Machine.gib(Machine.workingSetBytes / 2)); \(half)")
+        }
+    }
+
     func run() throws {
         common.apply()
-        guard heads > 0, dModel % heads == 0 else { throw ValidationError("--d-model must be a multiple of --heads") }
-        let cfg = ModelConfig(n_layers: layers, d_model: dModel, n_heads: heads, d_head: dModel / heads, d_mlp: dMlp,
-                              n_ctx: ctx, d_vocab: vocab, act_fn: "gelu_new", seed: 0)
+        let cfg = config
         var trainer = Trainer(model: try Transformer(config: cfg),
                               config: TrainingConfig(schedule: LRSchedule(peak: 1e-3, warmupSteps: 0, totalSteps: 1_000_000)))
         var rng = RNG(seed: 0)

@@ -34,6 +34,18 @@ struct DumpCommand: ParsableCommand {
     func validate() throws {
         try checkRange(n, 1...maxItemsPerTask, flag: "--n")
         try checkRange(batch, 1...4096, flag: "--batch", why: " (examples per forward pass)")
+        try checkPaths([(runDir, "--run"), (out, "--out")] + forProbes.map { ($0, "--for-probes") })
+        _ = try wantedSteps()
+    }
+
+    /// The steps of --steps, nil for all. An empty list is an error: it used to dump nothing and exit 0.
+    func wantedSteps() throws -> [Int]? {
+        guard steps != "all" else { return nil }
+        let list = steps.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        return try list.map {
+            guard let s = Int($0), s >= 0 else { throw ValidationError("--steps: \"\($0)\" is not a step (give all, or steps such as 0,1000)") }
+            return s
+        }
     }
 
     func run() throws {
@@ -44,10 +56,7 @@ struct DumpCommand: ParsableCommand {
         for path in forProbes {
             for (task, count) in try ProbeSpec.load(path: path).items { dump.perTaskOverride[task] = max(count, dump.perTaskOverride[task] ?? n) }
         }
-        let wanted: [Int]? = steps == "all" ? nil : try steps.split(separator: ",").map {
-            guard let s = Int($0.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--steps: \"\($0)\" is not a step") }
-            return s
-        }
+        let wanted = try wantedSteps()
         let progress = ProgressReporter()
         let written = try dump.run(steps: wanted, progress: { progress.update("dump", done: $0, total: $1) }, waiting: {
             FileHandle.standardError.write(Data("\(dump.outDir): another lens dump is writing here; waiting for it\n".utf8))

@@ -30,6 +30,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         try checkRange(n, 1...maxItemsPerTask, flag: "--n")
         try checkRange(errors, 0...maxItemsPerTask, flag: "--errors")
+        try checkPaths([(path, "the checkpoint or run directory")])
     }
 
     func run() throws {
@@ -56,7 +57,15 @@ struct EvalCommand: ParsableCommand {
             var wrong: [String: [[String: String]]] = [:]
             for (t, examples) in sets {
                 let items = try Evaluation.evaluateItems(model: loaded.model, examples: examples, task: t, batchSize: 100)
-                perTask[t.name] = TaskMetrics(task: t.name, examples: examples, items: items)
+                let metrics = TaskMetrics(task: t.name, examples: examples, items: items)
+                // Finite weights can still overflow float32 (found by the fuzz suite: one weight of 3.4e38
+                // gave log-prob nan, printed as a result, or a raw EncodingError with --json).
+                let logProb = metrics.meanAnswerLogProb
+                guard logProb.isFinite else {
+                    throw CLIError(ckpt, "the model's log-probabilities on \(t.name) are not finite (\(logProb.isNaN ? "nan" : "\(logProb)")): "
+                                   + "its weights overflow float32")
+                }
+                perTask[t.name] = metrics
                 wrong[t.name] = zip(examples, items).filter { !$0.1.exactMatch }.prefix(errors).map { e, r in
                     ["prompt": e.prompt, "expected": e.answer, "got": Tokenizer.standard.decode(r.decoded)]
                 }

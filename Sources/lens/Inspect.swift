@@ -17,6 +17,10 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "An activation file (.h5).") var file: String
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try checkPaths([(file, "the activation file")])
+    }
+
     func run() throws {
         try InputFile.checkReadable(file)   // HDF5's own message for a directory is a paragraph
         let summary = try validateActivationFile(file)

@@ -38,6 +38,12 @@ func checkRange(_ value: Int, _ range: ClosedRange<Int>, flag: String, why: Stri
     }
 }
 
+/// Paths given on the command line must not be empty (issue 10's fuzz suite: `train --out ""` trained
+/// into the working directory, and an empty input path gave ": no such file or directory", naming nothing).
+func checkPaths(_ paths: [(value: String?, flag: String)]) throws {
+    for (value, flag) in paths where value?.isEmpty == true { throw ValidationError("\(flag) must not be an empty path") }
+}
+
 /// Options every compute command shares.
 struct CommonOptions: ParsableArguments {
     @Option(help: """

@@ -23,9 +23,14 @@ struct ProbeCommand: ParsableCommand {
     @Option(help: "Output directory for JSON, markdown and SVG.") var out = "probes-out"
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try checkPaths([(spec, "--spec"), (out, "--out")] + activations.map { ($0, "--activations") })
+    }
+
     func run() throws {
         common.apply()
         let spec = try ProbeSpec.load(path: self.spec)
+        try AtomicFile.createDirectory(out)   // before the fits, so an unusable --out fails at once
         let files = try ProbeJob.files(activations)
         let progress = ProgressReporter()
         var report = try ProbeJob.run(spec, files: files) { progress.update("probe \(spec.name)", done: $0, total: $1) }

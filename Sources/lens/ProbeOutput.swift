@@ -13,7 +13,7 @@ struct ProbeOutput {
     var marker: String { directory + "/\(probe).INCOMPLETE" }
 
     func write<T>(_ body: () throws -> T) throws -> T {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.createDirectory(directory)
         let lock = try FileLock(directory + "/.lens-\(command)-\(probe).lock") {
             FileHandle.standardError.write(Data("\(directory): another lens \(command) \(probe) is writing here; waiting for it\n".utf8))
         }

@@ -11,16 +11,20 @@ struct SweepCommand: ParsableCommand {
         Each run writes <out>/<run>/{run.json, checkpoints/step_NNNNNN.safetensors, metrics.jsonl}.
         Kill it at any time: running it again resumes every run from its last checkpoint and gives
         the same files an uninterrupted sweep would (for the same --threads and --jobs).
+          lens sweep --study my.yaml --check    # only check the study file: keys, types, sizes; lists its runs
         """)
 
     @Option(help: "Study file (YAML). Schema: see README or `lens sweep --show-default`.") var study: String?
     @Option(help: "Output directory.") var out = "runs/default"
     @Option(help: "Runs trained at the same time (default: cores).") var jobs: Int = ProcessInfoCores.count
     @Flag(help: "Print the embedded default study and exit.") var showDefault = false
+    @Flag(help: "Check the study (keys, types, sizes against this machine's memory), list its runs and exit without training.")
+    var check = false
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try checkRange(jobs, 1...CommonOptions.maxThreads, flag: "--jobs")
+        try checkPaths([(study, "--study"), (out, "--out")])
     }
 
     func run() throws {
@@ -28,6 +32,13 @@ struct SweepCommand: ParsableCommand {
         common.apply()
         let spec = try study.map { try StudySpec.load(path: $0) } ?? DefaultStudy.spec()
         let outDir = study == nil || out != "runs/default" ? out : "runs/" + spec.name
+        if check {
+            let runs = try spec.runs().map(\.name)
+            if common.json { try JSONOut.print(["study": spec.name, "out": outDir, "runs": runs]) } else {
+                print("study \(spec.name): valid; \(runs.count) runs (\(runs.joined(separator: ", "))) would go to \(outDir)")
+            }
+            return
+        }
         let runs = try Sweep(study: spec, outDir: outDir, jobs: jobs).run()
         let finals = runs.map { ($0, $0.readMetrics().last) }
         if common.json {

@@ -27,6 +27,10 @@ struct TasksCommand: ParsableCommand {
 
     func validate() throws {
         try checkRange(n, 1...10_000, flag: "--n", why: " (examples printed per task)")
+        // TaskConfig's own bounds, said in flags (its error named maxOperand and maxStep).
+        let maxResult = TaskConfig().maxResult
+        try checkRange(maxOperand, 0...maxResult, flag: "--max-operand", why: " (every number stays within 0...\(maxResult))")
+        try checkRange(maxStep, 1...maxResult, flag: "--max-step", why: " (every number stays within 0...\(maxResult))")
     }
 
     func run() throws {

@@ -19,6 +19,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Run directory (default: runs/<study>/<run>).") var out: String?
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        try checkPaths([(study, "--study"), (out, "--out")])
+    }
+
     func run() throws {
         common.apply()
         var spec = try study.map { try StudySpec.load(path: $0) } ?? DefaultStudy.spec()

@@ -49,6 +49,45 @@ import TestSupport
         }
     }
 
+    /// Issue 10's fuzz suite: a gzip chunk of activations that no longer inflates (h5py cannot read it)
+    /// passed `lens inspect`, which read only the file's structure.
+    @Test func aCompressedChunkThatFailsToInflateIsRefused() throws {
+        let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
+        let path = dir.path("gzip.h5")
+        try Fixture(n: 6).write(path, compress: true)
+        _ = try validateActivationFile(path)
+        let hook = "/activations/blocks.0.mlp.hook_post"
+        try damageChunk(1, of: hook, in: path)
+        expectInvalid(path, hook + ": ")
+    }
+
+    /// The same for an integer label, which validation used to describe without reading (found by the
+    /// fuzz suite: lens probe fitted on a file whose unused label h5py could not read).
+    @Test func anUnreadableLabelIsRefused() throws {
+        let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
+        let path = dir.path("gzip.h5")
+        try Fixture(n: 6).write(path, compress: true)
+        try damageChunk(0, of: "/labels/operand", in: path)
+        expectInvalid(path, "/labels/operand: ")
+        #expect(throws: ActivationStoreError.self) { try ActivationFileReader(path: path) }
+    }
+
+    /// XORs bytes in the middle of chunk `index` of `dataset` (a deflate stream then fails to inflate).
+    func damageChunk(_ index: Int, of dataset: String, in path: String) throws {
+        let chunk = try runPython(["-c", "import h5py, sys\ni = h5py.File(sys.argv[1], 'r')[sys.argv[2]].id.get_chunk_info(int(sys.argv[3]))\n"
+                                   + "print(i.byte_offset, i.size)", path, dataset, String(index)])
+        try #require(chunk.status == 0, "h5py: \(chunk.err)")
+        let parts = chunk.out.split(separator: " ").compactMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        try #require(parts.count == 2)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        for k in 0..<min(8, parts[1] / 2) { bytes[parts[0] + parts[1] / 2 + k] ^= 0x5A }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let h5py = try runPython(["-c", "import h5py, sys\nh5py.File(sys.argv[1], 'r')[sys.argv[2]][()]", path, dataset])
+        try #require(h5py.status != 0, "h5py still reads \(dataset) after the damage")
+    }
+
     /// A file laid out by hand: everything right except what `mutate` changes.
     func handMade(_ path: String, tokens: H5DType? = .int32, labelType: H5DType = .int32, hookShape: [Int] = [2, 5, 3]) throws {
         let f = try H5File.create(path)

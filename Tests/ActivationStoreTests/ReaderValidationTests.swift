@@ -42,6 +42,27 @@ import TestSupport
         try refused(after: "f['labels/carry'][1] = np.nan", mentioning: "label value nan is not a finite number")
     }
 
+    /// Issue 10's fuzz suite: a probe printed a table from a hook holding inf. `lens inspect` reads every
+    /// value and refuses the file; the reader (which skips that pass) refuses the values it reads.
+    @Test func aNonFiniteActivationIsRefusedWhereItIsRead() throws {
+        let dir = try TempDir("reader-validation")
+        let path = dir.path("acts.h5")
+        try withExtendedLifetime(dir) {
+            try Fixture(n: 6).write(path, compress: false)
+            let hook = "blocks.0.hook_resid_post"
+            let (status, _, err) = try runPython(["-c", "import h5py, numpy as np, sys\nf = h5py.File(sys.argv[1], 'r+')\n"
+                                                  + "f['activations/\(hook)'][4, 2, 1] = np.inf", path])
+            try #require(status == 0, "h5py: \(err)")
+            let inspected = #expect(throws: ActivationStoreError.self) { _ = try validateActivationFile(path) }
+            #expect(inspected?.description == "\(path): /activations/\(hook): value inf in row 4; activations must be finite")
+            let reader = try ActivationFileReader(path: path)
+            _ = try reader.readHook(hook, rows: 0..<4, positions: [0, 1, 2, 3])       // rows before the damage read fine
+            let read = #expect(throws: ActivationStoreError.self) { _ = try reader.readHook(hook, rows: 0..<6, positions: [2, 2, 2, 2, 2, 2]) }
+            #expect(read?.description == "\(path): /activations/\(hook): value inf in row 4; activations must be finite")
+            #expect(throws: ActivationStoreError.self) { _ = try reader.readHook(hook, rows: 4..<5) }
+        }
+    }
+
     @Test func aHookOfTheWrongRankIsRefused() throws {
         try refused(after: "v = f['activations/blocks.0.hook_resid_post'][:, 0, 0]\ndel f['activations/blocks.0.hook_resid_post']\n"
                         + "f['activations/blocks.0.hook_resid_post'] = v", mentioning: "blocks.0.hook_resid_post")

@@ -116,6 +116,92 @@ import TestSupport
         }
     }
 
+    /// An endless input is one error line, not a read until memory runs out (issue 10's fuzz suite: each
+    /// of these hung). `timeout` turns a regression into a failure rather than a stuck test run.
+    @Test func anEndlessInputIsOneLineNamingThePath() throws {
+        let dir = try Self.fixture.get().root
+        let runDir = dir + "/runs/d16-s1", h5 = try Self.activationFile(dir)
+        let calls = [["eval", "/dev/zero"], ["sweep", "--study", "/dev/zero", "--check"], ["train", "--study", "/dev/zero"],
+                     ["probe", "--spec", "/dev/zero", "--activations", h5], ["dump", "--run", runDir, "--for-probes", "/dev/zero"],
+                     ["bench", "probe", "--h5", h5, "--hook", "blocks.1.hook_resid_post", "--position", "equals", "--label", "answer_tens",
+                      "--split", "/dev/zero"]]
+        for args in calls {
+            let r = try run("/usr/bin/timeout", ["60", Repo.lens] + args)
+            #expect(r.status == 1, "\(args): exit \(r.status)")
+            let lines = r.err.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix("Error: /dev/zero: "), "\(args): \(r.err)")
+        }
+    }
+
+    /// An output directory that cannot be made is one line, before any work (issue 10's fuzz suite: raw
+    /// NSCocoaErrorDomain lines, and lens probe failed only after fitting, below its progress lines).
+    @Test func anUnusableOutputDirectoryIsOneLineBeforeAnyWork() throws {
+        let dir = try Self.fixture.get().root
+        let h5 = try Self.activationFile(dir), file = dir + "/runs/d16-s1/run.json"
+        let calls: [([String], String?)] = [
+            (["probe", "--spec", "/dev/stdin", "--activations", h5, "--out", file + "/x"], Self.probeSpec),
+            (["dump", "--run", dir + "/runs/d16-s1", "--n", "4", "--out", file + "/x"], nil),
+            (["train", "--study", "/dev/stdin", "--out", file + "/x"], Self.tinyStudy),
+            (["sweep", "--study", "/dev/stdin", "--out", file], Self.tinyStudy),
+        ]
+        for (args, stdin) in calls {
+            let r = try Self.lens(args + ["--threads", "1"], stdin: stdin)
+            #expect(r.status == 1, "\(args)")
+            #expect(r.errLines.count == 1 && r.errLines[0].hasPrefix("Error: \(file)") && r.errLines[0].contains(": cannot write: "), "\(args): \(r.err)")
+            #expect(!r.err.contains("NSCocoaErrorDomain"))
+        }
+    }
+
+    /// Found by the fuzz suite (issue 10): one flipped byte in a string attribute's global-heap index made
+    /// libhdf5 1.10 itself crash (SIGSEGV in H5HG_read) in lens inspect and lens probe. lens cannot stop
+    /// libhdf5 from faulting, but reports it as one error line naming the file.
+    @Test func aFileThatCrashesLibhdf5IsOneLineNamingIt() throws {
+        let dir = try Self.fixture.get().root
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: try Self.activationFile(dir)))
+        // A string attribute's value is (length u32, global heap collection address u64, index u32): find
+        // the first such record that points into the file's first collection, and push its index past it.
+        let gcol = try #require(bytes.firstRange(of: Data("GCOL".utf8))).lowerBound
+        let address = withUnsafeBytes(of: UInt64(gcol).littleEndian) { Data($0) }
+        func u32(_ at: Int) -> UInt32 { bytes.subdata(in: at..<at + 4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) } }
+        var from = bytes.startIndex, record: Int?
+        while record == nil, let r = bytes[from...].firstRange(of: address) {
+            if r.lowerBound >= 4, (1...100_000).contains(u32(r.lowerBound - 4)), (1...1000).contains(u32(r.upperBound)) { record = r.upperBound }
+            from = r.lowerBound + 1
+        }
+        let index = try #require(record, "no string attribute record found")
+        bytes[index + 1] ^= 0xAC                                     // index k -> k + 44032, past the collection
+        let path = dir + "/damaged-heap.h5"
+        try bytes.write(to: URL(fileURLWithPath: path))
+        for args in [["inspect", path], ["probe", "--spec", "/dev/stdin", "--activations", path, "--out", dir + "/damaged-out"]] {
+            let r = try run("/usr/bin/timeout", ["60", Repo.lens] + args + ["--threads", "1"], input: Data(Self.probeSpec.utf8))
+            #expect(r.status == 1, "\(args[0]): exit \(r.status)")
+            #expect(r.err.split(separator: "\n").count == 1 && r.err.hasPrefix("Error: \(path): "), "\(args[0]): \(r.err.prefix(300))")
+        }
+    }
+
+    /// Found by the fuzz suite (issue 10, seed 7): a finite weight of 3.4e38 overflowed the forward pass, and
+    /// lens eval printed `log-prob nan` as a result, or with --json failed in the encoder with a raw
+    /// EncodingError. It is one error line naming the checkpoint.
+    @Test func aCheckpointWhoseOutputsOverflowIsOneLineNamingIt() throws {
+        let dir = try Self.fixture.get().root
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/runs/d16-s1/checkpoints/step_000020.safetensors"))
+        let n = Int(bytes.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let header = try #require(try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<8 + n)) as? [String: Any])
+        let gain = try #require((header["ln_final.w"] as? [String: Any])?["data_offsets"] as? [Int])
+        for k in 0..<4 {   // every position's final LayerNorm gain at float32's largest value: logits overflow
+            let at = 8 + n + gain[0] + 4 * k
+            bytes.replaceSubrange(at..<at + 4, with: withUnsafeBytes(of: Float.greatestFiniteMagnitude.bitPattern.littleEndian) { Data($0) })
+        }
+        let path = dir + "/overflow.safetensors"
+        try bytes.write(to: URL(fileURLWithPath: path))
+        for json in [false, true] {
+            let r = try Self.lens(["eval", path, "--tasks", "add", "--n", "5", "--threads", "1"] + (json ? ["--json"] : []))
+            #expect(r.status == 1, "json \(json): exit \(r.status): \(r.out.prefix(200))")
+            #expect(r.errLines.count == 1 && r.errLines[0].hasPrefix("Error: \(path): the model's log-probabilities on add are not finite (")
+                    && r.errLines[0].hasSuffix("): its weights overflow float32"), "json \(json): \(r.err)")
+        }
+    }
+
     @Test func anUnreadableFileIsOneLineNamingThePath() throws {
         guard getuid() != 0 else { return }   // root reads mode-000 files; nothing to check
         let temp = try TempDir("cli-perm")
@@ -145,6 +231,32 @@ import TestSupport
         #expect(bench.out.hasPrefix("lens probe accuracy="))
         #expect(bench.out.hasSuffix("\n"))
         #expect(bench.out.contains("n_train=\(train.count) n_test=\(test.count) "))
+    }
+
+    @Test func sweepCheckValidatesAStudyWithoutTraining() throws {
+        let temp = try TempDir("cli-check")
+        defer { withExtendedLifetime(temp) {} }   // the directory is removed when `temp` goes
+        let out = temp.root + "/runs"
+        let ok = try Self.lens(["sweep", "--study", "/dev/stdin", "--out", out, "--check", "--json"], stdin: Self.tinyStudy)
+        #expect(ok.status == 0, "\(ok.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(ok.out.utf8)) as? [String: Any])
+        #expect(report["runs"] as? [String] == ["d16-s1"])
+        #expect(!FileManager.default.fileExists(atPath: out), "--check wrote the output directory")
+        let bad = try Self.lens(["sweep", "--study", "/dev/stdin", "--out", out, "--check"], stdin: Self.tinyStudy + "steps: 0\n")
+        #expect(bad.status != 0)
+        #expect(bad.errLines.count == 1 && bad.errLines[0].hasPrefix("Error: /dev/stdin: duplicate key \"steps\""), "\(bad.err)")
+    }
+
+    /// Found by the fuzz suite (issue 10): a task name no example has (a typo) was dropped silently.
+    @Test func aProbeTaskThatNoExampleHasIsOneLineNamingTheFile() throws {
+        let dir = try Self.fixture.get().root
+        let h5 = try Self.activationFile(dir)
+        let spec = Self.probeSpec + "\ntasks: [multistep_pad, multstep]\n"
+        let r = try Self.lens(["probe", "--spec", "/dev/stdin", "--activations", h5, "--out", dir + "/probes-typo", "--threads", "1"], stdin: spec)
+        #expect(r.status == 1)
+        #expect(r.errLines.filter { !$0.hasPrefix("probe ") }
+                == ["Error: \(dir)/runs/d16-s1/activations/step_000000.h5: probe tens: tasks: no example of task \"multstep\" in this file (it holds multistep_pad)"],
+                "\(r.err)")
     }
 
     // MARK: output

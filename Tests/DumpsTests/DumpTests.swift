@@ -22,6 +22,28 @@ private let study = StudyFixtures.trainable(name: "dumpstudy", tasks: ["add", "m
         run = try Sweep(study: spec, outDir: dir.root, jobs: 1).run()[0]
     }
 
+    /// With `lens inspect` and `lens probe` refusing activation files that hold NaN or infinity (issue 10's
+    /// fuzz suite), the dump refuses to write one: a checkpoint whose finite weights overflow float32 is
+    /// an error naming it, and nothing is published.
+    @Test func aCheckpointWhoseActivationsOverflowIsRefused() throws {
+        let copy = dir.path("overflow-run")
+        try FileManager.default.copyItem(atPath: run.dir, toPath: copy)
+        let path = TrainingRun.checkpointPath(copy, step: 12)
+        let loaded = try Checkpoint.load(path)
+        var model = loaded.model
+        // Queries and keys at float32's largest value: the attention scores overflow.
+        for name in ["blocks.0.attn.W_Q", "blocks.0.attn.W_K"] {
+            let e = try #require(model.params.layout.entries.first { $0.name == name })
+            for i in e.offset..<e.offset + e.count { model.params.data[i] = .greatestFiniteMagnitude }
+        }
+        try Checkpoint.save(model, step: 12, run: loaded.run, to: path)
+        let out = dir.path("overflow-acts")
+        let dump = ActivationDump(runDir: copy, outDir: out, hookPatterns: ["blocks.0.hook_resid_post"], tasks: nil, perTask: 4)
+        let e = #expect(throws: ActivationStoreError.self) { _ = try dump.run(steps: [12]) }
+        #expect(e?.description == "\(path): activations of blocks.0.hook_resid_post are not finite: its weights overflow float32")
+        #expect(!FileManager.default.fileExists(atPath: out + "/" + ActivationDump.fileName(step: 12)))
+    }
+
     @Test func dumpedActivationsEqualAFreshForwardPass() throws {
         var dump = ActivationDump(runDir: run.dir, outDir: dir.path("acts"), hookPatterns: ["blocks.*.hook_resid_post", "blocks.1.attn.hook_pattern"],
                                   tasks: nil, perTask: 7)

@@ -19,4 +19,14 @@ import TestSupport
         let a: [Float] = try ds.read(rows: 0..<1), b: [Float] = try ds.read(rows: 256..<257)
         #expect(a == b)   // every batch is the same precomputed batch, as in the peer
     }
+
+    /// Found by the fuzz suite (issue 10): a chunk far larger than the data allocated a batch of that many rows.
+    @Test func aChunkLargerThanTheDataNeedsNoLargerBatch() throws {
+        let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
+        let path = dir.path("bench.h5")
+        _ = try benchmarkWrite(path: path, n: 16, t: 4, d: 8, chunkRows: 1_000_000_000, datasets: 1)
+        let ds = try H5File.openReadOnly(path).openDataset("activations/blocks.0.hook_resid_post")
+        #expect(try ds.shape() == [16, 4, 8] && ds.chunkShape() == [16, 4, 8])
+    }
 }

@@ -20,6 +20,16 @@ import Probing
         }
     }
 
+    /// Found by the fuzz suite (issue 10): `l2: []` silently meant the default grid, and `l2: .inf` failed
+    /// in the fit with a line that named neither the file nor the key.
+    @Test(arguments: [("[]", "l2: must be a number or a non-empty list"), (".inf", "l2: \"inf\" is not a finite non-negative number"),
+                      ("[0.1, .nan]", "l2: \"nan\" is not a finite"), ("-1", "l2: \"-1\" is not")])
+    func anEmptyOrNonFiniteL2IsAnError(l2: String, expected: String) {
+        do { _ = try ProbeSpec.parse(Self.spec() + "l2: \(l2)\n", file: "p.yaml"); Issue.record("accepted l2: \(l2)") } catch {
+            #expect(error.description.hasPrefix("p.yaml: " + expected), "\(error)")
+        }
+    }
+
     @Test func anOrdinarySpecStillParses() throws {
         #expect(try ProbeSpec.parse(Self.spec(), file: "p.yaml").positions == [.named("equals")])
     }

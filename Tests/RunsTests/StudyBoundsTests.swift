@@ -14,6 +14,8 @@ import Transformer
         (StudyFixtures.parseOnly(extra: "checkpoints: {dense_count: 1000000000000}\n"), "checkpoints.dense_count: must be <= 10000"),
         (StudyFixtures.parseOnly(extra: "steps: 100000000\ncheckpoints: {every: 1}\n"), "checkpoints for 100000000 steps"),
         (StudyFixtures.parseOnly(extra: "eval: {n: 1000000000}\n"), "eval.n: must be <= 100000"),
+        // Found by the fuzz suite: an empty list silently meant the default.
+        (StudyFixtures.parseOnly(extra: "eval_tasks: []\n"), "eval_tasks: must list at least one task"),
         ("name: t\ntasks: {add: 1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 4611686018427387904, n_heads: 2, d_mlp: 16}\n",
          "models[0]: impossible size"),
         ("name: t\ntasks: {add: 1}\nmodels:\n  - {name: a, n_layers: 1000000000, d_model: 8, n_heads: 2, d_mlp: 16}\n",

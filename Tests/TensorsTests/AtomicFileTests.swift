@@ -14,6 +14,22 @@ import TestSupport
         return (dir, path)
     }
 
+    /// Found by the fuzz suite (issue 10): output directories that cannot be made gave raw
+    /// NSCocoaErrorDomain lines; now one line naming the path and the reason.
+    @Test func createDirectoryMakesParentsOrSaysWhyNot() throws {
+        let (dir, path) = try Self.directoryWithOldFile()
+        try AtomicFile.createDirectory(dir.path("a/b/c"))
+        try AtomicFile.createDirectory(dir.path("a/b/c"))          // already there: fine
+        #expect(FileManager.default.fileExists(atPath: dir.path("a/b/c")))
+        let below = #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.createDirectory(path + "/x") }
+        #expect(below?.description == "\(path)/x: cannot write: not a directory")
+        let file = #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.createDirectory(path) }
+        #expect(file?.description == "\(path): cannot write: it exists and is not a directory")
+        let long = dir.path(String(repeating: "n", count: 300))
+        let tooLong = #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.createDirectory(long) }
+        #expect(tooLong?.description == "\(long): cannot write: file name too long")
+    }
+
     @Test func writeReplacesTheFileAndLeavesNoTemporary() throws {
         let (dir, path) = try Self.directoryWithOldFile()
         let new = Data((0..<100_000).map { UInt8($0 % 251) })

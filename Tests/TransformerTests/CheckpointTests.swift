@@ -38,6 +38,23 @@ import TestSupport
         }
     }
 
+    /// Issue 10's fuzz suite: a NaN or infinity in the weights crashed `lens eval` or ended in a raw
+    /// EncodingError about its metrics; a -inf in the embedding gave exit 0 with a result.
+    @Test(arguments: [Float.nan, .infinity, -.infinity])
+    func aNonFiniteWeightIsAClearErrorNamingTheTensor(value: Float) throws {
+        let m = tinyModel()
+        let path = dir + "/nonfinite.safetensors"
+        try Checkpoint.save(m, step: 5, run: "r", to: path)
+        var data = try #require(FileManager.default.contents(atPath: path))
+        let h = try Safetensors.readHeader(data, path: path)
+        let t = try #require(h.tensors["blocks.1.mlp.W_out"])
+        let at = h.dataStart + t.begin + 4 * 3
+        data.replaceSubrange(at..<at + 4, with: withUnsafeBytes(of: value.bitPattern.littleEndian) { Data($0) })
+        try data.write(to: URL(fileURLWithPath: path))
+        do { _ = try Checkpoint.load(path); Issue.record("accepted a checkpoint holding \(value)") }
+        catch { #expect(error.description == "\(path): tensor blocks.1.mlp.W_out holds \(value) at element 3; weights must be finite") }
+    }
+
     @Test func wrongShapeAndUnknownNameAreClearErrors() throws {
         let m = tinyModel()
         var entries = m.params.layout.entries.map {

@@ -14,7 +14,7 @@ import TestSupport
         temp = try TempDir("st-header")
         let path = temp.path("valid.safetensors")
         try Checkpoint.save(tinyModel(), step: 5, run: "r", to: path)
-        valid = try InputFile.read(path)
+        valid = try InputFile.read(path, atMost: 1 << 20)
     }
 
     /// The valid file with its header JSON changed by `edit` (and its length field `lengthDelta` off).
@@ -86,6 +86,19 @@ import TestSupport
         }
         try expectRefused(try mutated(shape([-11])), "impossible shape", "negative-dim")
         try expectRefused(try mutated(shape([1 << 40, 1 << 40])), "impossible shape", "huge")
+    }
+
+    /// Read no further than the header says (issue 10's fuzz suite: `lens eval /dev/zero` read until
+    /// memory ran out); a header length of 0 or beyond the format's limit is refused at once.
+    @Test func anEndlessOrAbsurdHeaderIsRefusedAfterEightBytes() throws {
+        let e = #expect(throws: ModelError.self) { _ = try Safetensors.read(path: "/dev/zero") }
+        #expect(e?.description == "/dev/zero: header length 0 is not between 1 and 100000000 (not a safetensors file?)")
+        var huge = valid
+        huge.replaceSubrange(0..<8, with: withUnsafeBytes(of: UInt64(1 << 40).littleEndian) { Data($0) })
+        try expectRefused(huge, "header length 1099511627776 is not between 1 and 100000000", "huge-header")
+        let path = temp.path("exact.safetensors")
+        try (valid + Data([1, 2, 3])).write(to: URL(fileURLWithPath: path))
+        #expect(try Safetensors.read(path: path).count == valid.count + 1, "one byte past the data, so trailing bytes are seen")
     }
 
     @Test func aStepThatIsNotANumberIsAnError() throws {
