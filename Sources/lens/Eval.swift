@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Runs
 import Skills
+import Tensors
 import Transformer
 
 struct EvalCommand: ParsableCommand {
@@ -38,7 +39,16 @@ struct EvalCommand: ParsableCommand {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CLIError(path, "no such file or directory") }
         let runDir = isDir.boolValue ? path : URL(fileURLWithPath: path).deletingLastPathComponent().deletingLastPathComponent().path
-        let spec = FileManager.default.contents(atPath: runDir + "/run.json").flatMap { try? JSONDecoder().decode(RunSpec.self, from: $0) }
+        // A run.json beside the checkpoints sets the tasks, ranges and split; a damaged one is an error, not a
+        // silent fall-back to the defaults (which would evaluate another item set and say nothing).
+        let runJSON = runDir + "/run.json"
+        var spec: RunSpec? = nil
+        if FileManager.default.fileExists(atPath: runJSON) {
+            let data: Data
+            do { data = try InputFile.read(runJSON, atMost: 1 << 20) } catch { throw CLIError(runJSON, error.problem) }
+            do { spec = try JSONDecoder().decode(RunSpec.self, from: data) }
+            catch { throw CLIError(runJSON, "not a run spec (the run.json lens train writes); move it away to evaluate with the default tasks") }
+        }
         let checkpoints = isDir.boolValue
             ? TrainingRun.completedSteps(path).map { TrainingRun.checkpointPath(path, step: $0) } : [path]
         guard !checkpoints.isEmpty else { throw CLIError(path, "no checkpoints found") }
