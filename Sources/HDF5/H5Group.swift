@@ -110,6 +110,8 @@ public final class H5Group: H5Node, @unchecked Sendable {
             defer { h5close(fileType, H5Tclose) }
             let dcpl = try c.check(H5Pcreate(lens_h5p_dataset_create()), what)
             defer { h5close(dcpl, H5Pclose) }
+            // No modification times in the object header: the same data written twice gives the same bytes.
+            try c.check(H5Pset_obj_track_times(dcpl, false), what)
             var dapl = HDF5.P_DEFAULT
             if let rows {
                 guard rows > 0, shape.dropFirst().allSatisfy({ $0 > 0 }) else {
