@@ -8,10 +8,12 @@ extension PatchRuns {
     /// metric per patch [axes sizes] (mean over pairs) and per pair.
     ///
     /// How it is fast: every patched run starts late, at the patched hook (what comes before it equals
-    /// the base run, which is cached), and recomputes only the positions the patch can reach (from the
-    /// first patched position on; in the last block only each pair's metric position); the patches of
-    /// one layer run stacked as variants of one batch (at most `maxBatchTokens` tokens) in one
-    /// workspace, layers from last to first, so that nothing a later run reads has been overwritten.
+    /// the base run, which is cached), and recomputes only what the patch can change (its positions
+    /// until an attention layer reads them, then every later position; in the last block only each
+    /// pair's metric position). Patches of one layer can run stacked as variants of one batch (at most
+    /// `maxBatchTokens` tokens); each thread resumes its own workspace, layers and positions from last to
+    /// first, so it seldom has to restore what an earlier run changed.
+    /// Shapes: the hook's activation [N, ...]; the result `raw` [axes sizes], `perPair` [N, axes sizes].
     public func patch(hook: Hook, axes: [PatchAxis], setter: PatchSetter, direction: PatchDirection = .denoising,
                       ablation: PatchAblation = .resample, kind: String? = nil) throws(PatchError) -> PatchResult {
         let c = model.config, N = pairs.count, T = pairs.length
@@ -45,7 +47,7 @@ extension PatchRuns {
             }.sorted { ($0.positions.lowerBound, $1.cell) > ($1.positions.lowerBound, $0.cell) }
             for g in Swift.stride(from: 0, to: slices.count, by: K) { groups.append((layer, slices[g..<min(g + K, slices.count)])) }
         }
-        let shapes = names.map { base.activation($0)! }.map(\.shape)
+        let shapes = names.map { HookPoints.shape($0, c, batch: N, length: T)! }
         var perPair = [Double](repeating: 0, count: N * cells)
         var failures = [ModelError?](repeating: nil, count: S)
         let queue = GroupQueue(count: groups.count)
