@@ -1,3 +1,4 @@
+import Foundation
 import Tensors
 import Transformer
 
@@ -7,10 +8,12 @@ extension PatchRuns {
     /// metric per patch [axes sizes] (mean over pairs) and per pair.
     ///
     /// How it is fast: every patched run starts late, at the patched hook (what comes before it equals
-    /// the base run, which is cached), and recomputes only the positions the patch can reach (from the
-    /// first patched position on; in the last block only each pair's metric position); the patches of
-    /// one layer run stacked as variants of one batch (at most `maxBatchTokens` tokens) in one
-    /// workspace, layers from last to first, so that nothing a later run reads has been overwritten.
+    /// the base run, which is cached), and recomputes only what the patch can change (its positions
+    /// until an attention layer reads them, then every later position; in the last block only each
+    /// pair's metric position). Patches of one layer can run stacked as variants of one batch (at most
+    /// `maxBatchTokens` tokens); each thread resumes its own workspace, layers and positions from last to
+    /// first, so it seldom has to restore what an earlier run changed.
+    /// Shapes: the hook's activation [N, ...]; the result `raw` [axes sizes], `perPair` [N, axes sizes].
     public func patch(hook: Hook, axes: [PatchAxis], setter: PatchSetter, direction: PatchDirection = .denoising,
                       ablation: PatchAblation = .resample, kind: String? = nil) throws(PatchError) -> PatchResult {
         let c = model.config, N = pairs.count, T = pairs.length
@@ -31,53 +34,54 @@ extension PatchRuns {
         let names = (0..<c.n_layers).map { hook.name(layer: $0) }
         let sources = try sources(names, direction, ablation)
         let positionAxis = HookPoints.axes(names[0])!.position
-        var perPair = [Double](repeating: 0, count: N * cells)
-        var failures = [ModelError?](repeating: nil, count: S)
+        // A patch changes only its positions (nothing before them, by causality, and nothing after them
+        // until an attention layer reads them). Groups of K patches of one layer, layers from last to
+        // first and positions from last to first: each workspace then seldom has to restore rows.
+        typealias Slice = (cell: Int, fixed: [Int?], positions: Range<Int>)
+        var groups: [(layer: Int, slices: ArraySlice<Slice>)] = []
         for layer in (0..<c.n_layers).reversed() {
-            let name = names[layer]
-            let one = base.activation(name)!            // [N, ...]
-            let source = sources[name]!
-            let stride = one.count
-            // A patch changes only its positions (nothing before them, by causality, and nothing after
-            // them until an attention layer reads them): each workspace runs its patches from the latest
-            // position down, so it seldom has to restore rows.
-            let slices = (layer * perLayer..<(layer + 1) * perLayer).map { cell -> (cell: Int, fixed: [Int?], positions: Range<Int>) in
+            let slices = (layer * perLayer..<(layer + 1) * perLayer).map { cell -> Slice in
                 let fixed = setter.slice(unflatten(cell, sizes))
                 let p = positionAxis < fixed.count ? fixed[positionAxis] : nil
                 return (cell, fixed, p.map { $0..<($0 + 1) } ?? 0..<T)
             }.sorted { ($0.positions.lowerBound, $1.cell) > ($1.positions.lowerBound, $0.cell) }
-            perPair.withUnsafeMutableBufferPointer { out in
-                failures.withUnsafeMutableBufferPointer { fail in
-                    Engine.shards(S) { w in
-                        // worker w takes every S-th patch, so every worker gets early and late positions alike
-                        let mine = Swift.stride(from: w, to: slices.count, by: S).map { slices[$0] }
-                        var start = 0
-                        while start < mine.count, fail[w] == nil {
-                            let group = mine[start..<min(start + K, mine.count)]
-                            start += K
-                            let positions = group.map(\.positions.lowerBound).min()!..<group.map(\.positions.upperBound).max()!
-                            do throws(ModelError) {
-                                // each stacked copy k gets its patch written into the base's activation
-                                let logits = try workspaces[w].run(startingAt: name, positions: positions, readAt: readAt) { a in
-                                    source.data.withUnsafeBufferPointer { s in
-                                        for (k, patch) in group.enumerated() {
-                                            forEachSlice(shape: one.shape, fixed: patch.fixed) { off, n in
-                                                (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
-                                            }
+            for g in Swift.stride(from: 0, to: slices.count, by: K) { groups.append((layer, slices[g..<min(g + K, slices.count)])) }
+        }
+        let shapes = names.map { HookPoints.shape($0, c, batch: N, length: T)! }
+        var perPair = [Double](repeating: 0, count: N * cells)
+        var failures = [ModelError?](repeating: nil, count: S)
+        let queue = GroupQueue(count: groups.count)
+        perPair.withUnsafeMutableBufferPointer { out in
+            failures.withUnsafeMutableBufferPointer { fail in
+                // Each worker takes the next group in order (whichever worker is free), so a worker's own
+                // groups still come layers and positions from last to first.
+                Engine.shards(S) { w in
+                    while fail[w] == nil, let g = queue.next() {
+                        let (layer, group) = groups[g]
+                        let shape = shapes[layer], stride = shape.reduce(1, *)
+                        let source = sources[names[layer]]!
+                        let positions = group.map(\.positions.lowerBound).min()!..<group.map(\.positions.upperBound).max()!
+                        do throws(ModelError) {
+                            // each stacked copy k gets its patch written into the base's activation
+                            let logits = try workspaces[w].run(startingAt: names[layer], positions: positions, readAt: readAt) { a in
+                                source.data.withUnsafeBufferPointer { s in
+                                    for (k, patch) in group.enumerated() {
+                                        forEachSlice(shape: shape, fixed: patch.fixed) { off, n in
+                                            (a.baseAddress! + k * stride + off).update(from: s.baseAddress! + off, count: n)
                                         }
                                     }
                                 }
-                                for (k, patch) in group.enumerated() {
-                                    let m = metrics(rows: logits, firstRow: k * N)
-                                    for i in 0..<N { out[i * cells + patch.cell] = m[i] }
-                                }
-                            } catch { fail[w] = error }
-                        }
+                            }
+                            for (k, patch) in group.enumerated() {
+                                let m = metrics(rows: logits, firstRow: k * N)
+                                for i in 0..<N { out[i * cells + patch.cell] = m[i] }
+                            }
+                        } catch { fail[w] = error }
                     }
                 }
             }
-            if let e = failures.compactMap({ $0 }).first { throw .model(e) }
         }
+        if let e = failures.compactMap({ $0 }).first { throw .model(e) }
         let raw = (0..<cells).map { cell in (0..<N).reduce(0.0) { $0 + perPair[$1 * cells + cell] } / Double(N) }
         return PatchResult(kind: kind ?? hook.rawValue, method: "exact", direction: direction, ablation: ablation.name,
                            metric: metric, shape: sizes, raw: raw, perPair: perPair, clean: clean, corrupted: corrupted)
@@ -92,6 +96,20 @@ extension PatchRuns {
         var parts: [PatchResult] = []
         for p in kind.parts { parts.append(try patch(p, direction: direction, ablation: ablation)) }
         return stackParts(parts, kind)
+    }
+}
+
+/// Hands out 0..<count in order to whichever thread asks next.
+final class GroupQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next_ = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func next() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next_ < count else { return nil }
+        next_ += 1
+        return next_ - 1
     }
 }
 

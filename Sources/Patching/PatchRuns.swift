@@ -3,7 +3,8 @@ import Transformer
 
 /// The two runs of an experiment, computed once and reused by every kind, direction and method:
 /// the clean and the corrupted forward pass (their activations are the caches patches are read
-/// from and the bases late starts resume), and the metric of each pair on each.
+/// from and the bases late starts resume), and the metric of each pair on each. One call at a time:
+/// the calls split their own work over threads, and attribution keeps its scratch gradients in the runs.
 public struct PatchRuns: Sendable {
     public let model: Transformer
     public let pairs: PatchPairs

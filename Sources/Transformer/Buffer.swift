@@ -7,26 +7,42 @@ import Dispatch
 public final class Buffer: @unchecked Sendable {
     public let count: Int
     public let ptr: UnsafeMutablePointer<Float>
+    private let arena: Arena?          // the memory's owner, when carved from one
 
     public init(_ count: Int) {
         self.count = count
         ptr = .allocate(capacity: max(count, 1))
         ptr.initialize(repeating: 0, count: max(count, 1))
+        arena = nil
+    }
+
+    /// Zeros carved from `arena` (fresh anonymous memory is zero), freed with it.
+    init(_ count: Int, in arena: Arena) {
+        self.count = count
+        ptr = arena.take(count)
+        self.arena = arena
     }
 
     /// `times` back-to-back copies of `source` (no zero fill first: every value is written once).
-    init(repeating source: Buffer, times: Int) {
+    init(repeating source: Buffer, times: Int, in arena: Arena? = nil) {
         count = source.count * times
+        self.arena = arena
+        if let arena {
+            ptr = arena.take(count)
+            for i in 0..<times { (ptr + i * source.count).update(from: source.ptr, count: source.count) }
+            return
+        }
         ptr = .allocate(capacity: max(count, 1))
         if count == 0 { ptr.initialize(to: 0); return }
         for i in 0..<times { (ptr + i * source.count).initialize(from: source.ptr, count: source.count) }
     }
 
-    deinit { ptr.deallocate() }
+    deinit { if arena == nil { ptr.deallocate() } }
 
     public func zero() { ptr.update(repeating: 0, count: count) }
 
     public func copy() -> Buffer { Buffer(repeating: self, times: 1) }
+    func copy(in arena: Arena?) -> Buffer { Buffer(repeating: self, times: 1, in: arena) }
 
     public func load(_ values: [Float]) {
         precondition(values.count == count, "Buffer.load: \(values.count) values into \(count)")
@@ -34,6 +50,33 @@ public final class Buffer: @unchecked Sendable {
     }
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: ptr, count: count)) }
+}
+
+/// Memory for the many buffers of one pass, taken from a few large anonymous mappings advised to use
+/// huge pages: a pass of a small model over a batch is tens of MB in dozens of buffers, and touching it
+/// page by page (4 KiB faults, then zero-filling) cost as much as computing it. Fresh mappings are zero.
+final class Arena: @unchecked Sendable {
+    private var chunks: [(base: UnsafeMutableRawPointer, size: Int)] = []
+    private var used = 0
+    private static let chunkBytes = 8 << 20
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let bytes = (max(count, 1) * MemoryLayout<Float>.stride + 63) & ~63
+        if chunks.isEmpty || used + bytes > chunks[chunks.count - 1].size {
+            let size = max(Arena.chunkBytes, (bytes + (2 << 20) - 1) & ~((2 << 20) - 1))
+            guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+                fatalError("out of memory: mmap of \(size) bytes failed")
+            }
+            _ = madvise(p, size, 14)     // MADV_HUGEPAGE (Linux); ignored where unsupported
+            chunks.append((p, size))
+            used = 0
+        }
+        let p = chunks[chunks.count - 1].base + used
+        used += bytes
+        return p.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    deinit { for c in chunks { munmap(c.base, c.size) } }
 }
 
 /// How many threads the engine's own loops use (OpenBLAS has its own setting; see `Engine.setThreads`).

@@ -9,28 +9,30 @@ final class LayerActivations: @unchecked Sendable {
     let ln1Norm, ln2Norm: Buffer
     var result: Buffer?          // [B, T, H, D], only when hook_result is in use (TransformerLens's use_attn_result)
 
-    init(_ c: ModelConfig, BT: Int, B: Int, T: Int) {
+    init(_ c: ModelConfig, BT: Int, B: Int, T: Int, arena: Arena?) {
+        func buffer(_ n: Int) -> Buffer { arena.map { Buffer(n, in: $0) } ?? Buffer(n) }
         let D = c.d_model, HD = c.n_heads * c.d_head, S = B * c.n_heads * T * T
-        residPre = Buffer(BT * D); ln1Mean = Buffer(BT); ln1Scale = Buffer(BT); ln1Out = Buffer(BT * D)
-        q = Buffer(BT * HD); k = Buffer(BT * HD); v = Buffer(BT * HD)
-        scores = Buffer(S); pattern = Buffer(S); z = Buffer(BT * HD); attnOut = Buffer(BT * D)
-        residMid = Buffer(BT * D); ln2Mean = Buffer(BT); ln2Scale = Buffer(BT); ln2Out = Buffer(BT * D)
-        mlpPre = Buffer(BT * c.d_mlp); mlpPost = Buffer(BT * c.d_mlp); mlpOut = Buffer(BT * D); residPost = Buffer(BT * D)
-        mlpSaved = Buffer(BT * c.d_mlp)
-        ln1Norm = Buffer(BT * D); ln2Norm = Buffer(BT * D)
+        residPre = buffer(BT * D); ln1Mean = buffer(BT); ln1Scale = buffer(BT); ln1Out = buffer(BT * D)
+        q = buffer(BT * HD); k = buffer(BT * HD); v = buffer(BT * HD)
+        scores = buffer(S); pattern = buffer(S); z = buffer(BT * HD); attnOut = buffer(BT * D)
+        residMid = buffer(BT * D); ln2Mean = buffer(BT); ln2Scale = buffer(BT); ln2Out = buffer(BT * D)
+        mlpPre = buffer(BT * c.d_mlp); mlpPost = buffer(BT * c.d_mlp); mlpOut = buffer(BT * D); residPost = buffer(BT * D)
+        mlpSaved = buffer(BT * c.d_mlp)
+        ln1Norm = buffer(BT * D); ln2Norm = buffer(BT * D)
     }
 
-    private init(copying o: LayerActivations) {
-        residPre = o.residPre.copy(); ln1Mean = o.ln1Mean.copy(); ln1Scale = o.ln1Scale.copy(); ln1Out = o.ln1Out.copy()
-        q = o.q.copy(); k = o.k.copy(); v = o.v.copy(); scores = o.scores.copy(); pattern = o.pattern.copy()
-        z = o.z.copy(); attnOut = o.attnOut.copy(); residMid = o.residMid.copy(); ln2Mean = o.ln2Mean.copy()
-        ln2Scale = o.ln2Scale.copy(); ln2Out = o.ln2Out.copy(); mlpPre = o.mlpPre.copy(); mlpPost = o.mlpPost.copy()
-        mlpOut = o.mlpOut.copy(); residPost = o.residPost.copy(); result = o.result?.copy()
-        mlpSaved = o.mlpSaved.copy()
-        ln1Norm = o.ln1Norm.copy(); ln2Norm = o.ln2Norm.copy()
+    private init(copying o: LayerActivations, arena: Arena?) {
+        let copyIn = arena
+        residPre = o.residPre.copy(in: copyIn); ln1Mean = o.ln1Mean.copy(in: copyIn); ln1Scale = o.ln1Scale.copy(in: copyIn); ln1Out = o.ln1Out.copy(in: copyIn)
+        q = o.q.copy(in: copyIn); k = o.k.copy(in: copyIn); v = o.v.copy(in: copyIn); scores = o.scores.copy(in: copyIn); pattern = o.pattern.copy(in: copyIn)
+        z = o.z.copy(in: copyIn); attnOut = o.attnOut.copy(in: copyIn); residMid = o.residMid.copy(in: copyIn); ln2Mean = o.ln2Mean.copy(in: copyIn)
+        ln2Scale = o.ln2Scale.copy(in: copyIn); ln2Out = o.ln2Out.copy(in: copyIn); mlpPre = o.mlpPre.copy(in: copyIn); mlpPost = o.mlpPost.copy(in: copyIn)
+        mlpOut = o.mlpOut.copy(in: copyIn); residPost = o.residPost.copy(in: copyIn); result = o.result?.copy(in: copyIn)
+        mlpSaved = o.mlpSaved.copy(in: copyIn)
+        ln1Norm = o.ln1Norm.copy(in: copyIn); ln2Norm = o.ln2Norm.copy(in: copyIn)
     }
 
-    func copy() -> LayerActivations { LayerActivations(copying: self) }
+    func copy(in arena: Arena?) -> LayerActivations { LayerActivations(copying: self, arena: arena) }
 
     init(tiling o: LayerActivations, _ tile: (Buffer) -> Buffer) {
         residPre = tile(o.residPre); ln1Mean = tile(o.ln1Mean); ln1Scale = tile(o.ln1Scale); ln1Out = tile(o.ln1Out)
@@ -71,30 +73,41 @@ public final class ForwardState: @unchecked Sendable {
     init(_ c: ModelConfig, batch B: Int, length T: Int) {
         config = c; batch = B; length = T
         tokens = []
+        let arena = ForwardState.arena(c, batch: B, length: T)
+        func buffer(_ n: Int) -> Buffer { arena.map { Buffer(n, in: $0) } ?? Buffer(n) }
         let BT = B * T, D = c.d_model
-        embed = Buffer(BT * D); posEmbed = Buffer(BT * D)
-        layers = (0..<c.n_layers).map { _ in LayerActivations(c, BT: BT, B: B, T: T) }
-        lnfMean = Buffer(BT); lnfScale = Buffer(BT); lnfNorm = Buffer(BT * D); lnfOut = Buffer(BT * D); logits = Buffer(BT * c.d_vocab)
+        embed = buffer(BT * D); posEmbed = buffer(BT * D)
+        layers = (0..<c.n_layers).map { _ in LayerActivations(c, BT: BT, B: B, T: T, arena: arena) }
+        lnfMean = buffer(BT); lnfScale = buffer(BT); lnfNorm = buffer(BT * D); lnfOut = buffer(BT * D); logits = buffer(BT * c.d_vocab)
         let wq = c.d_model * c.n_heads * c.d_head
-        packedQ = (0..<c.n_layers).map { _ in Buffer(wq) }
-        packedK = (0..<c.n_layers).map { _ in Buffer(wq) }
-        packedV = (0..<c.n_layers).map { _ in Buffer(wq) }
+        packedQ = (0..<c.n_layers).map { _ in buffer(wq) }
+        packedK = (0..<c.n_layers).map { _ in buffer(wq) }
+        packedV = (0..<c.n_layers).map { _ in buffer(wq) }
     }
 
     private init(copying o: ForwardState) {
+        let arena = ForwardState.arena(o.config, batch: o.batch, length: o.length)
         config = o.config; batch = o.batch; length = o.length; tokens = o.tokens
-        embed = o.embed.copy(); posEmbed = o.posEmbed.copy(); layers = o.layers.map { $0.copy() }
-        lnfMean = o.lnfMean.copy(); lnfScale = o.lnfScale.copy(); lnfNorm = o.lnfNorm.copy(); lnfOut = o.lnfOut.copy(); logits = o.logits.copy()
-        packedQ = o.packedQ.map { $0.copy() }; packedK = o.packedK.map { $0.copy() }; packedV = o.packedV.map { $0.copy() }
+        embed = o.embed.copy(in: arena); posEmbed = o.posEmbed.copy(in: arena); layers = o.layers.map { $0.copy(in: arena) }
+        lnfMean = o.lnfMean.copy(in: arena); lnfScale = o.lnfScale.copy(in: arena); lnfNorm = o.lnfNorm.copy(in: arena); lnfOut = o.lnfOut.copy(in: arena); logits = o.logits.copy(in: arena)
+        packedQ = o.packedQ.map { $0.copy(in: arena) }; packedK = o.packedK.map { $0.copy(in: arena) }; packedV = o.packedV.map { $0.copy(in: arena) }
         modified = o.modified; exactGradientsFrom = o.exactGradientsFrom
     }
 
     func copy() -> ForwardState { ForwardState(copying: self) }
 
+    /// An arena for a pass of this size, or nil below 4 MiB (small passes, such as the tests' and
+    /// evaluation's, keep ordinary heap buffers: a mapping per pass would cost more than it saves).
+    static func arena(_ c: ModelConfig, batch B: Int, length T: Int) -> Arena? {
+        let perToken = 20 * c.d_model + 4 * c.n_heads * c.d_head + 3 * c.d_mlp + 2 * c.n_heads * T
+        return B * T * perToken * c.n_layers * MemoryLayout<Float>.stride >= 4 << 20 ? Arena() : nil
+    }
+
     private init(_ o: ForwardState, repeated k: Int) {
         config = o.config; batch = o.batch * k; length = o.length
         tokens = Array([[Int32]](repeating: o.tokens, count: k).joined())
-        func tile(_ b: Buffer) -> Buffer { Buffer(repeating: b, times: k) }
+        let arena = ForwardState.arena(o.config, batch: o.batch * k, length: o.length)
+        func tile(_ b: Buffer) -> Buffer { Buffer(repeating: b, times: k, in: arena) }
         embed = tile(o.embed); posEmbed = tile(o.posEmbed)
         layers = o.layers.map { LayerActivations(tiling: $0, tile) }
         lnfMean = tile(o.lnfMean); lnfScale = tile(o.lnfScale); lnfNorm = tile(o.lnfNorm); lnfOut = tile(o.lnfOut)
