@@ -4,6 +4,7 @@
 # `sub` task, for every kind the peer has: `lens bench patch --checkpoint --pairs` beside
 # ../shared/peers/tl_patch_bench.py, denoising, raw logit difference. torch is too large for
 # `make test`: this is `make test-tl-patch`. Fails on any difference above 1e-4 of the result's scale.
+# Then the same through `lens patch --json` (below): its own pairs and results against TransformerLens.
 # usage: scripts/tl-patch-check.sh PEER_PYTHON [PAIRS] [SEED]
 set -euo pipefail
 PY=${1:?usage: scripts/tl-patch-check.sh PEER_PYTHON [PAIRS] [SEED]}
@@ -49,6 +50,51 @@ for k in kinds:
     print(f"{k:28s} shape {list(a.shape)!s:18s} largest difference {d:.2g} (of |values| <= {np.abs(b).max():.3g}); "
           f"seconds lens {field(lens_line, 'seconds'):.3f} TransformerLens {field(tl_line, 'seconds'):.3f}")
 print(f"lens vs TransformerLens patching: {len(kinds)} kinds, largest difference {worst:.2g} of the result's scale")
+if worst > 1e-4:
+    sys.exit("difference above 1e-4")
+PYEOF
+
+# lens patch --json: the experiment's own pairs and numbers against TransformerLens, on a run directory
+# around the same checkpoint, every kind, the pairs lens patch built from the run's held-out `sub` items.
+mkdir -p "$work/run/checkpoints"
+cp Tests/ProbingTests/Fixtures/base-s1-run.json "$work/run/run.json"
+cp "$CKPT" "$work/run/checkpoints/step_004000.safetensors"
+cat > "$work/tl.yaml" <<'YAML'
+name: tl
+question: Does lens patch give TransformerLens's numbers on its own pairs?
+task: sub
+corruption: operand
+pairs: 200
+min_pairs: 20
+kinds: all
+directions: [denoising]
+attribution: false
+logit_attribution: false
+YAML
+.build/release/lens patch --spec "$work/tl.yaml" --run "$work/run" --out "$work/out" --threads 2 --resamples 100 > /dev/null
+for f in "$work"/out/tl/pairs/*.json; do
+  for k in $kinds; do
+    "$PY" "$PEER" --kind "$k" --checkpoint "$CKPT" --pairs "$f" --threads 2 2> "$work/tl.log" > "$work/tl-$(basename "$f" .json)-$k.txt" \
+      || { tail -5 "$work/tl.log" >&2; exit 1; }
+  done
+done
+"$PY" - "$work" $kinds <<'PYEOF'
+import json, sys
+import numpy as np
+work, kinds, worst, n = sys.argv[1], sys.argv[2:], 0.0, 0
+rec = json.load(open(f"{work}/out/tl/tl.json"))
+for run in rec["runs"]:
+    for d in run["decisions"]:
+        for lay in d["layouts"]:
+            stem = f'{run["run"]}-{d["decision"]}-layout{lay["layout"]}'
+            results = {r["kind"]: r for r in lay["checkpoints"][0]["results"] if r["method"] == "exact"}
+            for k in kinds:
+                tl = np.array(json.loads(open(f"{work}/tl-{stem}-{k}.txt").read().splitlines()[1]))
+                ours = np.array(results[k]["raw"], dtype=float)
+                if ours.shape != tl.shape:
+                    sys.exit(f"lens patch {stem} {k}: shape {ours.shape}, TransformerLens {tl.shape}")
+                worst = max(worst, float(np.abs(ours - tl).max()) / max(1.0, np.abs(tl).max())); n += 1
+print(f"lens patch --json vs TransformerLens on its own pairs: {n} results, largest difference {worst:.2g} of the result's scale")
 if worst > 1e-4:
     sys.exit("difference above 1e-4")
 PYEOF
