@@ -164,7 +164,7 @@ extension ExperimentRecord {
                 }
                 let finals = same.compactMap { $0.1.checkpoints.last.flatMap(result) }
                 let cells = (0..<last.effect.values.count).map { i -> (Int, Double) in
-                    let v = finals.compactMap { value($0, at: coordinates(i, last.shape)) }
+                    let v = finals.compactMap { value($0, at: unflatten(i, last.shape)) }
                     return (i, v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count))
                 }.sorted { abs($0.1) > abs($1.1) }.prefix(3)
                 for (cell, _) in cells {
@@ -176,7 +176,7 @@ extension ExperimentRecord {
                         let colour = SVG.palette[k % SVG.palette.count]
                         // Sizes differ in layers and heads: a cell is its coordinates, absent where a model lacks them.
                         let perRun = mine.map { _, l in steps.map { s in
-                            l.checkpoints.first { $0.step == s }.flatMap(result).flatMap { value($0, at: coordinates(cell, last.shape)) } ?? .nan } }
+                            l.checkpoints.first { $0.step == s }.flatMap(result).flatMap { value($0, at: unflatten(cell, last.shape)) } ?? .nan } }
                         for (j, y) in perRun.enumerated() where mine.count > 1 {
                             series.append(LineSeries(name: "\(size): each of \(mine.count) seeds", x: steps.map(Double.init), y: y,
                                                      style: .thin, color: colour, inLegend: j == 0))
@@ -197,12 +197,6 @@ extension ExperimentRecord {
             }
         }
         return out
-    }
-
-    private func coordinates(_ cell: Int, _ shape: [Int]) -> [Int] {
-        var rest = cell, index = [Int](repeating: 0, count: shape.count)
-        for a in stride(from: shape.count - 1, through: 0, by: -1) { index[a] = rest % shape[a]; rest /= shape[a] }
-        return index
     }
 
     /// A result's effect at the given coordinates, nil where its shape has no such cell or the effect is undefined.
@@ -250,10 +244,7 @@ extension ExperimentRecord {
 
     /// A cell's name: its index on each axis, with the position's label.
     private func cellName(_ cell: Int, _ r: ResultRecord, _ l: LayoutRecord) -> String {
-        var rest = cell
-        var index = [Int](repeating: 0, count: r.shape.count)
-        for a in stride(from: r.shape.count - 1, through: 0, by: -1) { index[a] = rest % r.shape[a]; rest /= r.shape[a] }
-        return zip(r.axes, index).map { axis, i in
+        zip(r.axes, unflatten(cell, r.shape)).map { axis, i in
             switch axis {
             case "layer": "L\(i)"
             case "head": "H\(i)"

@@ -89,11 +89,7 @@ public struct PatchExperiment: Sendable {
                     let record = try patchCheckpoint(loaded.model, layout: layout, kinds: kinds, metric: metric, directions: directions,
                                                      exact: exactSteps.contains(step), step: step, group: group,
                                                      file: perPair, fileName: perPairName)
-                    var withProbes = record
-                    if exactSteps.contains(step) && record.metric.normalisationDefined {
-                        withProbes.probeDirections = try probeTests(loaded.model, layout: layout, metric: metric, step: step)
-                    }
-                    decisions[d].layouts[k].checkpoints.append(withProbes)
+                    decisions[d].layouts[k].checkpoints.append(record)
                 }
             }
             progress(s + 1, steps.count)
@@ -174,21 +170,20 @@ public struct PatchExperiment: Sendable {
                                         effect: metricRecord.normalisationDefined ? effect : effect.map { $0.map { _ in nil } }))
             }
         }
+        // Along probe directions at the exact steps, on the same two runs.
+        let probeRecords = exact && metricRecord.normalisationDefined ? try probeTests(runs, layout: layout, step: step) : []
         return CheckpointRecord(step: step, metric: metricRecord, results: results, agreement: agreements,
-                                logitAttribution: dla, logitLens: lens, pathPatching: paths, probeDirections: [])
+                                logitAttribution: dla, logitLens: lens, pathPatching: paths, probeDirections: probeRecords)
     }
 
     /// Every cell of the named probes at this run and step whose position the layout has.
-    func probeTests(_ model: Transformer, layout: PairLayout, metric: PatchMetric, step: Int) throws -> [ProbeDirectionRecord] {
+    func probeTests(_ runs: PatchRuns, layout: PairLayout, step: Int) throws -> [ProbeDirectionRecord] {
         guard !probes.isEmpty else { return [] }
-        let pairs = try PatchPairs(clean: layout.clean, corrupted: layout.corrupted, position: layout.position,
-                                   correct: layout.correct, wrong: layout.wrong)
-        let runs = try PatchRuns(model: model, pairs: pairs, metric: metric)
         var out: [ProbeDirectionRecord] = []
         for source in probes {
             for cell in try source.cells(run: run.name, step: step) {
                 guard let p = layout.namedPositions[cell.position] ?? Int(cell.position), p < layout.length,
-                      HookPoints.locate(cell.hook, model.config) != nil else { continue }
+                      HookPoints.locate(cell.hook, runs.model.config) != nil else { continue }
                 let t = try runs.probeDirectionTest(cell.directions, hook: cell.hook, position: p, randomDraws: randomDraws,
                                                     seed: spec.seed &+ UInt64(step))
                 func spread(_ v: [Double]) -> [Double?] {
