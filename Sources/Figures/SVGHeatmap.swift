@@ -13,6 +13,9 @@ public struct HeatmapSpec: Sendable {
     public var decimals: Int
     /// Signed values (patching effects): a blue-white-red scale centred on 0, symmetric unless `range` is set.
     public var diverging = false
+    /// Square cells without printed values and vertical column labels: for large grids whose axes are
+    /// both positions (attention patterns); values stay in each cell's tooltip.
+    public var compact = false
 
     public init(title: String, rowLabels: [String], columnLabels: [String], values: [[Double]],
                 xLabel: String = "position", yLabel: String = "hook", colorBarLabel: String = "accuracy",
@@ -26,7 +29,9 @@ public struct HeatmapSpec: Sendable {
 extension SVG {
     public static func heatmap(_ spec: HeatmapSpec) -> String {
         let rows = spec.rowLabels.count, cols = spec.columnLabels.count
-        let cellW = max(44, (spec.columnLabels.map { textWidth($0) }.max() ?? 0) + 8), cellH = 28.0
+        let columnLabelW = spec.columnLabels.map { textWidth($0) }.max() ?? 0
+        let cellW = spec.compact ? 20 : max(44, columnLabelW + 8), cellH = spec.compact ? 20.0 : 28.0
+        let columnLabelH = spec.compact ? columnLabelW + 8 : 16.0
         let rowLabelW = spec.rowLabels.map { textWidth($0) }.max() ?? 0
         var left = 40 + rowLabelW
         let top = 50.0
@@ -38,7 +43,7 @@ extension SVG {
         let width = max(content, titleWidth(spec.title) + 20)
         left += (width - content) / 2
         let barX = left + gridW + 24
-        let height = top + gridH + 60
+        let height = top + gridH + columnLabelH + 44
 
         let finite = spec.values.flatMap { $0 }.filter { $0.isFinite }
         var lo = spec.range?.lowerBound ?? finite.min() ?? 0
@@ -60,7 +65,7 @@ extension SVG {
                 let x = left + Double(c) * cellW, y = top + Double(r) * cellH
                 let (fill, dark) = v.isFinite ? color((v - lo) / (hi - lo)) : ("#dddddd", true)
                 body.append("<rect x=\"\(fmt(x, 1))\" y=\"\(fmt(y, 1))\" width=\"\(fmt(cellW, 1))\" height=\"\(fmt(cellH, 1))\" fill=\"\(fill)\" stroke=\"white\"><title>\(escape("\(spec.rowLabels[r]), \(spec.columnLabels[c]): \(v.isFinite ? fmt(v, spec.decimals) : "missing")"))</title></rect>")
-                if v.isFinite {
+                if v.isFinite && !spec.compact {
                     body.append(text(fmt(v, spec.decimals), x: x + cellW / 2, y: y + cellH / 2 + 4, size: 11,
                                      extra: " fill=\"\(dark ? "black" : "white")\""))
                 }
@@ -68,9 +73,16 @@ extension SVG {
             body.append(text(spec.rowLabels[r], x: left - 6, y: top + (Double(r) + 0.5) * cellH + 4, anchor: "end"))
         }
         for c in 0..<cols {
-            body.append(text(spec.columnLabels[c], x: left + (Double(c) + 0.5) * cellW, y: top + gridH + 16))
+            let x = left + (Double(c) + 0.5) * cellW
+            if spec.compact {
+                let y = top + gridH + 6
+                body.append(text(spec.columnLabels[c], x: x + 4, y: y, anchor: "end",
+                                 extra: " transform=\"rotate(-90 \(fmt(x + 4, 1)) \(fmt(y, 1)))\""))
+            } else {
+                body.append(text(spec.columnLabels[c], x: x, y: top + gridH + 16))
+            }
         }
-        body.append(text(spec.xLabel, x: left + gridW / 2, y: top + gridH + 40, size: 13))
+        body.append(text(spec.xLabel, x: left + gridW / 2, y: top + gridH + columnLabelH + 24, size: 13))
         let yMid = top + gridH / 2
         let yLabelX = left - rowLabelW - 24  // beside the row labels, wherever centring put the grid
         body.append(text(spec.yLabel, x: yLabelX, y: yMid, size: 13, extra: " transform=\"rotate(-90 \(fmt(yLabelX, 1)) \(fmt(yMid, 1)))\""))

@@ -33,10 +33,29 @@ public struct DecisionRecord: Sendable, Codable, Equatable {
     public var coverage: Double
     public var droppedByReason: [String: Int]
     public var layouts: [LayoutRecord]
+    /// Layouts below `min_pairs`: their pairs (no checkpoints of their own), which the pool uses.
+    public var smallLayouts: [LayoutRecord]
+    /// Results without a position axis over the pairs of every layout, kept and small; absent with one layout.
+    public var pooled: PooledRecord?
 
     enum CodingKeys: String, CodingKey {
-        case decision, candidates, pairs, coverage, droppedByReason = "dropped_by_reason", layouts
+        case decision, candidates, pairs, coverage, droppedByReason = "dropped_by_reason", layouts,
+             smallLayouts = "small_layouts", pooled
     }
+}
+
+/// The pool of a decision: results that need no shared positions ([layer, head] kinds, their stacks, the
+/// logit attribution and the logit lens) over the pairs of all its layouts. Pair order in its per-pair arrays:
+/// the layouts in order (kept, then small), each layout's pairs in order; `layout_pairs` gives their counts.
+public struct PooledRecord: Sendable, Codable, Equatable {
+    public var layouts: Int
+    public var pairs: Int
+    public var coverage: Double
+    public var layoutPairs: [Int]
+    public var kinds: [String]
+    public var checkpoints: [CheckpointRecord]
+
+    enum CodingKeys: String, CodingKey { case layouts, pairs, coverage, layoutPairs = "layout_pairs", kinds, checkpoints }
 }
 
 public struct LayoutRecord: Sendable, Codable, Equatable {
@@ -83,11 +102,28 @@ public struct CheckpointRecord: Sendable, Codable, Equatable {
     public var pathPatching: [PathRecord]
     /// Ablating and patching along probes' subspaces, at the exact steps when the spec names probes.
     public var probeDirections: [ProbeDirectionRecord]
+    /// The clean run's attention patterns of the strongest heads on the first pairs (last step of a run only).
+    public var attentionPatterns: [PatternRecord]
 
     enum CodingKeys: String, CodingKey {
         case step, metric, results, agreement, logitAttribution = "logit_attribution", logitLens = "logit_lens",
-             pathPatching = "path_patching", probeDirections = "probe_directions"
+             pathPatching = "path_patching", probeDirections = "probe_directions", attentionPatterns = "attention_patterns"
     }
+}
+
+/// One head's attention pattern (`blocks.{layer}.attn.hook_pattern`) in the clean run on a few pairs,
+/// [pairs, dest_pos, src_pos], and why the head was chosen: the result that ranks it and its score there.
+public struct PatternRecord: Sendable, Codable, Equatable {
+    public var layer: Int
+    public var head: Int
+    public var rankedBy: String
+    public var score: Double
+    /// Indexes of the pairs among the layout's pairs, and each pair's clean tokens as text.
+    public var pairs: [Int]
+    public var tokens: [[String]]
+    public var pattern: NestedArray
+
+    enum CodingKeys: String, CodingKey { case layer, head, rankedBy = "ranked_by", score, pairs, tokens, pattern }
 }
 
 /// One value per named component (DLA: embed, pos_embed, L{l}H{h}, L{l}.b_O, mlp{l}; logit lens: one per

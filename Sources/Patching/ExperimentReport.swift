@@ -29,38 +29,8 @@ extension ExperimentRecord {
                 for l in d.layouts {
                     out += ["", "Layout \(l.layout): \(l.pairs.clean.count) pairs of \(l.length) tokens; positions: "
                             + l.positionLabels.enumerated().map { "\($0.offset) `\($0.element)`" }.joined(separator: ", "), ""]
-                    out.append("| step | m_clean | m_corrupted | m_clean − m_corrupted [95% CI] | effects |")
-                    out.append("| ---: | ---: | ---: | --- | --- |")
-                    for c in l.checkpoints {
-                        let m = c.metric
-                        out.append("| \(c.step) | \(num(m.clean)) | \(num(m.corrupted)) | \(num(m.difference)) [\(num(m.differenceCI[0])), "
-                                   + "\(num(m.differenceCI[1]))] | \(m.normalisationDefined ? "defined" : "undefined: the interval contains 0") |")
-                    }
-                    let shown = l.checkpoints.filter(\.metric.normalisationDefined)
-                    if !shown.isEmpty {
-                        out += ["", "Strongest components (three largest effects per result; exact patching where it ran, else attribution):", "",
-                                "| step | kind | direction | method | components: effect [95% CI] |", "| ---: | --- | --- | --- | --- |"]
-                        for c in shown { out += topRows(c, l) }
-                    }
-                    if let last = l.checkpoints.last, !last.logitAttribution.isEmpty {
-                        out += ["", "Direct logit attribution at step \(last.step) (each component's output on the clean-minus-corrupted "
-                                + "answer direction, final LayerNorm scale frozen; mean [95% CI]; the five largest on the clean run):", "",
-                                "| component | clean run | corrupted run |", "| --- | ---: | ---: |"]
-                        let clean = last.logitAttribution[0], other = last.logitAttribution.count > 1 ? last.logitAttribution[1] : nil
-                        for k in clean.components.indices.sorted(by: { abs(clean.mean[$0]) > abs(clean.mean[$1]) }).prefix(5) {
-                            out.append("| \(clean.components[k]) | \(num(clean.mean[k])) [\(num(clean.ciLow[k])), \(num(clean.ciHigh[k]))] | "
-                                       + (other.map { "\(num($0.mean[k])) [\(num($0.ciLow[k])), \(num($0.ciHigh[k]))]" } ?? "–") + " |")
-                        }
-                        out += ["", "Logit lens at step \(last.step) (\(experiment.metric) read from each residual stream through ln_final "
-                                + "and the unembedding; mean [95% CI]):", "", "| residual stream | clean run | corrupted run |", "| --- | ---: | ---: |"]
-                        for lensRun in [last.logitLens.first].compactMap({ $0 }) {
-                            let otherLens = last.logitLens.count > 1 ? last.logitLens[1] : nil
-                            for k in lensRun.components.indices {
-                                out.append("| \(lensRun.components[k]) | \(num(lensRun.mean[k])) [\(num(lensRun.ciLow[k])), \(num(lensRun.ciHigh[k]))] | "
-                                           + (otherLens.map { "\(num($0.mean[k])) [\(num($0.ciLow[k])), \(num($0.ciHigh[k]))]" } ?? "–") + " |")
-                            }
-                        }
-                    }
+                    out += metricTable(l.checkpoints, labels: l.positionLabels)
+                    if let last = l.checkpoints.last { out += logitTables(last) }
                     let probeRows = l.checkpoints.flatMap { c in c.probeDirections.map { (c.step, $0) } }
                     if !probeRows.isEmpty {
                         out += ["", "Along probe directions (the probe's subspace at its hook and position: ablated to the pairs' mean in the "
@@ -82,23 +52,85 @@ extension ExperimentRecord {
                             out += ["", "Path patching at step \(c.step), \(p.direction): strongest direct paths (effect): " + top.joined(separator: "; ")]
                         }
                     }
-                    let agreements = l.checkpoints.flatMap { c in c.agreement.map { (c.step, $0) } }
-                    if !agreements.isEmpty {
-                        out += ["", "Attribution against exact patching (per-cell effects):", "",
-                                "| step | kind | direction | Pearson | Spearman | top-k overlap |", "| ---: | --- | --- | ---: | ---: | ---: |"]
-                        for (step, a) in agreements {
-                            out.append("| \(step) | \(a.kind) | \(a.direction) | \(opt(a.pearson)) | \(opt(a.spearman)) | "
-                                       + "\(opt(a.topKOverlap)) of \(a.topK) |")
-                        }
-                    }
+                    out += agreementTable(l.checkpoints)
+                    out += patternNote(l)
+                }
+                if let p = d.pooled {
+                    out += ["", "Pooled over all \(p.layouts) layouts of this decision (\(p.pairs) pairs, \(pct(p.coverage)) of the held-out "
+                            + "items, including the layouts below min_pairs): the results without a position axis ("
+                            + (p.kinds.isEmpty ? "none asked" : p.kinds.map { "`\($0)`" }.joined(separator: ", "))
+                            + (experiment.logitAttribution ? ", logit attribution and logit lens" : "") + "), pairs in `layout_pairs` order.", ""]
+                    out += metricTable(p.checkpoints, labels: [])
+                    if let last = p.checkpoints.last { out += logitTables(last) }
+                    out += agreementTable(p.checkpoints)
                 }
             }
         }
         return out.joined(separator: "\n") + "\n"
     }
 
+    /// The two runs' metric per checkpoint, then the strongest components where effects are defined.
+    private func metricTable(_ checkpoints: [CheckpointRecord], labels: [String]) -> [String] {
+        var out = ["| step | m_clean | m_corrupted | m_clean − m_corrupted [95% CI] | effects |", "| ---: | ---: | ---: | --- | --- |"]
+        for c in checkpoints {
+            let m = c.metric
+            out.append("| \(c.step) | \(num(m.clean)) | \(num(m.corrupted)) | \(num(m.difference)) [\(num(m.differenceCI[0])), "
+                       + "\(num(m.differenceCI[1]))] | \(m.normalisationDefined ? "defined" : "undefined: the interval contains 0") |")
+        }
+        let shown = checkpoints.filter { $0.metric.normalisationDefined && !$0.results.isEmpty }
+        if !shown.isEmpty {
+            out += ["", "Strongest components (three largest effects per result; exact patching where it ran, else attribution):", "",
+                    "| step | kind | direction | method | components: effect [95% CI] |", "| ---: | --- | --- | --- | --- |"]
+            for c in shown { out += topRows(c, labels) }
+        }
+        return out
+    }
+
+    private func agreementTable(_ checkpoints: [CheckpointRecord]) -> [String] {
+        let agreements = checkpoints.flatMap { c in c.agreement.map { (c.step, $0) } }
+        guard !agreements.isEmpty else { return [] }
+        var out = ["", "Attribution against exact patching (per-cell effects):", "",
+                   "| step | kind | direction | Pearson | Spearman | top-k overlap |", "| ---: | --- | --- | ---: | ---: | ---: |"]
+        for (step, a) in agreements {
+            out.append("| \(step) | \(a.kind) | \(a.direction) | \(opt(a.pearson)) | \(opt(a.spearman)) | \(opt(a.topKOverlap)) of \(a.topK) |")
+        }
+        return out
+    }
+
+    /// Which heads' attention patterns the figures show, and why those.
+    private func patternNote(_ l: LayoutRecord) -> [String] {
+        guard let last = l.checkpoints.last, let first = last.attentionPatterns.first else { return [] }
+        return ["", "Attention patterns at step \(last.step) (figures `*-pattern-L*H*-pair*.svg`, clean run, pairs "
+                + first.pairs.map(String.init).joined(separator: ", ") + "), heads ranked by \(first.rankedBy): "
+                + last.attentionPatterns.map { "L\($0.layer)H\($0.head) (\(num($0.score)))" }.joined(separator: ", ") + "."]
+    }
+
+    /// The direct logit attribution (five largest on the clean run) and the logit lens of one checkpoint.
+    private func logitTables(_ last: CheckpointRecord) -> [String] {
+        guard !last.logitAttribution.isEmpty else { return [] }
+        var out: [String] = []
+        out += ["", "Direct logit attribution at step \(last.step) (each component's output on the clean-minus-corrupted "
+                + "answer direction, final LayerNorm scale frozen; mean [95% CI]; the five largest on the clean run):", "",
+                "| component | clean run | corrupted run |", "| --- | ---: | ---: |"]
+        let clean = last.logitAttribution[0], other = last.logitAttribution.count > 1 ? last.logitAttribution[1] : nil
+        for k in clean.components.indices.sorted(by: { abs(clean.mean[$0]) > abs(clean.mean[$1]) }).prefix(5) {
+            out.append("| \(clean.components[k]) | \(num(clean.mean[k])) [\(num(clean.ciLow[k])), \(num(clean.ciHigh[k]))] | "
+                       + (other.map { "\(num($0.mean[k])) [\(num($0.ciLow[k])), \(num($0.ciHigh[k]))]" } ?? "–") + " |")
+        }
+        out += ["", "Logit lens at step \(last.step) (\(experiment.metric) read from each residual stream through ln_final "
+                + "and the unembedding; mean [95% CI]):", "", "| residual stream | clean run | corrupted run |", "| --- | ---: | ---: |"]
+        for lensRun in [last.logitLens.first].compactMap({ $0 }) {
+            let otherLens = last.logitLens.count > 1 ? last.logitLens[1] : nil
+            for k in lensRun.components.indices {
+                out.append("| \(lensRun.components[k]) | \(num(lensRun.mean[k])) [\(num(lensRun.ciLow[k])), \(num(lensRun.ciHigh[k]))] | "
+                           + (otherLens.map { "\(num($0.mean[k])) [\(num($0.ciLow[k])), \(num($0.ciHigh[k]))]" } ?? "–") + " |")
+            }
+        }
+        return out
+    }
+
     /// The three largest effects of each result (exact where it ran, else attribution), one row per result.
-    private func topRows(_ c: CheckpointRecord, _ l: LayoutRecord) -> [String] {
+    private func topRows(_ c: CheckpointRecord, _ labels: [String]) -> [String] {
         let exactKinds = Set(c.results.filter { $0.method == "exact" }.map { "\($0.kind)/\($0.direction)" })
         return c.results.filter { $0.method == "exact" || !exactKinds.contains("\($0.kind)/\($0.direction)") }.map { r in
             let top = r.effect.values.enumerated().compactMap { i, v in v.map { (i, $0) } }.sorted { abs($0.1) > abs($1.1) }.prefix(3)
@@ -106,149 +138,19 @@ extension ExperimentRecord {
                 // The JSON's interval is the normalised value's; the effect of noising is one minus it.
                 let (lo, hi) = r.direction == "noising" ? (r.ciHigh.values[i].map { 1 - $0 }, r.ciLow.values[i].map { 1 - $0 })
                                                         : (r.ciLow.values[i], r.ciHigh.values[i])
-                return "\(cellName(i, r, l)) \(num(v)) [\(opt(lo)), \(opt(hi))]"
+                return "\(cellName(i, r, labels)) \(num(v)) [\(opt(lo)), \(opt(hi))]"
             }
             return "| \(c.step) | \(r.kind) | \(r.direction) | \(r.method) | " + cells.joined(separator: "; ") + " |"
         }
     }
 
-    public func figures() -> [String: String] {
-        var out: [String: String] = [:]
-        for run in runs {
-            for d in run.decisions {
-                for l in d.layouts {
-                    let stem = "\(run.run)/\(d.decision.rawValue)-layout\(l.layout)"
-                    guard let last = l.checkpoints.last(where: { $0.metric.normalisationDefined }) else { continue }
-                    for r in last.results {
-                        guard let grid = heatGrid(r, l) else { continue }
-                        var spec = HeatmapSpec(title: "\(experiment.name) \(run.run) step \(last.step): \(r.kind) \(r.direction) (\(r.method))",
-                                               rowLabels: grid.rows, columnLabels: grid.columns,
-                                               values: grid.values, xLabel: grid.xLabel, yLabel: grid.yLabel,
-                                               colorBarLabel: "effect (share of clean−corrupted difference)")
-                        spec.diverging = true
-                        out["\(stem)-\(r.kind)-\(r.direction)-\(r.method).svg"] = SVG.heatmap(spec)
-                    }
-                    for r in last.results { out["\(stem)-\(r.kind)-\(r.direction)-\(r.method)-steps.svg"] = curves(r, l) }
-                    for p in last.pathPatching {
-                        var spec = HeatmapSpec(title: "\(experiment.name) \(run.run) step \(last.step): path patching, \(p.direction)",
-                                               rowLabels: p.senders, columnLabels: p.receivers,
-                                               values: p.effect.map { $0.map { $0 ?? .nan } }, xLabel: "receiver", yLabel: "sender",
-                                               colorBarLabel: "effect through the direct path")
-                        spec.diverging = true
-                        out["\(stem)-path-\(p.direction).svg"] = SVG.heatmap(spec)
-                    }
-                }
-            }
-        }
-        return out
-    }
-
-    /// Over the runs of a study: for the largest layout of each decision, the three cells with the largest
-    /// mean attribution effect at the last step (attribution runs at every step), one chart per cell and
-    /// result: one colour per model size, each seed thin and their mean bold, as in the probe figures.
-    public func studyFigures() -> [String: String] {
-        guard runs.count > 1, let first = runs.first else { return [:] }
-        var out: [String: String] = [:]
-        let sizes = runs.map { RunSpec.sizeName(ofRun: $0.run) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        for (d, decision) in first.decisions.enumerated() {
-            guard let layout = decision.layouts.first else { continue }
-            // The same layout in every run (runs of one study share their held-out items, so their layouts).
-            let same = runs.compactMap { r -> (String, LayoutRecord)? in
-                guard d < r.decisions.count, let l = r.decisions[d].layouts.first(where: {
-                    $0.length == layout.length && $0.namedPositions == layout.namedPositions }) else { return nil }
-                return (r.run, l)
-            }
-            for last in layout.checkpoints.last?.results.filter({ $0.method == "attribution" }) ?? [] {
-                func result(_ c: CheckpointRecord) -> ResultRecord? {
-                    c.results.first { $0.kind == last.kind && $0.direction == last.direction && $0.method == "attribution" }
-                }
-                let finals = same.compactMap { $0.1.checkpoints.last.flatMap(result) }
-                let cells = (0..<last.effect.values.count).map { i -> (Int, Double) in
-                    let v = finals.compactMap { value($0, at: unflatten(i, last.shape)) }
-                    return (i, v.isEmpty ? 0 : v.reduce(0, +) / Double(v.count))
-                }.sorted { abs($0.1) > abs($1.1) }.prefix(3)
-                for (cell, _) in cells {
-                    var series: [LineSeries] = []
-                    for (k, size) in sizes.enumerated() {
-                        let mine = same.filter { RunSpec.sizeName(ofRun: $0.0) == size }
-                        guard !mine.isEmpty else { continue }
-                        let steps = Array(Set(mine.flatMap { $0.1.checkpoints.map(\.step) })).sorted()
-                        let colour = SVG.palette[k % SVG.palette.count]
-                        // Sizes differ in layers and heads: a cell is its coordinates, absent where a model lacks them.
-                        let perRun = mine.map { _, l in steps.map { s in
-                            l.checkpoints.first { $0.step == s }.flatMap(result).flatMap { value($0, at: unflatten(cell, last.shape)) } ?? .nan } }
-                        for (j, y) in perRun.enumerated() where mine.count > 1 {
-                            series.append(LineSeries(name: "\(size): each of \(mine.count) seeds", x: steps.map(Double.init), y: y,
-                                                     style: .thin, color: colour, inLegend: j == 0))
-                        }
-                        let meanY = steps.indices.map { i -> Double in
-                            let v = perRun.map { $0[i] }.filter(\.isFinite)
-                            return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
-                        }
-                        series.append(LineSeries(name: mine.count > 1 ? "\(size): mean of \(mine.count) seeds" : size,
-                                                 x: steps.map(Double.init), y: meanY, style: .solid, color: colour))
-                    }
-                    let name = cellName(cell, last, layout).replacingOccurrences(of: "`", with: "")
-                    let file = name.replacingOccurrences(of: " ", with: "-").filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
-                    out["study/\(decision.decision.rawValue)-\(last.kind)-\(last.direction)-\(file).svg"] = SVG.lineChart(LineChartSpec(
-                        title: "\(experiment.name) \(decision.decision.rawValue): \(last.kind) \(name), \(last.direction) (attribution)",
-                        xLabel: "training step", yLabel: "effect", series: series, xScale: .symlog))
-                }
-            }
-        }
-        return out
-    }
-
-    /// A result's effect at the given coordinates, nil where its shape has no such cell or the effect is undefined.
-    private func value(_ r: ResultRecord, at index: [Int]) -> Double? {
-        guard index.count == r.shape.count, zip(index, r.shape).allSatisfy({ $0 < $1 }) else { return nil }
-        return r.effect.values[zip(index, r.shape).reduce(0) { $0 * $1.1 + $1.0 }]
-    }
-
-    /// The five cells with the largest effect at the last defined checkpoint, over every checkpoint.
-    private func curves(_ last: ResultRecord, _ l: LayoutRecord) -> String {
-        let top = last.effect.values.enumerated().compactMap { i, v in v.map { (i, $0) } }.sorted { abs($0.1) > abs($1.1) }.prefix(5)
-        let series = top.enumerated().map { k, cell in
-            let points = l.checkpoints.map { c -> (Double, Double) in
-                let r = c.results.first { $0.kind == last.kind && $0.direction == last.direction && $0.method == last.method }
-                return (Double(c.step), r?.effect.values[cell.0] ?? .nan)
-            }
-            return LineSeries(name: cellName(cell.0, last, l).replacingOccurrences(of: "`", with: ""), x: points.map(\.0), y: points.map(\.1), style: .solid, color: SVG.palette[k % 10])
-        }
-        return SVG.lineChart(LineChartSpec(title: "\(experiment.name): \(last.kind) \(last.direction) (\(last.method)) over training",
-                                           xLabel: "training step", yLabel: "effect", series: series, xScale: .symlog))
-    }
-
-    /// A result as a 2-D grid: [layer x pos], [layer x head], [layer.head x pos]; nil for 4-D and stacked kinds.
-    private func heatGrid(_ r: ResultRecord, _ l: LayoutRecord) -> (rows: [String], columns: [String], values: [[Double]], xLabel: String, yLabel: String)? {
-        let v = r.effect.values.map { $0 ?? .nan }
-        switch r.axes {
-        case ["layer", "pos"]:
-            return ((0..<r.shape[0]).map { "L\($0)" }, labels(l), rows(v, r.shape[1]), "position", "layer")
-        case ["layer", "head"]:
-            return ((0..<r.shape[0]).map { "L\($0)" }, (0..<r.shape[1]).map { "H\($0)" }, rows(v, r.shape[1]), "head", "layer")
-        case ["layer", "pos", "head"]:
-            let (L, T, H) = (r.shape[0], r.shape[1], r.shape[2])
-            let grid = (0..<(L * H)).map { lh in (0..<T).map { t in v[((lh / H) * T + t) * H + lh % H] } }
-            return ((0..<(L * H)).map { "L\($0 / H)H\($0 % H)" }, labels(l), grid, "position", "head")
-        case ["layer", "head", "dest_pos"]:
-            return ((0..<(r.shape[0] * r.shape[1])).map { "L\($0 / r.shape[1])H\($0 % r.shape[1])" }, labels(l), rows(v, r.shape[2]),
-                    "destination position", "head")
-        default:
-            return nil
-        }
-    }
-
-    private func labels(_ l: LayoutRecord) -> [String] { l.positionLabels.enumerated().map { "\($0.offset) \($0.element)" } }
-    private func rows(_ v: [Double], _ width: Int) -> [[Double]] { stride(from: 0, to: v.count, by: width).map { Array(v[$0..<($0 + width)]) } }
-
     /// A cell's name: its index on each axis, with the position's label.
-    private func cellName(_ cell: Int, _ r: ResultRecord, _ l: LayoutRecord) -> String {
+    func cellName(_ cell: Int, _ r: ResultRecord, _ labels: [String]) -> String {
         zip(r.axes, unflatten(cell, r.shape)).map { axis, i in
             switch axis {
             case "layer": "L\(i)"
             case "head": "H\(i)"
-            case "pos", "dest_pos", "src_pos": "@\(i)`\(i < l.positionLabels.count ? l.positionLabels[i] : "?")`"
+            case "pos", "dest_pos", "src_pos": "@\(i)`\(i < labels.count ? labels[i] : "?")`"
             default: "\(axis)\(i)"
             }
         }.joined(separator: " ")
@@ -264,6 +166,6 @@ private func metricMeaning(_ m: String) -> String {
     }
 }
 
-private func num(_ x: Double) -> String { String(format: "%.3f", x) }
-private func opt(_ x: Double?) -> String { x.map(num) ?? "–" }
+func num(_ x: Double) -> String { String(format: "%.3f", x) }
+func opt(_ x: Double?) -> String { x.map(num) ?? "–" }
 private func pct(_ x: Double) -> String { String(format: "%.0f%%", 100 * x) }

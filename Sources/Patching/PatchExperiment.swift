@@ -45,13 +45,16 @@ public struct PatchExperiment: Sendable {
         return steps
     }
 
-    /// The pairs of each decision the spec names; an error when a decision keeps no pair at all.
+    /// The pairs of each decision the spec names; an error when a decision keeps no pair at all, or keeps only
+    /// pairs of small layouts while every result the spec asks for needs a position axis.
     public func pairSets() throws -> [MinimalPairSet] {
         let items = try RunSpec.evaluationItems(task, split: .test, count: spec.pairs, policy: run.split)
+        let pools = try spec.kinds.contains { try PatchKind.named($0).positionFree } || spec.logitAttribution
         return try spec.decisions.map { decision in
             let set = try MinimalPairSet.build(task: task, items: items, corruption: spec.corruption, decision: decision,
                                                seed: spec.seed, minPairs: spec.minPairs)
-            guard set.pairCount > 0 else {
+            // Small layouts alone are usable when at least two of them pool.
+            guard set.pairCount > 0 || pools && set.smallLayouts.count > 1 else {
                 let reasons = set.dropped.filter { $0.value > 0 }.sorted { $0.key.rawValue < $1.key.rawValue }
                     .map { "\($0.value) \($0.key.rawValue)" }.joined(separator: ", ")
                 throw PatchSpecError(file: runDir, problem: "experiment \(spec.name): all \(set.candidates) held-out \(spec.task) items "
@@ -63,33 +66,65 @@ public struct PatchExperiment: Sendable {
 
     /// Patches the checkpoints `steps` with every kind, direction and method of the spec; exact patching only at
     /// `exactSteps` (attribution everywhere), since exact patching of every kind costs one patched run per cell.
-    /// Per-pair arrays go into `perPair` (an open HDF5 file) under `/<decision>/layout<k>/step_<N>/...`.
+    /// Per-pair arrays go into `perPair` (an open HDF5 file) under `/<decision>/layout<k>/step_<N>/...`, and the
+    /// results pooled over every layout under `/<decision>/pooled/step_<N>/...`.
     public func run(steps: [Int], exactSteps: Set<Int>, perPair: H5File, perPairName: String,
                     progress: (Int, Int) -> Void = { _, _ in }) throws -> RunRecord {
         let kinds = try spec.kinds.map { name throws -> PatchKind in try PatchKind.named(name) }
         guard let metric = PatchMetric(rawValue: spec.metric) else { throw PatchSpecError(file: runDir, problem: "unknown metric \(spec.metric)") }
         let directions = spec.directions.compactMap(PatchDirection.init(rawValue:))
         let sets = try pairSets()
+        func layoutRecord(_ k: Int, _ l: PairLayout, dropped: Int) -> LayoutRecord {
+            LayoutRecord(layout: k, length: l.length, positionLabels: l.positionLabels, namedPositions: l.namedPositions,
+                         pairs: PairsRecord(clean: l.clean, corrupted: l.corrupted, position: l.position, correct: l.correct,
+                                            wrong: l.wrong, dropped: dropped, items: l.items, changedLatents: l.changedLatents),
+                         checkpoints: [])
+        }
+        let pooledKinds = kinds.filter(\.positionFree)
         var decisions: [DecisionRecord] = sets.map { set in
-            DecisionRecord(decision: set.decision, candidates: set.candidates, pairs: set.pairCount, coverage: set.coverage,
-                           droppedByReason: Dictionary(uniqueKeysWithValues: set.dropped.map { ($0.key.rawValue, $0.value) }),
-                           layouts: set.layouts.enumerated().map { k, l in
-                               LayoutRecord(layout: k, length: l.length, positionLabels: l.positionLabels, namedPositions: l.namedPositions,
-                                            pairs: PairsRecord(clean: l.clean, corrupted: l.corrupted, position: l.position, correct: l.correct,
-                                                               wrong: l.wrong, dropped: set.dropped.values.reduce(0, +), items: l.items,
-                                                               changedLatents: l.changedLatents),
-                                            checkpoints: [])
-                           })
+            let dropped = set.dropped.values.reduce(0, +)
+            let all = set.layouts + set.smallLayouts
+            let pools = all.count > 1 && (!pooledKinds.isEmpty || spec.logitAttribution)
+            return DecisionRecord(decision: set.decision, candidates: set.candidates, pairs: set.pairCount, coverage: set.coverage,
+                                  droppedByReason: Dictionary(uniqueKeysWithValues: set.dropped.map { ($0.key.rawValue, $0.value) }),
+                                  layouts: set.layouts.enumerated().map { layoutRecord($0.offset, $0.element, dropped: dropped) },
+                                  smallLayouts: set.smallLayouts.enumerated().map {
+                                      layoutRecord(set.layouts.count + $0.offset, $0.element, dropped: dropped) },
+                                  pooled: pools ? PooledRecord(layouts: all.count, pairs: set.pooledPairCount,
+                                                               coverage: Double(set.pooledPairCount) / Double(max(set.candidates, 1)),
+                                                               layoutPairs: all.map(\.count), kinds: pooledKinds.map(\.rawValue),
+                                                               checkpoints: []) : nil)
         }
         for (s, step) in steps.enumerated() {
             let loaded = try Checkpoint.load(TrainingRun.checkpointPath(runDir, step: step))
+            let exact = exactSteps.contains(step)
             for (d, set) in sets.enumerated() {
-                for (k, layout) in set.layouts.enumerated() {
-                    let group = "/\(set.decision.rawValue)/layout\(k)/step_\(step)"
-                    let record = try patchCheckpoint(loaded.model, layout: layout, kinds: kinds, metric: metric, directions: directions,
-                                                     exact: exactSteps.contains(step), step: step, group: group,
-                                                     file: perPair, fileName: perPairName)
-                    decisions[d].layouts[k].checkpoints.append(record)
+                let pools = decisions[d].pooled != nil
+                var parts: [LayoutResults] = []
+                for (k, layout) in (set.layouts + set.smallLayouts).enumerated() {
+                    let kept = k < set.layouts.count
+                    guard kept || pools else { break }
+                    let runs = try PatchRuns(model: loaded.model, pairs: PatchPairs(clean: layout.clean, corrupted: layout.corrupted,
+                                                                                    position: layout.position, correct: layout.correct,
+                                                                                    wrong: layout.wrong), metric: metric)
+                    let ablation = try self.ablation(layout)
+                    // Small layouts compute only what pools; kept layouts' results are reused for the pool.
+                    let computed = try results(runs, kinds: kept ? kinds : pooledKinds, directions: directions, ablation: ablation,
+                                               exact: exact, logitAttribution: spec.logitAttribution)
+                    if kept {
+                        let group = "/\(set.decision.rawValue)/layout\(k)/step_\(step)"
+                        let record = try patchCheckpoint(runs, layout: layout, computed: computed, directions: directions, exact: exact,
+                                                         patterns: s == steps.count - 1, step: step, group: group,
+                                                         file: perPair, fileName: perPairName)
+                        decisions[d].layouts[k].checkpoints.append(record)
+                    }
+                    if pools { parts.append(computed.filter { $0.positionFree }) }
+                }
+                if pools {
+                    let group = "/\(set.decision.rawValue)/pooled/step_\(step)"
+                    let record = try checkpointRecord(LayoutResults.concatenate(parts), step: step, group: group,
+                                                      file: perPair, fileName: perPairName)
+                    decisions[d].pooled!.checkpoints.append(record)
                 }
             }
             progress(s + 1, steps.count)
@@ -97,68 +132,40 @@ public struct PatchExperiment: Sendable {
         return RunRecord(run: run.name, runDir: runDir, model: run.model, seed: run.seed, perPairFile: perPairName, decisions: decisions)
     }
 
-    /// Every result of one checkpoint on one layout's pairs.
-    func patchCheckpoint(_ model: Transformer, layout: PairLayout, kinds: [PatchKind], metric: PatchMetric,
-                         directions: [PatchDirection], exact: Bool, step: Int, group: String,
-                         file: H5File, fileName: String) throws -> CheckpointRecord {
-        let pairs = try PatchPairs(clean: layout.clean, corrupted: layout.corrupted, position: layout.position,
-                                   correct: layout.correct, wrong: layout.wrong)
-        let runs = try PatchRuns(model: model, pairs: pairs, metric: metric)
-        let ablation: PatchAblation
+    /// The spec's ablation for one layout's pairs; `mean` is over the layout's own prompts, clean and corrupted
+    /// (the same length and positions).
+    func ablation(_ layout: PairLayout) throws -> PatchAblation {
         switch spec.ablation {
-        case "zero": ablation = .zero
-        // The mean over the layout's own prompts, clean and corrupted: the same length and positions.
-        case "mean": ablation = .mean(try MeanReference(tokens: layout.clean + layout.corrupted))
-        default: ablation = .resample
+        case "zero": .zero
+        case "mean": .mean(try MeanReference(tokens: layout.clean + layout.corrupted))
+        default: .resample
         }
-        // Each checkpoint its own resamples, so intervals at different steps are independent draws.
-        let seed = spec.seed &+ UInt64(step) &* 0x9E37_79B9
-        var results: [ResultRecord] = [], agreements: [AgreementRecord] = []
-        try writeDataset(file, group + "/metric/clean", runs.clean, shape: [pairs.count])
-        try writeDataset(file, group + "/metric/corrupted", runs.corrupted, shape: [pairs.count])
-        // The difference's interval needs only the two runs' per-pair metrics: an unpatched "result".
-        let unpatched = PatchResult(kind: "none", method: "none", direction: .denoising, ablation: spec.ablation, metric: metric,
-                                    shape: [1], raw: [mean(runs.corrupted)], perPair: runs.corrupted, clean: runs.clean,
-                                    corrupted: runs.corrupted)
-        let difference = summarise(unpatched, resamples: resamples, seed: seed)
-        let metricRecord = MetricRecord(name: metric.rawValue, clean: mean(runs.clean), corrupted: mean(runs.corrupted),
-                                        difference: difference.difference,
-                                        differenceCI: [difference.differenceLow, difference.differenceHigh],
-                                        normalisationDefined: difference.defined,
-                                        perPair: PerPairRef(file: fileName, dataset: group + "/metric"))
+    }
+
+    /// Every patch result of one checkpoint on one layout's pairs: exact patching (at exact steps) and attribution
+    /// of each kind and direction, and the logit attribution and logit lens of both runs.
+    func results(_ runs: PatchRuns, kinds: [PatchKind], directions: [PatchDirection], ablation: PatchAblation,
+                 exact: Bool, logitAttribution: Bool) throws -> LayoutResults {
+        var out = LayoutResults(clean: runs.clean, corrupted: runs.corrupted)
         for direction in directions {
-            var exactByKind: [PatchKind: PatchResult] = [:]
-            if exact {
-                for kind in kinds {
-                    let r = try runs.patch(kind, direction: direction, ablation: ablation)
-                    exactByKind[kind] = r
-                    results.append(try record(r, kind: kind, seed: seed, group: group, file: file, fileName: fileName))
-                }
-            }
-            if spec.attribution {
-                for (kind, r) in zip(kinds, try runs.attribution(kinds, direction: direction, ablation: ablation)) {
-                    results.append(try record(r, kind: kind, seed: seed, group: group, file: file, fileName: fileName))
-                    if let e = exactByKind[kind] {
-                        let a = agreement(r, e)
-                        agreements.append(AgreementRecord(kind: kind.rawValue, direction: direction.rawValue, pearson: finite(a.pearson),
-                                                          spearman: finite(a.spearman), topK: a.topK, topKOverlap: finite(a.topKOverlap)))
-                    }
-                }
-            }
+            if exact { for kind in kinds { out.patches.append(try runs.patch(kind, direction: direction, ablation: ablation)) } }
+            if spec.attribution { out.patches += try runs.attribution(kinds, direction: direction, ablation: ablation) }
         }
-        var dla: [ComponentsRecord] = [], lens: [ComponentsRecord] = [], paths: [PathRecord] = []
-        if spec.logitAttribution {
+        if logitAttribution {
             for run in [PatchRun.clean, .corrupted] {
-                let a = runs.directLogitAttribution(run: run)
-                dla.append(try components(a.components, a.perPair, run: run, seed: seed, dataset: "\(group)/logit_attribution/\(run.rawValue)",
-                                          file: file, fileName: fileName))
-                let l = try runs.logitLens(run: run)
-                lens.append(try components(l.hooks, l.perPair, run: run, seed: seed, dataset: "\(group)/logit_lens/\(run.rawValue)",
-                                           file: file, fileName: fileName))
+                out.logitAttribution.append(runs.directLogitAttribution(run: run))
+                out.logitLens.append(try runs.logitLens(run: run))
             }
         }
+        return out
+    }
+
+    /// Every result of one checkpoint on one layout's pairs.
+    func patchCheckpoint(_ runs: PatchRuns, layout: PairLayout, computed: LayoutResults, directions: [PatchDirection],
+                         exact: Bool, patterns: Bool, step: Int, group: String, file: H5File, fileName: String) throws -> CheckpointRecord {
+        var record = try checkpointRecord(computed, step: step, group: group, file: file, fileName: fileName)
         if spec.pathPatching && exact {
-            let c = model.config
+            let c = runs.model.config
             for direction in directions {
                 let p = try runs.pathPatch(senders: PathSender.all(c), receivers: PathReceiver.all(c), direction: direction)
                 let clean = mean(runs.clean), corrupted = mean(runs.corrupted)
@@ -166,15 +173,59 @@ public struct PatchExperiment: Sendable {
                     let n = (v - corrupted) / (clean - corrupted)
                     return direction == .denoising ? n : 1 - n
                 } } }
-                paths.append(PathRecord(direction: direction.rawValue, senders: p.senders, receivers: p.receivers, raw: p.raw,
-                                        effect: metricRecord.normalisationDefined ? effect : effect.map { $0.map { _ in nil } }))
+                record.pathPatching.append(PathRecord(direction: direction.rawValue, senders: p.senders, receivers: p.receivers, raw: p.raw,
+                                                      effect: record.metric.normalisationDefined ? effect : effect.map { $0.map { _ in nil } }))
             }
         }
         // Along probe directions at the exact steps, on the same two runs.
-        let probeRecords = exact && metricRecord.normalisationDefined ? try probeTests(runs, layout: layout, step: step) : []
-        return CheckpointRecord(step: step, metric: metricRecord, results: results, agreement: agreements,
-                                logitAttribution: dla, logitLens: lens, pathPatching: paths, probeDirections: probeRecords)
+        if exact && record.metric.normalisationDefined { record.probeDirections = try probeTests(runs, layout: layout, step: step) }
+        if patterns { record.attentionPatterns = attentionPatterns(runs, record: record) }
+        return record
     }
+
+    /// The records of one checkpoint's results (one layout's, or the pool's), per-pair arrays written to HDF5.
+    func checkpointRecord(_ computed: LayoutResults, step: Int, group: String, file: H5File, fileName: String) throws -> CheckpointRecord {
+        let seed = checkpointSeed(step)
+        let pairs = computed.clean.count
+        try writeDataset(file, group + "/metric/clean", computed.clean, shape: [pairs])
+        try writeDataset(file, group + "/metric/corrupted", computed.corrupted, shape: [pairs])
+        // The difference's interval needs only the two runs' per-pair metrics: an unpatched "result".
+        let metric = PatchMetric(rawValue: spec.metric) ?? .logitDiff
+        let unpatched = PatchResult(kind: "none", method: "none", direction: .denoising, ablation: spec.ablation, metric: metric,
+                                    shape: [1], raw: [mean(computed.corrupted)], perPair: computed.corrupted, clean: computed.clean,
+                                    corrupted: computed.corrupted)
+        let difference = summarise(unpatched, resamples: resamples, seed: seed)
+        let metricRecord = MetricRecord(name: metric.rawValue, clean: mean(computed.clean), corrupted: mean(computed.corrupted),
+                                        difference: difference.difference,
+                                        differenceCI: [difference.differenceLow, difference.differenceHigh],
+                                        normalisationDefined: difference.defined,
+                                        perPair: PerPairRef(file: fileName, dataset: group + "/metric"))
+        var results: [ResultRecord] = [], agreements: [AgreementRecord] = []
+        for r in computed.patches {
+            let kind = try PatchKind.named(r.kind)
+            results.append(try record(r, kind: kind, seed: seed, group: group, file: file, fileName: fileName))
+            if r.method == "attribution",
+               let e = computed.patches.first(where: { $0.method == "exact" && $0.kind == r.kind && $0.direction == r.direction }) {
+                let a = agreement(r, e)
+                agreements.append(AgreementRecord(kind: r.kind, direction: r.direction.rawValue, pearson: finite(a.pearson),
+                                                  spearman: finite(a.spearman), topK: a.topK, topKOverlap: finite(a.topKOverlap)))
+            }
+        }
+        var dla: [ComponentsRecord] = [], lens: [ComponentsRecord] = []
+        for a in computed.logitAttribution {
+            dla.append(try components(a.components, a.perPair, run: a.run, seed: seed, dataset: "\(group)/logit_attribution/\(a.run.rawValue)",
+                                      file: file, fileName: fileName))
+        }
+        for l in computed.logitLens {
+            lens.append(try components(l.hooks, l.perPair, run: l.run, seed: seed, dataset: "\(group)/logit_lens/\(l.run.rawValue)",
+                                       file: file, fileName: fileName))
+        }
+        return CheckpointRecord(step: step, metric: metricRecord, results: results, agreement: agreements,
+                                logitAttribution: dla, logitLens: lens, pathPatching: [], probeDirections: [], attentionPatterns: [])
+    }
+
+    /// Each checkpoint its own resamples, so intervals at different steps are independent draws.
+    func checkpointSeed(_ step: Int) -> UInt64 { spec.seed &+ UInt64(step) &* 0x9E37_79B9 }
 
     /// Every cell of the named probes at this run and step whose position the layout has.
     func probeTests(_ runs: PatchRuns, layout: PairLayout, step: Int) throws -> [ProbeDirectionRecord] {

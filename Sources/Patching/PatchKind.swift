@@ -36,6 +36,13 @@ public enum PatchKind: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Whether the output has no position axis ([layer, head] and its stacks): such results mean the same on
+    /// every prompt layout, so pairs of different layouts pool.
+    public var positionFree: Bool {
+        if let s = single { return !s.axes.contains { $0 == .pos || $0 == .destPos || $0 == .srcPos } }
+        return parts.allSatisfy(\.positionFree)
+    }
+
     /// The kinds a stacked kind is made of, in TransformerLens's order (the leading axis of its output).
     public var parts: [PatchKind] {
         switch self {

@@ -22,6 +22,18 @@ public struct PatchResult: Sendable, Codable, Equatable {
     public var baseMean: Double { mean(direction == .denoising ? corrupted : clean) }
 }
 
+/// Results of one kind on several sets of pairs (prompt layouts) as one result over all their pairs: per-pair
+/// arrays joined in order, `raw` the mean over every pair.
+public func concatenate(_ parts: [PatchResult]) -> PatchResult {
+    var r = parts[0]
+    r.perPair = parts.flatMap(\.perPair)
+    r.clean = parts.flatMap(\.clean)
+    r.corrupted = parts.flatMap(\.corrupted)
+    let N = r.clean.count, cells = r.cells
+    r.raw = (0..<cells).map { j in (0..<N).reduce(0.0) { $0 + r.perPair[$1 * cells + j] } / Double(N) }
+    return r
+}
+
 /// Results of single kinds stacked along a new leading axis (TransformerLens's `*_every`).
 func stack(_ parts: [PatchResult], kind: String) -> PatchResult {
     let N = parts[0].pairs, cells = parts[0].cells

@@ -74,9 +74,15 @@ public struct MinimalPairSet: Sendable, Equatable, Codable {
     /// Held-out items tried.
     public var candidates: Int
     public var layouts: [PairLayout]
+    /// Layouts with fewer than `minPairs` pairs (counted as dropped): too few for a position-by-position
+    /// result of their own, but their pairs still count where no position axis is needed (a head over all
+    /// positions), where every layout's pairs pool.
+    public var smallLayouts: [PairLayout] = []
     public var dropped: [PairDropReason: Int]
 
     public var pairCount: Int { layouts.reduce(0) { $0 + $1.count } }
+    /// Pairs of every layout, kept or small.
+    public var pooledPairCount: Int { pairCount + smallLayouts.reduce(0) { $0 + $1.count } }
     /// Share of the held-out items that became a pair of a kept layout.
     public var coverage: Double { candidates == 0 ? 0 : Double(pairCount) / Double(candidates) }
 
@@ -121,12 +127,20 @@ public struct MinimalPairSet: Sendable, Equatable, Codable {
             byLayout[key] = layout
         }
         for (_, var layout) in byLayout {
-            guard layout.count >= minPairs else { set.dropped[.layoutBelowMinimum, default: 0] += layout.count; continue }
             layout.positionLabels = labels(layout, tokenizer)
+            guard layout.count >= minPairs else {
+                set.dropped[.layoutBelowMinimum, default: 0] += layout.count
+                set.smallLayouts.append(layout)
+                continue
+            }
             set.layouts.append(layout)
         }
         // Largest first; ties by length and then by the first item, so the order never depends on hashing.
-        set.layouts.sort { ($0.count, -$0.length, -($0.items.first ?? 0)) > ($1.count, -$1.length, -($1.items.first ?? 0)) }
+        let order: (PairLayout, PairLayout) -> Bool = {
+            ($0.count, -$0.length, -($0.items.first ?? 0)) > ($1.count, -$1.length, -($1.items.first ?? 0))
+        }
+        set.layouts.sort(by: order)
+        set.smallLayouts.sort(by: order)
         return set
     }
 

@@ -40,6 +40,7 @@ import TestSupport
         let decisions = try #require(runs[0]["decisions"] as? [[String: Any]])
         #expect(decisions.map { $0["decision"] as? String } == ["step1", "step2"])
         var expected: [(dataset: String, shape: [Int], raw: [Double])] = []
+        var pooledDecisions = 0
         for d in decisions {
             let candidates = try #require(d["candidates"] as? Int), pairs = try #require(d["pairs"] as? Int)
             let dropped = try #require(d["dropped_by_reason"] as? [String: Int])
@@ -66,9 +67,39 @@ import TestSupport
                         #expect(ref["file"] == "d16-s1.h5")
                         expected.append((ref["dataset"]!, [clean.count] + (res["shape"] as? [Int] ?? []), flatten(res["raw"])))
                     }
+                    // The clean run's attention patterns of the strongest heads, at the last step only: each
+                    // destination row a causal softmax over the sources.
+                    let patterns = c["attention_patterns"] as? [[String: Any]] ?? []
+                    #expect(patterns.isEmpty == (c["step"] as? Int != 20), "patterns at the last step only")
+                    for pat in patterns {
+                        let rows = (pat["pattern"] as? [[[Double]]] ?? []).flatMap { $0 }
+                        #expect(!rows.isEmpty && rows.allSatisfy { $0.count == length })
+                        for (i, row) in rows.enumerated() {
+                            #expect(abs(row.reduce(0, +) - 1) < 1e-5 && row[(i % length + 1)...].allSatisfy { $0 == 0 })
+                        }
+                    }
                 }
             }
+            // The pool: every layout's pairs, kept and small, for the kinds without a position axis.
+            let small = d["small_layouts"] as? [[String: Any]] ?? []
+            let smallPairs = small.reduce(0) { $0 + ((($1["pairs"] as? [String: Any])?["clean"] as? [[Int]])?.count ?? 0) }
+            #expect(smallPairs == dropped["layout_below_min_pairs"])
+            if let pooled = d["pooled"] as? [String: Any] {
+                pooledDecisions += 1
+                let n = try #require(pooled["pairs"] as? Int)
+                #expect(n == pairs + smallPairs && (pooled["layout_pairs"] as? [Int])?.reduce(0, +) == n)
+                for c in try #require(pooled["checkpoints"] as? [[String: Any]]) {
+                    for res in try #require(c["results"] as? [[String: Any]]) {
+                        #expect(res["kind"] as? String == "head_out_all_pos", "only kinds without a position axis pool")
+                        let ref = try #require(res["per_pair"] as? [String: String])
+                        expected.append((ref["dataset"]!, [n] + (res["shape"] as? [Int] ?? []), flatten(res["raw"])))
+                    }
+                }
+            } else {
+                #expect(((d["layouts"] as? [Any])?.count ?? 0) + small.count <= 1, "several layouts pool")
+            }
         }
+        #expect(pooledDecisions > 0, "the fixture's decisions have several layouts")
         // h5py's mean over pairs of each per-pair array is the JSON's raw, cell for cell (one Python process for all).
         let script = "import h5py, json, sys; f = h5py.File(sys.argv[1], 'r'); "
             + "print(json.dumps({d: [list(f[d].shape), f[d][()].mean(axis=0).ravel().tolist()] for d in json.load(sys.stdin)}))"
@@ -108,9 +139,10 @@ import TestSupport
             (good.replacingOccurrences(of: "task: multistep_pad", with: "task: sub").replacingOccurrences(of: "[step1, step2]", with: "[answer]"),
              run, "neither trains nor evaluates task sub"),
             (good, empty, "no checkpoints"),
-            // Found by running: with two items and at least two pairs per layout, no layout keeps any.
-            (good.replacingOccurrences(of: "pairs: 30\nmin_pairs: 3", with: "pairs: 2\nmin_pairs: 2")
-                 .replacingOccurrences(of: "[step1, step2]", with: "[step1]"), run, "were dropped at decision step1"),
+            // Found by running: with two items and at least two pairs per layout, no layout keeps any, and
+            // nothing asked for pools (below, the same items pool for head_out_all_pos).
+            (Self.twoItems.replacingOccurrences(of: "[resid_pre, head_out_all_pos]", with: "[resid_pre]") + "\nlogit_attribution: false\n",
+             run, "were dropped at decision step1"),
         ]
         for (i, c) in cases.enumerated() {
             let spec = try Self.write(c.spec, dir, "bad-\(i).yaml")
@@ -121,7 +153,15 @@ import TestSupport
             #expect(r.err.contains(spec) || r.err.contains(c.run), "case \(i) names the file or run: \(r.err)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/bad-out/steps/steps.json"), "nothing written for bad input")
+        // Two single-pair layouts cannot be reported position by position, but pool for a kind without positions.
+        let pools = try CLIConventionTests.lens(["patch", "--spec", try Self.write(Self.twoItems, dir, "two-items.yaml"), "--run", run,
+                                                 "--out", dir + "/pool-out", "--threads", "1", "--steps", "last", "--json"])
+        #expect(pools.status == 0, "\(pools.err)")
+        #expect(pools.out.contains("\"pooled\"") && pools.out.contains("head_out_all_pos"))
     }
+
+    static let twoItems = spec.replacingOccurrences(of: "pairs: 30\nmin_pairs: 3", with: "pairs: 2\nmin_pairs: 2")
+        .replacingOccurrences(of: "[step1, step2]", with: "[step1]")
 }
 
 /// The numbers of a nested JSON array, row-major (null as NaN).

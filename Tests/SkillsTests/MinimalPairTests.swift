@@ -94,6 +94,10 @@ import Tensors
         #expect(kept.dropped[.layoutBelowMinimum] == removed)
         #expect(kept.pairCount == all.pairCount - removed)
         #expect(kept.layouts.allSatisfy { $0.count > smallest })
+        // The small layouts are kept aside, whole, for results that pool over layouts.
+        #expect(kept.smallLayouts.count == all.layouts.filter { $0.count <= smallest }.count)
+        #expect(kept.smallLayouts.allSatisfy { l in l.count <= smallest && all.layouts.contains(l) })
+        #expect(kept.pooledPairCount == all.pairCount && all.smallLayouts.isEmpty)
     }
 
     @Test func aCorruptionOrDecisionTheTaskLacksIsAnError() throws {
