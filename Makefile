@@ -9,7 +9,7 @@ SWIFT ?= swift
 LENS := .build/release/lens
 export INTEROP_PY
 
-.PHONY: all deps pydeps build test test-tl test-tl-patch fuzz study study-full bench bench-train bench-dump clean
+.PHONY: all deps pydeps build test test-tl test-tl-patch fuzz study study-full specs bench bench-train bench-dump clean
 
 all: build
 
@@ -57,40 +57,24 @@ test-tl: build
 test-tl-patch: build
 	scripts/tl-patch-check.sh $(PEER_PY)
 
-# The default study: sweep model sizes x seeds, dump every run's residual stream at every checkpoint,
-# fit every shipped probe on all of it, then print where the results are.
+# The default study, from the binary alone: `lens study` trains the sweep, dumps every run's residual
+# stream, fits every shipped probe and runs every shipped patching experiment (attribution at every
+# checkpoint, exact patching at step 1000 and the last; STUDY_FLAGS=--full for every checkpoint),
+# resuming each stage where it stopped. Then the per-size table of final exact match.
 STUDY_OUT ?= runs/default
-# Exact patching of every shipped kind at every checkpoint does not fit the study's time on 2 cores:
-# attribution runs at every checkpoint, exact patching at these (study-full: at all of them).
-PATCH_EXACT ?= 1000,last
+STUDY_FLAGS ?=
 study: build
-	@start=$$(date +%s); $(LENS) sweep --out $(STUDY_OUT) || exit 1; \
-	  echo "sweep took $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); $(LENS) study --out $(STUDY_OUT) $(STUDY_FLAGS) || exit 1; \
+	  echo "lens study took $$(( $$(date +%s) - start )) s"
 	@$(INTEROP_PY) scripts/study-table.py $(STUDY_OUT)
-	@start=$$(date +%s); for r in $(STUDY_OUT)/*/; do \
-	  [ -f $$r/run.json ] || continue; \
-	  $(LENS) dump --run $$r --hooks 'blocks.*.hook_resid_post' --n 200 --for-probes Probes/*.yaml > /dev/null || exit 1; \
-	done; \
-	for s in Probes/*.yaml; do \
-	  $(LENS) probe --spec $$s --activations $(STUDY_OUT) --out $(STUDY_OUT)/probes > /dev/null || exit 1; \
-	done; \
-	echo "dump and probes took $$(( $$(date +%s) - start )) s"
-	@start=$$(date +%s); for e in Probes/patching/*.yaml; do \
-	  $(LENS) patch --spec $$e --study $(STUDY_OUT) --exact-steps $(PATCH_EXACT) > /dev/null || exit 1; \
-	done; \
-	echo "patching took $$(( $$(date +%s) - start )) s (attribution at every checkpoint, exact patching at steps $(PATCH_EXACT))"
-	@echo "results in $(STUDY_OUT):"
-	@echo "  <run>/metrics.jsonl        evaluations at every checkpoint (lens eval, --json)"
-	@echo "  <run>/checkpoints/         safetensors, TransformerLens names"
-	@echo "  <run>/activations/         HDF5 per checkpoint (lens inspect FILE)"
-	@echo "  probes/<probe>.md .json    probe tables and numbers"
-	@echo "  probes/<probe>-steps-*.svg probe score over training, per hook and position"
-	@echo "  probes/<probe>/heatmaps/   hook x position per run and checkpoint"
-	@echo "  patching/<experiment>/     patching JSON, markdown, per-pair HDF5, figures (lens patch)"
 
 # Everything make study does, with exact patching at every checkpoint.
 study-full:
-	$(MAKE) study PATCH_EXACT=all
+	$(MAKE) study STUDY_FLAGS=--full
+
+# The shipped specs embedded in the binary, regenerated from Probes/ (a test fails when they differ).
+specs:
+	$(INTEROP_PY) scripts/embed-specs.py
 
 bench: bench-train bench-dump
 bench-train: build

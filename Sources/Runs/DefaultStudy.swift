@@ -24,3 +24,39 @@ public enum DefaultStudy {
 
     public static func spec() -> StudySpec { try! StudySpec.parse(yaml, file: "<embedded default study>") }
 }
+
+/// The chain-of-thought comparison: the default study's sizes and mixture with the direct composite
+/// `multistep` in place of the scratchpad's `multistep_pad` (never both in one model: they share their
+/// prompts, so one model would get two targets for one prompt), three seeds, and the longer training the
+/// direct form needs (SCIENCE.md: still at 0.17 exact match after 7000 steps, rising). Sized for this
+/// 2-core machine at about 40 minutes; a cluster can afford more.
+public enum CotStudy {
+    public static let yaml = """
+    name: cot
+    tasks: {add: 1, sub: 1.5, double: 0.75, order: 0.35, multistep: 2}
+    eval_tasks: [add, sub, double, order, multistep]
+    problem: {max_operand: 49, max_step: 29, max_result: 99}
+    models:
+      - {name: tiny, n_layers: 1, d_model: 16, n_heads: 2, d_mlp: 64}
+      - {name: small, n_layers: 2, d_model: 32, n_heads: 2, d_mlp: 128}
+      - {name: base, n_layers: 2, d_model: 64, n_heads: 8, d_mlp: 256}
+    seeds: [1, 2, 3]
+    steps: 30000
+    batch: 64
+    lr: 0.008
+    warmup: 100
+    weight_decay: 0.1
+    checkpoints: {dense_until: 1000, dense_count: 6, every: 2000}
+    eval: {n: 150}
+    split: {seed: 0, validation: 0.1, test: 0.1}
+    """
+}
+
+/// The studies shipped in the binary, by name (`lens study --study NAME`, `lens sweep --study NAME`).
+public enum ShippedStudies {
+    public static let all: [(name: String, yaml: String)] = [("default", DefaultStudy.yaml), ("cot", CotStudy.yaml)]
+
+    public static func named(_ name: String) -> StudySpec? {
+        all.first { $0.name == name }.map { try! StudySpec.parse($0.yaml, file: "<embedded \($0.name) study>") }
+    }
+}

@@ -14,7 +14,8 @@ struct SweepCommand: ParsableCommand {
           lens sweep --study my.yaml --check    # only check the study file: keys, types, sizes; lists its runs
         """)
 
-    @Option(help: "Study file (YAML). Schema: see README or `lens sweep --show-default`.") var study: String?
+    @Option(help: "Study file (YAML), or the name of a shipped study (default, cot). Schema: see README or `lens sweep --show-default`.")
+    var study: String?
     @Option(help: "Output directory.") var out = "runs/default"
     @Option(help: "Runs trained at the same time (default: cores).") var jobs: Int = ProcessInfoCores.count
     @Flag(help: "Print the embedded default study and exit.") var showDefault = false
@@ -30,7 +31,7 @@ struct SweepCommand: ParsableCommand {
     func run() throws {
         if showDefault { print(DefaultStudy.yaml); return }
         common.apply()
-        let spec = try study.map { try StudySpec.load(path: $0) } ?? DefaultStudy.spec()
+        let spec = try study.map(Self.load) ?? DefaultStudy.spec()
         let outDir = study == nil || out != "runs/default" ? out : "runs/" + spec.name
         if check {
             let runs = try spec.runs().map(\.name)
@@ -54,5 +55,11 @@ struct SweepCommand: ParsableCommand {
                 print("  \(r.spec.name) step \(last?.step ?? 0): " + em.joined(separator: " "))
             }
         }
+    }
+
+    /// A shipped study by name, else a study file (a path that exists wins over a name).
+    static func load(_ nameOrPath: String) throws -> StudySpec {
+        if !FileManager.default.fileExists(atPath: nameOrPath), let shipped = ShippedStudies.named(nameOrPath) { return shipped }
+        return try StudySpec.load(path: nameOrPath)
     }
 }

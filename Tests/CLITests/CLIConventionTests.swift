@@ -78,7 +78,7 @@ import TestSupport
     }
 
     @Test func everyFlagOfEveryCommandIsLowerCaseKebab() throws {
-        let commands = [["tasks"], ["train"], ["sweep"], ["eval"], ["dump"], ["inspect"], ["probe"],
+        let commands = [["tasks"], ["study"], ["train"], ["sweep"], ["eval"], ["dump"], ["inspect"], ["probe"],
                         ["bench", "train"], ["bench", "gemm"], ["bench", "dump"], ["bench", "probe"], ["bench", "patch"]]
         for command in commands {
             let help = try Self.lens(command + ["--help"])
