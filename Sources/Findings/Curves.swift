@@ -19,11 +19,14 @@ extension TaskOutcomes {
         var sum = [Double](repeating: 0, count: checkpoints)
         let values = runs[run].values, K = checkpoints
         // The hot loop of every bootstrap (items x checkpoints per drawn run and resample): buffer
-        // pointers keep the debug-built tests quick, and it is the same arithmetic in either build.
-        sum.withUnsafeMutableBufferPointer { acc in
+        // pointers and a while loop keep the debug-built tests quick; the same arithmetic in either build.
+        sum.withUnsafeMutableBufferPointer { accBuffer in
+            let acc = accBuffer.baseAddress!
             for i in items {
-                values[i].withUnsafeBufferPointer { row in
-                    for k in 0..<K { acc[k] += row[k] }
+                values[i].withUnsafeBufferPointer { rowBuffer in
+                    let row = rowBuffer.baseAddress!
+                    var k = 0
+                    while k < K { acc[k] += row[k]; k += 1 }
                 }
             }
         }

@@ -55,8 +55,38 @@ public struct GroupDraw: Sendable {
     /// Items drawn for `task` in the run at draw position `position` (each drawn run draws its own items).
     public func items(task: String, position: Int, count: Int) -> [Int] {
         guard let key else { return Array(0..<count) }
-        var rng = RNG(seed: Mix.combine(Mix.combine(key, Mix.hash(task)), UInt64(position)))
-        return (0..<count).map { _ in rng.int(count) }
+        var stream = SplitMix(state: Mix.combine(Mix.combine(key, Mix.hash(task)), UInt64(position)))
+        var out = [Int](repeating: 0, count: count)
+        out.withUnsafeMutableBufferPointer { p in
+            var i = 0
+            while i < count { p[i] = stream.int(count); i += 1 }
+        }
+        return out
+    }
+}
+
+/// SplitMix64 as a stream of item positions: one word of state, so the hundreds of thousands of draws of
+/// a bootstrap cost no allocation (Tensors' `RNG` keeps its state in an array); uniform in 0..<n without
+/// modulo bias (Lemire's method, as `RNG.int`).
+struct SplitMix {
+    var state: UInt64
+
+    mutating func int(_ n: Int) -> Int {
+        let bound = UInt64(n)
+        var m = next().multipliedFullWidth(by: bound)
+        if m.low < bound {
+            let threshold = (0 &- bound) % bound
+            while m.low < threshold { m = next().multipliedFullWidth(by: bound) }
+        }
+        return Int(m.high)
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
 
