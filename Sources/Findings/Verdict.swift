@@ -84,11 +84,12 @@ public struct Decision: Sendable, Codable, Equatable {
     }
 }
 
-/// A number for a sentence: 3 significant digits, "undefined" for nil.
+/// A number for a sentence: 4 significant digits (3 printed R² = 0.9998 as "1"), "undefined" for nil.
+/// The exact values are in `Decision.numbers`.
 func fmt(_ x: Double?) -> String {
     guard let x else { return "undefined" }
     if x == 0 { return "0" }
-    return String(format: "%.3g", x)
+    return String(format: "%.4g", x)
 }
 
 /// An interval for a sentence.
