@@ -27,6 +27,7 @@ public enum Emergence {
         guard sizes.count >= 2 else {
             return Decision(.inconclusive, because: "fewer than 2 sizes", caveats: [.missing("a second size")])
         }
+        try Metric.requireExactMatch(sizes.map(\.outcomes))
         let sorted = sizes.sorted { $0.parameters < $1.parameters }
         let finals = try sorted.map { try finalValue($0.outcomes, settings: settings) }
         let numbers = zip(sorted, finals).map { s, f in
@@ -64,7 +65,8 @@ public enum Emergence {
     /// Over training, for one run: sharp when the width interval lies below 0.5 decades, gradual when it
     /// lies above 1 decade, undetermined otherwise, without an onset, or when the items cannot resolve
     /// a tenth of the rise (the distance of the 10% and 90% levels from chance and from f).
-    public static func overTraining(_ onset: OnsetReport) -> Decision {
+    public static func overTraining(_ onset: OnsetReport) throws -> Decision {
+        guard onset.metric == .exactMatch else { throw FindingsError.wrongMetric(task: onset.task, found: onset.metric, expected: .exactMatch) }
         guard let times = onset.times else {
             return Decision(.undetermined, because: "no onset (rise \(fmt(onset.rise.interval)) not above 0)",
                             numbers: [DecidingNumber("rise f − c", onset.rise)])

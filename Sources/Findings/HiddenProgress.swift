@@ -82,6 +82,10 @@ public struct HiddenProgressReport: Sendable, Codable, Equatable {
     /// is the earliest over decisions (any decision's component shows structure).
     public init(composite: TaskOutcomes, probe: ProbeScores?, causal: [CausalScores]?,
                 settings: BootstrapSettings = .init()) throws {
+        try Metric.requireExactMatch([composite])
+        guard composite.runs.count == 1 else {
+            throw FindingsError.invalid("\(composite.group): hidden progress is judged per run; pass one run (TaskOutcomes.run(_:))")
+        }
         behaviour = try OnsetReport(composite, settings: settings)
         probeOnset = probe?.onset
         self.causal = (causal ?? []).map { CausalOnset(name: $0.name, tau: $0.tau, onset: $0.onset) }

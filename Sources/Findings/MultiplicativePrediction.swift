@@ -42,6 +42,8 @@ public struct MultiplicativeGroup: Sendable, Codable, Equatable {
 
     public func validate() throws {
         try composite.validate()
+        try Metric.requireExactMatch([composite] + subSkills.map(\.outcomes))
+        try requireDistinct(subSkills.map(\.outcomes.task), in: composite.group)
         guard factors.count == composite.itemCount else {
             throw FindingsError.labelCount(task: composite.task, what: "factor lists", count: factors.count, items: composite.itemCount)
         }
@@ -58,7 +60,6 @@ public struct MultiplicativeGroup: Sendable, Codable, Equatable {
             throw FindingsError.unknownFactor(task: key.task, category: key.category)
         }
     }
-
 }
 
 /// A validated group with its labels turned into indices once, so a resample only adds and multiplies:

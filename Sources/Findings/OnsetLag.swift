@@ -14,6 +14,8 @@ public struct CompositeGroup: Sendable, Codable, Equatable {
 
     public func validate() throws {
         try composite.validate()
+        try Metric.requireExactMatch([composite] + subSkills)
+        try requireDistinct(subSkills.map(\.task), in: composite.group)
         for s in subSkills {
             try s.validate()
             try composite.validatePaired(with: s)

@@ -38,7 +38,10 @@ public struct OrderingReport: Sendable, Codable, Equatable {
         self.lags = lags
         // Only groups whose composite has an onset decide; right-censored groups are reported beside them.
         let deciding = lags.filter { lag in compositeOnsets.contains { $0.group == lag.group && $0.times != nil } }
-        let numbers = lags.compactMap { l in l.lag.map { DecidingNumber("lag \(l.subSkill) -> composite, \(l.group) (decades)", $0) } }
+        let numbers = lags.compactMap { l in
+            l.lag.map { DecidingNumber("lag \(l.subSkill) -> composite, \(l.group) (decades)", $0) }
+                ?? l.atLeast.map { DecidingNumber("lag \(l.subSkill) -> composite, \(l.group), at least (decades; no composite onset)", value: $0) }
+        }
         if let bad = lags.first(where: { $0.decision.verdict == .doesNotPrecede }) {
             decision = Decision(.notSupported, because: "\(bad.subSkill) does not precede the composite in \(bad.group): \(bad.decision.because)",
                                 numbers: numbers, caveats: caveats)

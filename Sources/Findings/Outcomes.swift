@@ -15,6 +15,21 @@ public enum Metric: String, Sendable, Codable, CaseIterable {
     public var isRate: Bool { self == .exactMatch || self == .tokenAccuracy }
 }
 
+extension Metric {
+    /// Every verdict of the plan is decided on EM (section 0, "Primary metric").
+    static func requireExactMatch(_ tasks: [TaskOutcomes]) throws {
+        for t in tasks where t.metric != .exactMatch {
+            throw FindingsError.wrongMetric(task: t.task, found: t.metric, expected: .exactMatch)
+        }
+    }
+}
+
+/// Sub-skills are told apart by task name (lags, factors, item draws), so a name may appear once.
+func requireDistinct(_ tasks: [String], in group: String) throws {
+    var seen = Set<String>()
+    for t in tasks where !seen.insert(t).inserted { throw FindingsError.invalid("\(group): sub-skill \(t) is listed twice") }
+}
+
 /// One run (one seed) on one task: `values[item][checkpoint]` of one metric (EM as 0/1).
 public struct RunOutcomes: Sendable, Codable, Equatable {
     public var seed: Int

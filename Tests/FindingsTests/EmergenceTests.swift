@@ -44,15 +44,15 @@ import Findings
     func transitionShapeOverTraining(scale: Double, expected: Verdict) throws {
         let run = Synthetic.task("multistep", seeds: 1, items: 400, steps: Synthetic.steps(decades: 5, perDecade: 8),
                                  curve: Synthetic.logistic(mid: 2.5, scale: scale, high: 0.95))
-        let d = Emergence.overTraining(try OnsetReport(run))
+        let d = try Emergence.overTraining(try OnsetReport(run))
         #expect(d.verdict == expected, "\(d.because)")
     }
 
     @Test func noOnsetHasNoShapeAndFewItemsDoNotDecideIt() throws {
         let flat = Synthetic.task("multistep", seeds: 1, curve: { _ in 0 })
-        #expect(Emergence.overTraining(try OnsetReport(flat)).verdict == .undetermined)
+        #expect(try Emergence.overTraining(try OnsetReport(flat)).verdict == .undetermined)
         let sharpButFew = Synthetic.task("multistep", seeds: 1, items: 20, curve: Synthetic.logistic(mid: 2.5, scale: 0.05))
-        let d = Emergence.overTraining(try OnsetReport(sharpButFew))
+        let d = try Emergence.overTraining(try OnsetReport(sharpButFew))
         #expect(d.verdict == .undetermined && d.because.contains("items"), "\(d.because)")
     }
 

@@ -65,4 +65,16 @@ import Findings
         #expect(r.lags[0].decision.verdict == .cannotTell)
         #expect(r.decision.verdict == .inconclusive)
     }
+
+    /// Verdicts are decided on EM, on sub-skills named once, from the same runs.
+    @Test func inputsAreChecked() {
+        var g = Self.group("base", composite: 3.0, subs: [("add", 2.0)], items: 10)
+        g.composite.metric = .tokenAccuracy
+        #expect(throws: FindingsError.wrongMetric(task: "multistep_pad", found: .tokenAccuracy, expected: .exactMatch)) { try OrderingReport([g]) }
+        g = Self.group("base", composite: 3.0, subs: [("add", 2.0), ("add", 2.2)], items: 10)
+        #expect(throws: FindingsError.invalid("base: sub-skill add is listed twice")) { try OrderingReport([g]) }
+        g = Self.group("base", composite: 3.0, subs: [("add", 2.0)], items: 10)
+        g.subSkills[0].runs.removeLast()
+        #expect(throws: FindingsError.seedsDiffer(group: "base", task: "add", seeds: [1, 2], expected: [1, 2, 3])) { try OrderingReport([g]) }
+    }
 }
