@@ -20,6 +20,15 @@ enum Gates {
         }
     }
 
+    /// An onset at or before the first checkpoint, on the data or in more than 5% of resamples: such
+    /// resamples enter the lag at the first checkpoint, so a lag is then only a bound. A lag "later minus
+    /// earlier" with a censored later onset is an upper bound (it cannot show "precedes"); with a censored
+    /// earlier onset, a lower bound (it cannot show "does not precede").
+    static func censored(_ onset: OnsetReport) -> Bool {
+        guard let t50 = onset.t50 else { return false }
+        return t50.crossing.isCensored || t50.censoredShare > 0.05
+    }
+
     /// A caveat when `t`'s n items cannot resolve `needed`; nil when they can.
     static func items(_ t: TaskOutcomes, needed: Double) -> Caveat? {
         let r = RateResolution(items: t.itemCount)

@@ -114,10 +114,10 @@ public struct MirageReport: Sendable, Codable, Equatable {
         if let emWidth = emTimes.width.decades, taTimes.widthInterval.liesAtOrBelow(emWidth + 0.1) {
             out.decision = Decision(.notSupported, because: "TA width \(fmt(taTimes.widthInterval)) at or below EM width \(fmt(emWidth)) + 0.1: continuous metrics are as sharp",
                                     numbers: numbers, caveats: caveats)
-        } else if lag.interval.liesAtOrBelow(0) {
+        } else if lag.interval.liesAtOrBelow(0) && !Gates.censored(ta) {
             out.decision = Decision(.notSupported, because: "lag \(fmt(lag.interval)) at or below 0: TA's onset is not before EM's",
                                     numbers: numbers, caveats: caveats)
-        } else if lag.interval.liesAbove(0), let fit = r2.point, fit >= 0.8 {
+        } else if lag.interval.liesAbove(0) && !Gates.censored(em), let fit = r2.point, fit >= 0.8 {
             out.decision = Decision(.supported, because: "TA's onset precedes EM's (lag \(fmt(lag.interval))) and p^L predicts EM with R² \(fmt(fit)) ≥ 0.8",
                                     numbers: numbers, caveats: caveats)
         } else {

@@ -39,6 +39,9 @@ public struct NoLagReport: Sendable, Codable, Equatable {
         if let missing = subs.first(where: { $0.times == nil }) {
             return (Decision(.inconclusive, because: "\(missing.task) has no onset", caveats: caveats + [.missing("\(missing.task) onset")]), nil)
         }
+        if let c = ([co] + subs).first(where: Gates.censored) {
+            return (Decision(.inconclusive, because: "\(c.task)'s onset is at or before the first checkpoint: a lag is only a bound", caveats: caveats), nil)
+        }
         let gated = ([co] + subs).compactMap { Gates.items($0, fraction: 0.5) }
         if !gated.isEmpty { return (Decision(.inconclusive, because: "too few items", caveats: caveats + gated), nil) }
         let lag = OnsetLag.estimate(g.composite, minus: g.subSkills, settings: settings)

@@ -36,6 +36,7 @@ public struct OrderingReport: Sendable, Codable, Equatable {
             }
         }
         self.lags = lags
+        for c in lags.flatMap(\.decision.caveats) where !caveats.contains(c) { caveats.append(c) }
         // Only groups whose composite has an onset decide; right-censored groups are reported beside them.
         let deciding = lags.filter { lag in compositeOnsets.contains { $0.group == lag.group && $0.times != nil } }
         let numbers = lags.compactMap { l in
@@ -84,8 +85,10 @@ public struct OrderingReport: Sendable, Codable, Equatable {
         out.lag = lag
         let numbers = [DecidingNumber("lag (decades)", lag)]
         if lag.interval.liesAbove(0) {
+            if Gates.censored(co) { return cannotTell("the composite's onset is at or before the first checkpoint: the lag is only an upper bound") }
             out.decision = Decision(.precedes, because: "lag \(fmt(lag.interval)) lies above 0", numbers: numbers)
         } else if lag.interval.liesAtOrBelow(0) {
+            if Gates.censored(so) { return cannotTell("\(sub.task)'s onset is at or before the first checkpoint: the lag is only a lower bound") }
             out.decision = Decision(.doesNotPrecede, because: "lag \(fmt(lag.interval)) lies at or below 0", numbers: numbers)
         } else {
             return cannotTell("lag \(fmt(lag.interval)) contains 0 or is undefined")

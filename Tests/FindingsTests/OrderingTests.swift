@@ -77,4 +77,15 @@ import Findings
         g.subSkills[0].runs.removeLast()
         #expect(throws: FindingsError.seedsDiffer(group: "base", task: "add", seeds: [1, 2], expected: [1, 2, 3])) { try OrderingReport([g]) }
     }
+
+    /// A sub-skill learnt before the first checkpoint still precedes a composite that rises later (its lag
+    /// is only a lower bound, and that bound is above 0); when both are censored, the lag of 0 between
+    /// their bounds says nothing, so: cannot tell, not "does not precede".
+    @Test func censoredOnsetsBoundTheLag() throws {
+        let early = try OrderingReport([Self.group("base", composite: 2.5, subs: [("double", -1)])], settings: Synthetic.quick)
+        #expect(early.lags[0].decision.verdict == .precedes, "\(early.lags[0].decision.because)")
+        let both = try OrderingReport([Self.group("base", composite: -1, subs: [("double", -1)])], settings: Synthetic.quick)
+        #expect(both.lags[0].decision.verdict == .cannotTell, "\(both.lags[0].decision.because)")
+        #expect(both.decision.verdict == .inconclusive)
+    }
 }
