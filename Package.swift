@@ -14,6 +14,7 @@
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
+//   Findings         <- Tensors                                     the findings report's analysis (docs/ANALYSIS-PLAN.md)
 //   lens             <- all of the above but Specs, ArgumentParser                 the command line
 //
 // Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
@@ -67,6 +68,8 @@ let package = Package(
         // Patching experiments on the engine; the pairs come from the skill tasks, the checkpoints from runs.
         .target(name: "Patching", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "Skills", "Runs", "Probing", "Figures"],
                 swiftSettings: checked),
+        // The analysis plan's onsets, lags, fits and verdicts, on plain numbers (no file I/O).
+        .target(name: "Findings", dependencies: ["Tensors"], swiftSettings: checked),
 
         // The command line.
         .executableTarget(name: "lens", dependencies: [
@@ -87,6 +90,7 @@ let package = Package(
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Probing", "Skills", "Tensors", "Transformer"]),
+        .testTarget(name: "FindingsTests", dependencies: ["Findings", "Tensors"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
