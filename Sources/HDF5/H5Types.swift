@@ -3,6 +3,8 @@ import CHDF5
 /// The element type of a dataset or attribute, in our terms.
 public enum H5DType: String, Codable, Sendable, CustomStringConvertible {
     case float32, float64, int32, int64
+    /// Unsigned bytes, for flags (h5py: `uint8`; `.astype(bool)` for a mask).
+    case uint8
     /// Variable-length string (we write UTF-8; h5py reads it as `bytes`, `.asstr()` gives `str`).
     case string
     /// Fixed-length string: readable by h5py, not written by us.
@@ -18,7 +20,7 @@ public enum H5DType: String, Codable, Sendable, CustomStringConvertible {
         let size = H5Tget_size(t)
         if cls == H5T_FLOAT { return size == 4 ? .float32 : size == 8 ? .float64 : .other }
         if cls == H5T_INTEGER {
-            guard H5Tget_sign(t) == H5T_SGN_2 else { return .otherInteger }
+            guard H5Tget_sign(t) == H5T_SGN_2 else { return size == 1 ? .uint8 : .otherInteger }
             return size == 4 ? .int32 : size == 8 ? .int64 : .otherInteger
         }
         if cls == H5T_STRING { return H5Tis_variable_str(t) > 0 ? .string : .fixedString }
@@ -32,6 +34,7 @@ public enum H5DType: String, Codable, Sendable, CustomStringConvertible {
         case .float64: return H5Tcopy(lens_h5t_ieee_f64le())
         case .int32: return H5Tcopy(lens_h5t_std_i32le())
         case .int64: return H5Tcopy(lens_h5t_std_i64le())
+        case .uint8: return H5Tcopy(lens_h5t_std_u8le())
         case .string: return makeUTF8StringType()
         case .fixedString, .otherInteger, .other: return -1
         }
@@ -75,6 +78,11 @@ extension Int64: H5Element {
     public static var h5DType: H5DType { .int64 }
     public static var h5MemoryType: hid_t { lens_h5t_native_int64() }
     public static var zero: Int64 { 0 }
+}
+extension UInt8: H5Element {
+    public static var h5DType: H5DType { .uint8 }
+    public static var h5MemoryType: hid_t { lens_h5t_native_uint8() }
+    public static var zero: UInt8 { 0 }
 }
 
 /// A scalar attribute value.

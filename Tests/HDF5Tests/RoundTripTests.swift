@@ -19,6 +19,29 @@ import TestSupport
         #expect(try ds.read(start: [9, 3, 1], count: [1, 1, 1]) == [Float(79)])
     }
 
+    /// Flags are stored as unsigned bytes (h5py: uint8), with no other dtype read into them.
+    @Test func unsignedBytesRoundTrip() throws {
+        let dir = try TempDir()
+        defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
+        let path = dir.path("u8.h5")
+        do {
+            let f = try H5File.create(path)
+            try f.root.createDataset("flags", dtype: .uint8, shape: [4]).write(rows: 0..<4, [UInt8(0), 1, 255, 1])
+            try f.root.createDataset("ints", dtype: .int32, shape: [1]).write(rows: 0..<1, [Int32(1)])
+            try f.close()
+        }
+        let f = try H5File.openReadOnly(path)
+        let flags = try f.openDataset("flags")
+        #expect(try flags.dtype() == .uint8 && flags.shape() == [4])
+        #expect(try flags.readAll(as: UInt8.self) == [0, 1, 255, 1])
+        let e = #expect(throws: HDF5Error.self) { try f.openDataset("ints").readAll(as: UInt8.self) }
+        #expect(e?.description == "\(path): /ints: dtype is int32, expected uint8")
+        let (probe, _, _) = try runPython(["-c", "import h5py"])
+        try #require(probe == 0, "\(interopPython().python) cannot import h5py: run `apt-get install python3-h5py`")
+        let py = try runPython(["-c", "import sys, h5py; d = h5py.File(sys.argv[1])['flags']; print(d.dtype, d[:].tolist())", path])
+        #expect(py.out == "uint8 [0, 1, 255, 1]\n", "\(py.err)")
+    }
+
     @Test func wrapperTypesAttributesAndGroups() throws {
         let dir = try TempDir()
         defer { withExtendedLifetime(dir) {} }   // the directory is removed when `dir` goes
