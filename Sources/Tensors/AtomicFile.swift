@@ -39,6 +39,24 @@ public enum AtomicFile {
         guard info.st_mode & S_IFMT == S_IFDIR else { throw WriteError(path: path, reason: "it exists and is not a directory") }
     }
 
+    /// Publishes a file another library wrote and closed at `temporaryPath(for: path)` (an HDF5 file):
+    /// flushes it to disk and renames it onto `path`, as `write` does with its own bytes. On failure the
+    /// temporary file is removed.
+    public static func publish(temporary tmp: String, to path: String) throws(WriteError) {
+        func fail() -> WriteError {
+            let e = WriteError(path: path, reason: String(cString: strerror(errno)))
+            unlink(tmp)
+            return e
+        }
+        let fd = open(tmp, O_RDONLY)
+        guard fd >= 0 else { throw fail() }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard synced else { throw fail() }
+        TestKillPoint.beforeRename(to: path)
+        guard rename(tmp, path) == 0 else { throw fail() }
+    }
+
     public static func write(_ data: Data, to path: String) throws(WriteError) {
         let tmp = temporaryPath(for: path)
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

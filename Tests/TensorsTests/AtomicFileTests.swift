@@ -50,6 +50,19 @@ import TestSupport
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: dir.root)) == ["f.json", blocker], "nothing else left behind")
     }
 
+    /// A file another library wrote at the temporary name is renamed over the old one; without such a
+    /// file, publishing fails naming the target and leaves the old file alone.
+    @Test func publishRenamesAFinishedTemporaryOrSaysWhyNot() throws {
+        let (dir, path) = try Self.directoryWithOldFile("f.h5")
+        let missing = #expect(throws: AtomicFile.WriteError.self) { try AtomicFile.publish(temporary: AtomicFile.temporaryPath(for: path), to: path) }
+        #expect(missing?.description == "\(path): cannot write: No such file or directory")
+        #expect(FileManager.default.contents(atPath: path) == Self.old)
+        try Data("new".utf8).write(to: URL(fileURLWithPath: AtomicFile.temporaryPath(for: path)))
+        try AtomicFile.publish(temporary: AtomicFile.temporaryPath(for: path), to: path)
+        #expect(FileManager.default.contents(atPath: path) == Data("new".utf8))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.root) == ["f.h5"])
+    }
+
     /// The target's parent is a regular file: nothing can be created there, and nothing is.
     @Test func aPathUnderARegularFileFailsCleanly() throws {
         let (dir, notADirectory) = try Self.directoryWithOldFile("plain")
