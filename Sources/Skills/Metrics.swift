@@ -22,6 +22,20 @@ public struct ItemResult: Sendable, Codable, Equatable {
     /// Edit distance from this item's answer to another item's answer of the same set: a guess that
     /// is a well-formed answer of the task, just not this item's.
     public var chanceEditDistance: Int
+
+    public init(exactMatch: Bool, correctTokens: Int, scoredTokens: Int, answerLogProb: Double, editDistance: Int,
+                decoded: [Int32], chance: Double, chanceLogProb: Double, chanceCorrectTokens: Double, chanceEditDistance: Int) {
+        self.exactMatch = exactMatch
+        self.correctTokens = correctTokens
+        self.scoredTokens = scoredTokens
+        self.answerLogProb = answerLogProb
+        self.editDistance = editDistance
+        self.decoded = decoded
+        self.chance = chance
+        self.chanceLogProb = chanceLogProb
+        self.chanceCorrectTokens = chanceCorrectTokens
+        self.chanceEditDistance = chanceEditDistance
+    }
 }
 
 public struct MetricSummary: Sendable, Codable, Equatable {
