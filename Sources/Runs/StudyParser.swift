@@ -38,6 +38,10 @@ extension StudySpec {
             // Empty would silently mean the mixture's tasks, the default for a missing key.
             guard !list.isEmpty else { throw fail("eval_tasks: must list at least one task (leave it out to evaluate the mixture's tasks)") }
             for t in list where !Tasks.names.contains(t) { throw fail("eval_tasks: unknown task \"\(t)\"") }
+            // A task evaluated twice would be one metrics entry but two groups of the same name in the items file.
+            if let twice = list.first(where: { t in list.filter { $0 == t }.count > 1 }) {
+                throw fail("eval_tasks: \"\(twice)\" is listed twice")
+            }
             s.evalTasks = list
         }
         if let p = top["problem"] {

@@ -16,6 +16,7 @@ import Transformer
         (StudyFixtures.parseOnly(extra: "eval: {n: 1000000000}\n"), "eval.n: must be <= 100000"),
         // Found by the fuzz suite: an empty list silently meant the default.
         (StudyFixtures.parseOnly(extra: "eval_tasks: []\n"), "eval_tasks: must list at least one task"),
+        (StudyFixtures.parseOnly(extra: "eval_tasks: [add, sub, add]\n"), "eval_tasks: \"add\" is listed twice"),
         ("name: t\ntasks: {add: 1}\nmodels:\n  - {name: a, n_layers: 1, d_model: 4611686018427387904, n_heads: 2, d_mlp: 16}\n",
          "models[0]: impossible size"),
         ("name: t\ntasks: {add: 1}\nmodels:\n  - {name: a, n_layers: 1000000000, d_model: 8, n_heads: 2, d_mlp: 16}\n",
