@@ -10,7 +10,7 @@
 //   Transformer      <- Tensors                                     model, hooks, training step, checkpoints
 //   Skills           <- Tensors                                     tasks, items, labels, evaluation
 //   ActivationStore  <- HDF5, Tensors, Transformer                  the activation-file format
-//   Runs             <- Specs, Tensors, Transformer, Skills         studies, training runs, sweeps
+//   Runs             <- Specs, Tensors, HDF5, Transformer, Skills   studies, training runs, sweeps, item files
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
@@ -58,7 +58,7 @@ let package = Package(
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: fast),
         .target(name: "Skills", dependencies: ["Tensors"], swiftSettings: checked),
         .target(name: "ActivationStore", dependencies: ["HDF5", "Tensors", "Transformer"], swiftSettings: checked),
-        .target(name: "Runs", dependencies: ["Specs", "Tensors", "Transformer", "Skills"], swiftSettings: checked),
+        .target(name: "Runs", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "Skills"], swiftSettings: checked),
 
         // Built on the stored activations (and, for the dump, on runs).
         .target(name: "Dumps", dependencies: ["ActivationStore", "Runs", "Skills", "Tensors", "Transformer"],
@@ -85,7 +85,7 @@ let package = Package(
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Tensors", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "SkillsTests", dependencies: ["Skills", "Tensors"]),
         .testTarget(name: "ActivationStoreTests", dependencies: ["ActivationStore", "HDF5", "Tensors", "Transformer", "TestSupport"]),
-        .testTarget(name: "RunsTests", dependencies: ["Runs", "Skills", "Transformer", "TestSupport"]),
+        .testTarget(name: "RunsTests", dependencies: ["Runs", "HDF5", "Skills", "Transformer", "TestSupport"]),
         .testTarget(name: "DumpsTests", dependencies: ["Dumps", "ActivationStore", "Runs", "Skills", "Tensors", "Transformer", "TestSupport"]),
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),

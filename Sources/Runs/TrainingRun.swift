@@ -8,10 +8,12 @@ import Transformer
 ///     <dir>/run.json                          the RunSpec
 ///     <dir>/checkpoints/step_000123.safetensors         model (TransformerLens names)
 ///     <dir>/checkpoints/step_000123.state.safetensors   Adam moments + step (to resume)
-///     <dir>/metrics.jsonl                     one CheckpointMetrics per checkpoint
+///     <dir>/items/step_000123.h5              every held-out item's outcome (ItemsFile, docs/ITEMS.md)
+///     <dir>/metrics.jsonl                     one CheckpointMetrics per checkpoint: the items' aggregates
 ///
 /// Every file is written to a temporary name and renamed, so a kill at any point leaves the last
-/// complete checkpoint and a metrics file that agrees with it.
+/// complete checkpoint and a metrics file that agrees with it. A checkpoint is complete when its model,
+/// training state, items file and metrics line are all there (written in that order).
 public struct TrainingRun: Sendable {
     public let spec: RunSpec
     public let dir: String
@@ -60,6 +62,7 @@ public struct TrainingRun: Sendable {
     public func run(progress: (Progress) -> Void = { _ in }) throws {
         let fm = FileManager.default
         try AtomicFile.createDirectory(dir + "/checkpoints")
+        try AtomicFile.createDirectory(ItemsFile.directory(dir))
         // One trainer per run directory: a second `lens train` (or sweep) on it stops at once, before it
         // touches a file, instead of racing the first on its temporary files.
         let lock: FileLock
@@ -76,7 +79,7 @@ public struct TrainingRun: Sendable {
             try AtomicFile.write(try enc.encode(spec), to: specPath)
         }
         // Temporary files of a killed process never became checkpoints: remove them.
-        for sub in ["", "/checkpoints"] {
+        for sub in ["", "/checkpoints", "/items"] {
             for f in (try? fm.contentsOfDirectory(atPath: dir + sub)) ?? [] where f.contains(".partial-") {
                 try? fm.removeItem(atPath: dir + sub + "/" + f)
             }
@@ -86,9 +89,10 @@ public struct TrainingRun: Sendable {
         var metrics = readMetrics()
         var trainer: Trainer
         var start = 0
-        // Resume from the newest checkpoint that has its training state and its metrics line.
+        // Resume from the newest checkpoint that has its training state, its items file and its metrics line.
         let resumable = Self.completedSteps(dir).filter { s in
-            fm.fileExists(atPath: Self.statePath(dir, step: s)) && metrics.contains { $0.step == s }
+            fm.fileExists(atPath: Self.statePath(dir, step: s)) && fm.fileExists(atPath: ItemsFile.path(dir, step: s))
+                && metrics.contains { $0.step == s }
         }
         if let last = resumable.last {
             let loaded = try Checkpoint.load(Self.checkpointPath(dir, step: last))
@@ -125,12 +129,17 @@ public struct TrainingRun: Sendable {
     private func save(_ trainer: Trainer, step: Int, loss: Double?, evalSets: [(task: any SkillTask, examples: [Example])],
                       metrics: inout [CheckpointMetrics]) throws {
         var tasks: [String: TaskMetrics] = [:]
+        var tables: [ItemTable] = []
         for (task, examples) in evalSets {
-            tasks[task.name] = try Evaluation.evaluate(model: trainer.model, examples: examples, task: task, batchSize: 100)
+            let items = try Evaluation.evaluateItems(model: trainer.model, examples: examples, task: task, batchSize: 100)
+            tasks[task.name] = TaskMetrics(task: task.name, examples: examples, items: items)
+            tables.append(ItemTable(task: task.name, examples: examples, results: items))
         }
-        // Model and state first, metrics last: a metrics line always has its checkpoint.
+        // Model, state and items first, metrics last: a metrics line always has its checkpoint and items.
         try Checkpoint.save(trainer.model, step: step, run: spec.name, to: Self.checkpointPath(dir, step: step))
         try TrainingState.save(trainer, rng: RNG(seed: spec.seed), to: Self.statePath(dir, step: step))
+        try ItemsFile.write(ItemsFile.Contents(run: spec.name, study: spec.study, step: step, seed: spec.seed, tables: tables),
+                            to: ItemsFile.path(dir, step: step))
         metrics.append(CheckpointMetrics(run: spec.name, step: step, trainLoss: loss, tasks: tasks))
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
         var text = Data()

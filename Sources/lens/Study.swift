@@ -132,6 +132,7 @@ struct StudyCommand: ParsableCommand {
             print("study \(spec.name) in \(dir): \(runs.count) runs; \(summary)"
                   + (skipped.isEmpty ? "" : "; skipped (tasks not evaluated): " + skipped.joined(separator: ", ")))
             print("  <run>/metrics.jsonl, checkpoints/, activations/   training and dumps")
+            print("  <run>/items/step_NNNNNN.h5                          every held-out item's outcome (docs/ITEMS.md)")
             print("  probes/<probe>.md, .json                            probe tables and numbers")
             print("  patching/<experiment>/<experiment>.md, .json        patching (exact at steps \(exactSteps))")
         }

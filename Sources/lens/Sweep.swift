@@ -8,7 +8,8 @@ struct SweepCommand: ParsableCommand {
         abstract: "Train every model size x seed of a study, in parallel, resuming where a previous sweep stopped.",
         discussion: """
         Without --study, runs the embedded default study (print it with --show-default).
-        Each run writes <out>/<run>/{run.json, checkpoints/step_NNNNNN.safetensors, metrics.jsonl}.
+        Each run writes <out>/<run>/{run.json, checkpoints/step_NNNNNN.safetensors, metrics.jsonl,
+        items/step_NNNNNN.h5}: the items file holds every held-out item's outcome (docs/ITEMS.md).
         Kill it at any time: running it again resumes every run from its last checkpoint and gives
         the same files an uninterrupted sweep would (for the same --threads and --jobs).
           lens sweep --study my.yaml --check    # only check the study file: keys, types, sizes; lists its runs

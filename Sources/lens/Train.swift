@@ -8,7 +8,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train one run (one model size and seed of a study), resuming if its directory has checkpoints.",
         discussion: """
         The run is the study's entry for --model and --seed (defaults: the first of each); its files are
-        <out>/run.json, <out>/checkpoints/step_NNNNNN.safetensors and <out>/metrics.jsonl.
+        <out>/run.json, <out>/checkpoints/step_NNNNNN.safetensors, <out>/metrics.jsonl and each held-out
+        item's outcome per checkpoint in <out>/items/step_NNNNNN.h5 (docs/ITEMS.md).
           lens train --model base --seed 2 --out runs/base-s2
           lens train --study my.yaml --model d32 --out runs/d32
         """)

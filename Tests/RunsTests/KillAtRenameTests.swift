@@ -8,7 +8,7 @@ import TestSupport
 @Suite(.serialized) struct KillAtRenameTests {
     static let study = StudyFixtures.trainable(name: "rename", steps: 40, checkpoints: "{dense_until: 20, dense_count: 1, every: 20}")
 
-    @Test(arguments: ["step_000020.safetensors", "step_000020.state.safetensors", "metrics.jsonl", "run.json", "study.json"])
+    @Test(arguments: ["step_000020.safetensors", "step_000020.state.safetensors", "step_000020.h5", "metrics.jsonl", "run.json", "study.json"])
     func killedJustBeforeARenameResumesToIdenticalFiles(file: String) throws {
         let base = try TempDir("kill-rename")
         try withExtendedLifetime(base) {

@@ -55,6 +55,8 @@ private func lens(_ args: [String], dir: String, environment: [String: String]? 
         #expect(!FileManager.default.fileExists(atPath: TrainingRun.checkpointPath(run, step: 40)))
         #expect(try lens(args + [base.path("killed")], dir: base.root) == 0)
         let a = filesBelow(base.path("straight/d16-s3")), b = filesBelow(run)
+        #expect(["items/step_000020.h5", "items/step_000040.h5", "items/step_000060.h5"].allSatisfy { a[$0] != nil },
+                "the items files, before and after the kill, are among the files compared: \(a.keys.sorted())")
         #expect(Set(a.keys) == Set(b.keys))
         for (name, data) in a { #expect(b[name] == data, "\(name) differs after resume") }
     }
