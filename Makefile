@@ -53,7 +53,8 @@ test-tl: build
 	scripts/tl-hooks-check.sh $(PEER_PY)
 
 # Every activation-patching kind against TransformerLens's transformer_lens.patching on the committed
-# checkpoint and minimal pairs of `sub` (same venv as test-tl).
+# checkpoint and minimal pairs of `sub`, then lens patch's own pairs: every kind, direct logit attribution
+# and the logit lens (same venv as test-tl).
 test-tl-patch: build
 	scripts/tl-patch-check.sh $(PEER_PY)
 

@@ -4,14 +4,15 @@
 # `sub` task, for every kind the peer has: `lens bench patch --checkpoint --pairs` beside
 # ../shared/peers/tl_patch_bench.py, denoising, raw logit difference. torch is too large for
 # `make test`: this is `make test-tl-patch`. Fails on any difference above 1e-4 of the result's scale.
-# Then the same through `lens patch --json` (below): its own pairs and results against TransformerLens.
+# Then the same through `lens patch --json` (below): its own pairs and results against TransformerLens,
+# and its direct logit attribution and logit lens against TransformerLens's cache (python/tl_dla_check.py).
 # usage: scripts/tl-patch-check.sh PEER_PYTHON [PAIRS] [SEED]
 set -euo pipefail
 PY=${1:?usage: scripts/tl-patch-check.sh PEER_PYTHON [PAIRS] [SEED]}
 N=${2:-32}; SEED=${3:-0}
 cd "$(dirname "$0")/.."
-if ! "$PY" -c 'import torch, transformer_lens, safetensors' 2>/dev/null; then
-  echo "$PY lacks torch / transformer-lens<4 / safetensors; set up ../shared/peers/README.md's venv:" >&2
+if ! "$PY" -c 'import torch, transformer_lens, safetensors, h5py' 2>/dev/null; then
+  echo "$PY lacks torch / transformer-lens<4 / safetensors / h5py; set up ../shared/peers/README.md's venv:" >&2
   echo "  python3 -m venv /tmp/peers && /tmp/peers/bin/pip install torch h5py numpy safetensors 'transformer-lens<4'" >&2
   exit 1
 fi
@@ -55,7 +56,8 @@ if worst > 1e-4:
 PYEOF
 
 # lens patch --json: the experiment's own pairs and numbers against TransformerLens, on a run directory
-# around the same checkpoint, every kind, the pairs lens patch built from the run's held-out `sub` items.
+# around the same checkpoint, every kind, the pairs lens patch built from the run's held-out `sub` items;
+# with logit_attribution, so the same run also gives DLA and the logit lens of both runs to check.
 mkdir -p "$work/run/checkpoints"
 cp Tests/ProbingTests/Fixtures/base-s1-run.json "$work/run/run.json"
 cp "$CKPT" "$work/run/checkpoints/step_004000.safetensors"
@@ -69,7 +71,7 @@ min_pairs: 20
 kinds: all
 directions: [denoising]
 attribution: false
-logit_attribution: false
+logit_attribution: true
 YAML
 .build/release/lens patch --spec "$work/tl.yaml" --run "$work/run" --out "$work/out" --threads 2 --resamples 100 > /dev/null
 for f in "$work"/out/tl/pairs/*.json; do
@@ -98,3 +100,7 @@ print(f"lens patch --json vs TransformerLens on its own pairs: {n} results, larg
 if worst > 1e-4:
     sys.exit("difference above 1e-4")
 PYEOF
+
+# DLA (every head, b_O, MLP, the embeddings) and the logit lens of lens patch's clean and corrupted runs,
+# per pair, against TransformerLens's get_full_resid_decomposition / apply_ln_to_stack and accumulated_resid.
+"$PY" python/tl_dla_check.py "$work/out/tl/tl.json"
