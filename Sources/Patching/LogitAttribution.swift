@@ -6,7 +6,8 @@ import Transformer
 /// from the run (TransformerLens's `cache.apply_ln_to_stack`: centre, divide by ln_final.hook_scale).
 /// The direction includes ln_final.w, so the components sum exactly to the logit difference less the
 /// constant terms (b_U and ln_final.b along the direction); on a model with ln_final.w folded into
-/// W_U (TransformerLens's default `fold_ln`) it is TransformerLens's number.
+/// W_U (TransformerLens's `fold_ln`) and value biases not folded (its default `fold_value_biases` moves
+/// each head's b_V into b_O, where lens keeps it in the head) it is TransformerLens's number.
 public struct LogitAttribution: Sendable, Codable, Equatable {
     public var run: PatchRun
     public var components: [String]       // embed, pos_embed, L{l}H{h}, L{l}.b_O, mlp{l}
