@@ -1,5 +1,6 @@
 import ActivationStore
 import Foundation
+import HDF5
 import Tensors
 import Transformer
 
@@ -38,6 +39,9 @@ public struct ProbeReport: Codable, Sendable {
 public enum ProbeJob {
     /// Activation files among `paths` (files, or directories searched recursively for step_*.h5);
     /// for every directory holding a checkpoint's file, its step-0 file is added (the untrained baseline).
+    /// A file found in a directory that declares another format is not an activation file and is left out:
+    /// a study directory also holds each run's items/step_*.h5 (the per-item evaluation files). Files given
+    /// by name, and files without a readable format, are kept, so that reading them reports what is wrong.
     public static func files(_ paths: [String]) throws(ProbeSpecError) -> [String] {
         var out = Set<String>()
         let fm = FileManager.default
@@ -47,8 +51,9 @@ public enum ProbeJob {
             if isDir.boolValue {
                 let e = fm.enumerator(atPath: p)
                 while let f = e?.nextObject() as? String {
-                    if f.hasSuffix(".h5") && (f as NSString).lastPathComponent.hasPrefix("step_") {
-                        out.insert((p as NSString).appendingPathComponent(f))
+                    let path = (p as NSString).appendingPathComponent(f)
+                    if f.hasSuffix(".h5") && (f as NSString).lastPathComponent.hasPrefix("step_") && !declaresOtherFormat(path) {
+                        out.insert(path)
                     }
                 }
             } else { out.insert(p) }
@@ -59,6 +64,15 @@ public enum ProbeJob {
         }
         guard !out.isEmpty else { throw ProbeSpecError(file: paths.joined(separator: " "), problem: "no activation files (step_*.h5) found") }
         return out.sorted()
+    }
+
+    /// True when `path` is an HDF5 file whose root `format` attribute names a format other than activations.
+    static func declaresOtherFormat(_ path: String) -> Bool {
+        guard let file = try? H5File.openReadOnly(path) else { return false }
+        defer { try? file.close() }
+        guard (try? file.root.hasAttribute("format")) == true, let format = try? file.root.stringAttribute("format") else { return false }
+        let family = FileAttributes.currentFormat.prefix { $0 != "/" } + "/"   // any version of the activation format
+        return !format.hasPrefix(family)
     }
 
     public static func run(_ spec: ProbeSpec, files: [String], progress: (Int, Int) -> Void = { _, _ in }) throws -> ProbeReport {

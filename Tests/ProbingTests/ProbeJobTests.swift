@@ -1,3 +1,4 @@
+import ActivationStore
 import Dumps
 import Foundation
 import Runs
@@ -89,6 +90,24 @@ private func makeDumpedRun() throws -> (dir: TempDir, acts: String) {
             do { _ = try ProbeSpec.parse(text, file: "x.yaml"); Issue.record("accepted \(text)") }
             catch { #expect(error.description.hasPrefix("x.yaml: ") && error.description.contains(expected), "\(error)") }
         }
+    }
+
+    /// A study directory holds each run's items/step_*.h5 beside its activations/step_*.h5: searching the
+    /// directory finds the activation files only. A step_*.h5 that is not HDF5 is still found, so that
+    /// reading it reports the problem.
+    @Test func aDirectorySearchLeavesOutItemsFiles() throws {
+        let temp = try TempDir("probe-files")
+        let run = temp.path("study/d16-s1")
+        for sub in ["activations", "items"] { try FileManager.default.createDirectory(atPath: run + "/" + sub, withIntermediateDirectories: true) }
+        let attributes = FileAttributes(config: "{}", run: "d16-s1", step: 0, tasks: ["add"], seed: 1, vocab: ["<pad>"])
+        let writer = try ActivationFileWriter(path: run + "/activations/step_000000.h5", attributes: attributes, n: 0, seqLen: 1, hooks: [])
+        try writer.finish()
+        try ItemsFile.write(ItemsFile.Contents(run: "d16-s1", study: "study", step: 0, seed: 1, tables: []), to: ItemsFile.path(run, step: 0))
+        try ItemsFile.write(ItemsFile.Contents(run: "d16-s1", study: "study", step: 20, seed: 1, tables: []), to: ItemsFile.path(run, step: 20))
+        try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: run + "/activations/step_000020.h5"))
+        #expect(try ProbeJob.files([temp.path("study")]) == [run + "/activations/step_000000.h5", run + "/activations/step_000020.h5"])
+        // Named explicitly, a file is taken as it is (and then rejected by the reader, naming it).
+        #expect(try ProbeJob.files([ItemsFile.path(run, step: 20)]) == [ItemsFile.path(run, step: 0), ItemsFile.path(run, step: 20)])
     }
 
     @Test func shippedSpecsParse() throws {
