@@ -320,9 +320,7 @@ struct Builder {
                                  source: "items/step_*.h5: /<sub-skill>/exact_match, /<composite>/exact_match and their /chance/exact_match; lags in decades of steps",
                                  columns: ["size", "sub-skill", "sub-skill t50 (step)", "composite t50 (step)", "lag (decades)", "lag lower bound", "verdict", "because"],
                                  rows: rows), into: &blocks)
-            for l in r.lags {
-                blocks.append(.text("- In `\(l.group)`, `\(l.subSkill)` **\(verdictWord(l.decision.verdict))** the composite: \(l.decision.because)."))
-            }
+            blocks.append(.text(r.lags.map { l in "- In `\(l.group)`, `\(l.subSkill)` **\(verdictWord(l.decision.verdict))** the composite: \(l.decision.because)." }.joined(separator: "\n")))
             blocks.append(.text("**Ordering verdict: \(verdictWord(r.decision.verdict))**: \(r.decision.because)."))
         } catch {
             missing.append("ordering test (plan section 4): \(error)")
@@ -441,14 +439,54 @@ struct Builder {
     // MARK: 7 (plan). Hidden progress
 
     mutating func hiddenProgress() {
-        let probes = FileManager.default.fileExists(atPath: data.directory + "/probes")
-        let patching = FileManager.default.fileExists(atPath: data.directory + "/patching")
-        let found = [probes ? "probes/" : nil, patching ? "patching/" : nil].compactMap { $0 }
-        let text = found.isEmpty
-            ? "No probe results (`probes/`) and no patching results (`patching/`) in the study directory: hidden progress is not measured."
-            : "Found \(found.joined(separator: " and ")) in the study directory, but this version of `lens report` does not yet read probe and patching results into plan section 7's onsets: hidden progress is not measured here."
-        missing.append("hidden progress (plan section 7): " + (found.isEmpty ? "no probe or patching results" : "probe/patching onsets not yet read by lens report"))
-        sections.append(ReportSection(heading: "8. Hidden progress (plan section 7)", blocks: [.text(text)]))
+        var blocks: [ReportSection.Block] = [.text("""
+            **Rule (plan section 7), per run.** Probe onset: the first probed checkpoint whose score's interval lower end exceeds \
+            the step-0 score's upper end and the control score; causal onset: the first checkpoint where the normalisation is \
+            defined and some component's attribution interval has its lower end above tau = max(0.2, the largest upper end at \
+            step 0). Supported when either is strictly before the lower end of the composite's EM onset interval; not \
+            supported when both are at or after the onset; inconclusive otherwise or when one is missing. Readings of this \
+            report: the probe onset is the earliest over the study's probes (each hook and position a series); components are \
+            the attribution results of kinds attn_out, mlp_out and head_out_* in both directions, of experiments on the composite.
+            """)]
+        defer { sections.append(ReportSection(heading: "8. Hidden progress (plan section 7)", blocks: blocks)) }
+        let found = data.structureSeries()
+        if found.probeFiles.isEmpty && found.patchingFiles.isEmpty {
+            missing.append("hidden progress (plan section 7): no probe or patching results in the study directory")
+            blocks.append(.text("No probe results (`probes/`) and no patching results (`patching/`) in the study directory: hidden progress is not measured; the rest of the report stands."))
+            return
+        }
+        blocks.append(.text("Read: \((found.probeFiles + found.patchingFiles).map { "`\($0)`" }.joined(separator: ", "))."))
+        if !found.notes.isEmpty { blocks.append(.text(found.notes.map { "- \($0)" }.joined(separator: "\n"))) }
+        guard let c = data.composite else { missing.append("hidden progress (plan section 7): no composite"); return }
+        var rows: [[String]] = []
+        for size in itemSizes {
+            guard let t = data.outcomes(size: size, task: c, metric: .exactMatch) else { continue }
+            let runs = data.runs(ofSize: size)
+            for p in t.runs.indices {
+                guard let run = runs.first(where: { $0.seed == t.runs[p].seed }) else { continue }
+                let probes = found.probes[run.name] ?? [:]
+                // The earliest probe onset over the run's series: the series that gives it is the probe passed on.
+                let probe = probes.sorted { $0.key < $1.key }.min { ($0.value.onset ?? Int.max) < ($1.value.onset ?? Int.max) }?.value
+                let causal = found.causal[run.name]
+                guard let h = try? HiddenProgressReport(composite: t.run(p), probe: probe, causal: causal, settings: settings) else { continue }
+                analyses.hiddenProgress[run.name] = h
+                rows.append([run.name, probe == nil ? "not measured" : (h.probeOnset.map(String.init) ?? "none"),
+                             causal == nil ? "not measured" : (h.causal.compactMap(\.onset).min().map(String.init) ?? "none"),
+                             h.behaviour.t50.map { "\(stepCell($0.step)) \($0.stepInterval.map { "[\(stepCell($0.low)), \(stepCell($0.high))]" } ?? fmt($0.interval))" } ?? "no onset",
+                             verdictWord(h.decision.verdict), h.decision.because])
+            }
+        }
+        if rows.isEmpty {
+            missing.append("hidden progress (plan section 7): no run has item outcomes for the composite")
+            blocks.append(.text("Not computed: no run has item outcomes for the composite (its behaviour onset)."))
+            return
+        }
+        addTable(ReportTable(id: "hidden-progress", title: "Probe and causal onsets against the composite's behaviour onset, per run",
+                             source: "probes/*.json: cells[].file (run, step), .hook, .position, .result.ciLow/.ciHigh/.controlScore; patching/<exp>/<exp>.json: runs[].decisions[].layouts[0].checkpoints[].metric.normalisation_defined, .results[] (method attribution).ci_low/.ci_high; items/step_*.h5: /<composite>/exact_match",
+                             columns: ["run", "probe onset (step)", "causal onset (step)", "behaviour t50 (step) [interval]", "verdict", "because"],
+                             rows: rows), into: &blocks)
+        let decisions = analyses.hiddenProgress.sorted { $0.key < $1.key }.map { GroupDecision(group: $0.key, lag: nil, decision: $0.value.decision) }
+        analyses.hiddenProgressVerdict = AcrossGroups.combine(decisions)
     }
 
     // MARK: 9 (plan). Verdicts
@@ -467,8 +505,7 @@ struct Builder {
         verdicts.append(line("multiplicative (Okawa et al.)", "5", analyses.multiplicative?.decision, missingWhy: "no item outcomes"))
         verdicts.append(line("no lag (Arora & Goyal)", "5", analyses.noLag?.decision, missingWhy: "no item outcomes"))
         verdicts.append(line("mirage (Schaeffer et al.)", "6", analyses.mirage?.decision, missingWhy: "no item outcomes"))
-        verdicts.append(VerdictLine(hypothesis: "hidden progress", section: "7", verdict: "not measured",
-                                    because: "probe and patching onsets are not read by this version of lens report", numbers: [], caveats: []))
+        verdicts.append(line("hidden progress (per run, combined)", "7", analyses.hiddenProgressVerdict, missingWhy: "no probe or patching results, or no item outcomes"))
         verdicts.append(VerdictLine(hypothesis: "circuit hypothesis", section: "9", verdict: "not measured",
                                     because: "lens circuit does not exist yet", numbers: [], caveats: []))
         var rows: [[String]] = []

@@ -63,6 +63,9 @@ public struct ReportAnalyses: Sendable, Codable, Equatable {
     public var mirage: MirageReport?
     public var multiplicative: MultiplicativeReport?
     public var noLag: NoLagReport?
+    /// Per run (plan section 7), and combined over runs as sections 5 and 6 combine sizes.
+    public var hiddenProgress: [String: HiddenProgressReport] = [:]
+    public var hiddenProgressVerdict: Decision?
 }
 
 public struct Report: Sendable, Codable, Equatable {

@@ -133,6 +133,41 @@ import Skills
         #expect(out.markdown.contains("**Ordering verdict: not supported**"))
     }
 
+    /// Probe and patching JSON in the study's layout: a probe and a composite component that clear their
+    /// step-0 baselines at step 3, long before the planted behaviour onset (steps 20-60), give "supported"
+    /// for that run; the run without them is inconclusive (a measurement is missing).
+    @Test func hiddenProgressIsReadFromProbeAndPatchingResults() throws {
+        let (temp, dir) = try Self.copy()
+        _ = temp
+        try Self.plant(dir, onset: Self.lagged)
+        try FileManager.default.createDirectory(atPath: dir + "/probes", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/patching/cs", withIntermediateDirectories: true)
+        func cell(_ step: Int, _ low: Double, _ high: Double) -> [String: Any] {
+            ["file": "planted/d16-s3/activations/step_\(String(format: "%06d", step)).h5", "hook": "blocks.0.hook_resid_post", "position": "equals",
+             "result": ["ciLow": low, "ciHigh": high, "controlScore": 0.05]]
+        }
+        let probe: [String: Any] = ["spec": ["name": "p"], "cells": [cell(0, 0.0, 0.1), cell(3, 0.6, 0.8), cell(60, 0.7, 0.9)]]
+        try JSONSerialization.data(withJSONObject: probe).write(to: URL(fileURLWithPath: dir + "/probes/p.json"))
+        func checkpoint(_ step: Int, _ low: Double, _ high: Double) -> [String: Any] {
+            ["step": step, "metric": ["normalisation_defined": true],
+             "results": [["method": "attribution", "kind": "mlp_out", "ci_low": [[low, 0.0]], "ci_high": [[high, 0.1]]],
+                         ["method": "attribution", "kind": "resid_pre", "ci_low": [[0.9]], "ci_high": [[1.0]]]]]
+        }
+        let patch: [String: Any] = ["experiment": ["name": "cs", "task": "multistep_pad"],
+                                    "runs": [["run": "d16-s3", "decisions": [["decision": "step1", "layouts": [["checkpoints": [
+                                        checkpoint(0, 0.0, 0.1), checkpoint(3, 0.5, 0.9), checkpoint(60, 0.6, 0.9)]]]]]]]]
+        try JSONSerialization.data(withJSONObject: patch).write(to: URL(fileURLWithPath: dir + "/patching/cs/cs.json"))
+        let out = try ReportBuilder.build(try StudyData.load(dir), options: ReportOptions(settings: Self.settings))
+        let s3 = try #require(out.report.analyses.hiddenProgress["d16-s3"])
+        #expect(s3.probeOnset == 3)
+        #expect(s3.causal.first?.onset == 3 && s3.causal.first?.tau == 0.2)
+        #expect(s3.decision.verdict == .supported, "\(s3.decision.because)")
+        #expect(out.report.analyses.hiddenProgress["d16-s4"]?.decision.verdict == .inconclusive)
+        let rows = try #require(out.report.table("hidden-progress")).rows
+        #expect(rows.first { $0[0] == "d16-s3" }?[1] == "3")
+        #expect(rows.first { $0[0] == "d16-s4" }?[1] == "not measured")
+    }
+
     /// Markdown tables, parsed cell by cell, are the JSON's tables; the onset table's final EM, chance and
     /// n, the tasks table's n and the sizes table's seeds are recomputed from the files they cite.
     @Test func everyTableCellIsInTheJSONAndTracesToItsSource() throws {
