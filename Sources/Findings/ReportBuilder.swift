@@ -366,8 +366,12 @@ struct Builder {
             rows.append(["multiplicative (Okawa et al. 2023)", "R² \(cell(m.r2)); mean log-ratio \(cell(m.logRatio)); residual lag \(cell(m.residualLag)) decades",
                          verdictWord(m.decision.verdict), m.decision.because])
         } catch {
-            missing.append("multiplicative fit (plan section 5): \(error)")
-            blocks.append(.text("Multiplicative fit not computed: \(error)."))
+            if case FindingsError.unknownFactor(let task, let category)? = error as? FindingsError {
+                missing.append("multiplicative fit (plan section 5): the `\(task)` test set has no \(category) items, so the factor of the composite items that need it is undefined")
+            } else {
+                missing.append("multiplicative fit (plan section 5): \(error)")
+            }
+            blocks.append(.text("Multiplicative fit not computed: \(missing.last!.drop { $0 != ":" }.dropFirst(2))."))
         }
         do {
             let n = try NoLagReport(groups, settings: settings)
@@ -499,13 +503,15 @@ struct Builder {
             return VerdictLine(hypothesis: h, section: section, verdict: verdictWord(d.verdict), because: d.because, numbers: d.numbers,
                                caveats: d.caveats.map(\.description))
         }
+        let missingNow = missing
+        let whyNot = { (prefix: String) in missingNow.first { $0.hasPrefix(prefix) }.map { String($0.drop { $0 != ":" }.dropFirst(2)) } ?? "no item outcomes" }
         let c = data.composite ?? "the composite"
         verdicts.append(line("emergence (\(c), over scale)", "3", data.composite.flatMap { analyses.emergenceOverScale[$0] }, missingWhy: "no item outcomes for the composite"))
-        verdicts.append(line("compositionality (ordering of onsets)", "4", analyses.ordering?.decision, missingWhy: "no item outcomes"))
-        verdicts.append(line("multiplicative (Okawa et al.)", "5", analyses.multiplicative?.decision, missingWhy: "no item outcomes"))
-        verdicts.append(line("no lag (Arora & Goyal)", "5", analyses.noLag?.decision, missingWhy: "no item outcomes"))
-        verdicts.append(line("mirage (Schaeffer et al.)", "6", analyses.mirage?.decision, missingWhy: "no item outcomes"))
-        verdicts.append(line("hidden progress (per run, combined)", "7", analyses.hiddenProgressVerdict, missingWhy: "no probe or patching results, or no item outcomes"))
+        verdicts.append(line("compositionality (ordering of onsets)", "4", analyses.ordering?.decision, missingWhy: "not computed: " + whyNot("ordering")))
+        verdicts.append(line("multiplicative (Okawa et al.)", "5", analyses.multiplicative?.decision, missingWhy: "not computed: " + whyNot("multiplicative")))
+        verdicts.append(line("no lag (Arora & Goyal)", "5", analyses.noLag?.decision, missingWhy: "not computed: " + whyNot("no-lag")))
+        verdicts.append(line("mirage (Schaeffer et al.)", "6", analyses.mirage?.decision, missingWhy: "not computed: " + whyNot("mirage")))
+        verdicts.append(line("hidden progress (per run, combined)", "7", analyses.hiddenProgressVerdict, missingWhy: "not computed: " + whyNot("hidden progress")))
         verdicts.append(VerdictLine(hypothesis: "circuit hypothesis", section: "9", verdict: "not measured",
                                     because: "lens circuit does not exist yet", numbers: [], caveats: []))
         var rows: [[String]] = []

@@ -112,7 +112,9 @@ public struct ReportOutput: Sendable {
 func cell(_ x: Double?) -> String { fmt(x) }
 
 /// A point with its interval, "0.95 [0.91, 0.98]".
-func cell(_ e: Estimate) -> String { "\(fmt(e.point)) \(fmt(e.interval))" }
+func cell(_ e: Estimate) -> String {
+    e.point == nil && !e.interval.isDefined ? "undefined" : "\(fmt(e.point)) \(fmt(e.interval))"
+}
 
 /// A step: whole steps are printed as integers, interpolated ones with 4 significant digits.
 func stepCell(_ s: Double) -> String {
