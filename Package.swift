@@ -14,7 +14,7 @@
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
-//   Findings         <- Tensors                                     the findings report's analysis (docs/ANALYSIS-PLAN.md)
+//   Findings         <- Tensors, Runs, Skills, Transformer, Figures  the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
 //   lens             <- all of the above but Specs, ArgumentParser                 the command line
 //
 // Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
@@ -68,12 +68,13 @@ let package = Package(
         // Patching experiments on the engine; the pairs come from the skill tasks, the checkpoints from runs.
         .target(name: "Patching", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "Skills", "Runs", "Probing", "Figures"],
                 swiftSettings: checked),
-        // The analysis plan's onsets, lags, fits and verdicts, on plain numbers (no file I/O).
-        .target(name: "Findings", dependencies: ["Tensors"], swiftSettings: checked),
+        // The analysis plan's onsets, lags, fits and verdicts on plain numbers, and the study loading and
+        // report building of `lens report` (StudyData.swift, Report*.swift) that feed them.
+        .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "Transformer", "Figures"], swiftSettings: checked),
 
         // The command line.
         .executableTarget(name: "lens", dependencies: [
-            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", "Patching", argumentParser,
+            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", "Patching", "Findings", argumentParser,
         ], swiftSettings: checked),
 
         // Tests, in the same order. TestSupport is an ordinary library that only test targets use.
@@ -90,7 +91,7 @@ let package = Package(
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Probing", "Skills", "Tensors", "Transformer"]),
-        .testTarget(name: "FindingsTests", dependencies: ["Findings", "Tensors"]),
+        .testTarget(name: "FindingsTests", dependencies: ["Findings", "Tensors", "Runs", "Skills", "TestSupport"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
