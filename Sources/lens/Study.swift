@@ -8,13 +8,14 @@ import Tensors
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
-        abstract: "The whole pipeline from the binary alone: train a study, dump, probe, patch, in one resumable command.",
+        abstract: "The whole pipeline from the binary alone: train a study, dump, probe, patch and report, in one resumable command.",
         discussion: """
         Stages, each resuming where it stopped (kill it at any time and run it again):
           1. train every run (lens sweep)                        <out>/<run>/
           2. dump each run's residual stream at every checkpoint  <out>/<run>/activations/
           3. fit every shipped probe                              <out>/probes/
           4. run every shipped patching experiment                <out>/patching/<experiment>/
+          5. write the findings report (lens report)              <out>/REPORT.md, REPORT.json, figures/
         The shipped specs are embedded in the binary (their readable source is the repository's Probes/);
         the study writes the ones it ran to <out>/specs/ first, so the directory records what made it.
         Edit a copy and run the stage's own command (lens probe, lens patch) to run your own.
@@ -123,11 +124,15 @@ struct StudyCommand: ParsableCommand {
                 try markDone("patch", path, exact: exactSteps)
             }
         }
+        try stage("report") {
+            var report = try ReportCommand.parse(["--study", dir])
+            try quietly { try report.run() }
+        }
         let summary = timings.map { "\($0.0) \(Int($0.1.rounded())) s" }.joined(separator: ", ")
         if common.json {
             try JSONOut.print(["study": spec.name, "out": dir, "runs": runs, "exact_steps": exactSteps,
                                "specs": chosen.probes + chosen.patching, "skipped_specs": skipped,
-                               "seconds": Dictionary(uniqueKeysWithValues: timings.map { ($0.0, $0.1) })])
+                               "seconds": Dictionary(uniqueKeysWithValues: timings.map { ($0.0, $0.1) }), "report": dir + "/REPORT.md"])
         } else {
             print("study \(spec.name) in \(dir): \(runs.count) runs; \(summary)"
                   + (skipped.isEmpty ? "" : "; skipped (tasks not evaluated): " + skipped.joined(separator: ", ")))
@@ -135,6 +140,7 @@ struct StudyCommand: ParsableCommand {
             print("  <run>/items/step_NNNNNN.h5                          every held-out item's outcome (docs/ITEMS.md)")
             print("  probes/<probe>.md, .json                            probe tables and numbers")
             print("  patching/<experiment>/<experiment>.md, .json        patching (exact at steps \(exactSteps))")
+            print("report: \(dir)/REPORT.md")
         }
     }
 

@@ -59,6 +59,8 @@ import TestSupport
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(first.out.utf8)) as? [String: Any])
         #expect(summary["exact_steps"] as? String == "last", "a study without step 1000 patches exactly at its last step")
         let results = [dir + "/out/d16-s3/metrics.jsonl", dir + "/out/probes/tens.json", dir + "/out/patching/sub-small/sub-small.json"]
+        #expect(summary["report"] as? String == dir + "/out/REPORT.md")
+        #expect(FileManager.default.fileExists(atPath: dir + "/out/REPORT.md") && FileManager.default.fileExists(atPath: dir + "/out/REPORT.json"))
         for f in results { #expect(FileManager.default.fileExists(atPath: f), "\(f)") }
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/out/d16-s3/activations").contains { $0.hasSuffix(".h5") })
         func modified(_ f: String) throws -> Date { try FileManager.default.attributesOfItem(atPath: f)[.modificationDate] as! Date }
