@@ -275,3 +275,23 @@ struct LineChartLayout {
     func py(_ y: Double) -> Double { top + (1 - (y - y0) / (y1 - y0)) * plotH }
     func colour(_ i: Int) -> String { colours[i] }
 }
+
+extension LineSeries {
+    /// One group's runs (a model size's seeds) on shared x: each run thin under one legend entry, then
+    /// their mean bold, taken at each x over the runs that have a finite value there (a half-written run
+    /// thins the mean at its end). One run: just its curve, bold, named `label`.
+    public static func seeds(_ label: String, x: [Double], perRun: [[Double]], color: String) -> [LineSeries] {
+        guard perRun.count > 1 else {
+            return perRun.map { LineSeries(name: label, x: x, y: $0, style: .solid, color: color) }
+        }
+        var out = perRun.enumerated().map { j, y in
+            LineSeries(name: "\(label): each of \(perRun.count) seeds", x: x, y: y, style: .thin, color: color, inLegend: j == 0)
+        }
+        let mean = x.indices.map { i -> Double in
+            let v = perRun.map { $0[i] }.filter(\.isFinite)
+            return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
+        }
+        out.append(LineSeries(name: "\(label): mean of \(perRun.count) seeds", x: x, y: mean, style: .solid, color: color))
+        return out
+    }
+}

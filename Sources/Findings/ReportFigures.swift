@@ -20,19 +20,7 @@ enum ReportFigures {
                 let byStep = Dictionary(r.metrics.compactMap { m in m.tasks[task].map { (m.step, $0.overall[keyPath: value]) } }, uniquingKeysWith: { a, _ in a })
                 return steps.map { byStep[$0] ?? .nan }
             }
-            if runs.count > 1 {
-                for (j, y) in perRun.enumerated() {
-                    series.append(LineSeries(name: "\(size): each of \(runs.count) seeds", x: steps.map(Double.init), y: y,
-                                             style: .thin, color: colour, inLegend: j == 0))
-                }
-            }
-            // The mean over the seeds that have the checkpoint (a half-written run thins the mean at its end).
-            let mean = steps.indices.map { i -> Double in
-                let v = perRun.map { $0[i] }.filter(\.isFinite)
-                return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
-            }
-            series.append(LineSeries(name: runs.count > 1 ? "\(size): mean of \(runs.count) seeds" : size,
-                                     x: steps.map(Double.init), y: mean, style: .solid, color: colour))
+            series += LineSeries.seeds(size, x: steps.map(Double.init), perRun: perRun, color: colour)
             if chanceSteps.count < steps.count, let r = runs.first {
                 chanceSteps = r.metrics.compactMap { $0.tasks[task] != nil ? Double($0.step) : nil }
                 chanceValues = r.metrics.compactMap { $0.tasks[task]?.overall[keyPath: chance] }

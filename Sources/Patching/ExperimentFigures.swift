@@ -112,16 +112,7 @@ extension ExperimentRecord {
                         // Sizes differ in layers and heads: a cell is its coordinates, absent where a model lacks them.
                         let perRun = mine.map { _, l in steps.map { s in
                             l.checkpoints.first { $0.step == s }.flatMap(result).flatMap { value($0, at: unflatten(cell, last.shape)) } ?? .nan } }
-                        for (j, y) in perRun.enumerated() where mine.count > 1 {
-                            series.append(LineSeries(name: "\(size): each of \(mine.count) seeds", x: steps.map(Double.init), y: y,
-                                                     style: .thin, color: colour, inLegend: j == 0))
-                        }
-                        let meanY = steps.indices.map { i -> Double in
-                            let v = perRun.map { $0[i] }.filter(\.isFinite)
-                            return v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count)
-                        }
-                        series.append(LineSeries(name: mine.count > 1 ? "\(size): mean of \(mine.count) seeds" : size,
-                                                 x: steps.map(Double.init), y: meanY, style: .solid, color: colour))
+                        series += LineSeries.seeds(size, x: steps.map(Double.init), perRun: perRun, color: colour)
                     }
                     let name = cellName(cell, last, layout.positionLabels).replacingOccurrences(of: "`", with: "")
                     let file = name.replacingOccurrences(of: " ", with: "-").filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }
