@@ -50,6 +50,7 @@ struct Builder {
         setup()
         curves()
         onsets()
+        categoryLags()
         emergence()
         ordering()
         multiplicative()

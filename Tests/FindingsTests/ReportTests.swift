@@ -107,6 +107,23 @@ import Skills
         #expect(out.report.verdicts.first { $0.hypothesis.hasPrefix("compositionality") }!.caveats.contains { $0.contains("2 seeds") })
     }
 
+    /// Borrow items of `sub` planted to be learnt later (checkpoints 4-5) than the others (1-2): the
+    /// category table finds the borrow items later, with an interval above 0.
+    @Test func aPlantedCategoryLagIsFound() throws {
+        let (temp, dir) = try Self.copy()
+        _ = temp
+        let first = try #require(try FileManager.default.contentsOfDirectory(atPath: dir + "/d16-s3/items").sorted().first)
+        let tables = try ItemsFile.read(dir + "/d16-s3/items/" + first).tables
+        let borrow = try #require(tables.first { $0.task == "sub" }?.labels["borrow"]).map(\.intValue)
+        try #require(borrow.contains(1) && borrow.contains(0))
+        try Self.plant(dir) { task, i in task == "sub" ? (borrow[i] == 1 ? 4 + i % 2 : 1 + i % 2) : Self.lagged(task, i) }
+        let out = try ReportBuilder.build(try StudyData.load(dir), options: ReportOptions(settings: Self.settings))
+        let table = try #require(out.report.tables.first { $0.id == "category_lags" })
+        let row = try #require(table.rows.first { $0[0] == "sub" && $0[2] == "borrow" })
+        #expect(row[8] == "borrow items later", "\(row)")
+        #expect(Int(row[3]) == borrow.filter { $0 == 1 }.count && Int(row[4]) == borrow.filter { $0 == 0 }.count)
+    }
+
     /// Zero lag: the lag's interval straddles 0, so each sub-skill is "cannot tell" (not "does not
     /// precede", which needs the interval at or below 0) and the ordering is inconclusive; no-lag is supported.
     @Test func noPlantedLagSupportsNoLagAndLeavesOrderingInconclusive() throws {
