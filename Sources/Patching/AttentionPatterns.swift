@@ -1,4 +1,5 @@
 import Skills
+import Tensors
 import Transformer
 
 extension PatchExperiment {
@@ -12,10 +13,12 @@ extension PatchExperiment {
         let top = ranking.scores.sorted { abs($0.value) != abs($1.value) ? abs($0.value) > abs($1.value) : $0.key < $1.key }.prefix(heads)
         let N = min(pairs, runs.pairs.count), T = runs.pairs.length, H = runs.model.config.n_heads
         let state = runs.state(.clean)
+        // [batch, head, dest, src] per layer, copied once however many of its heads are shown
+        var patterns: [Int: Tensor] = [:]
         return top.compactMap { key, score in
             let (layer, head) = (key / H, key % H)
-            // [batch, head, dest, src]
-            guard let pattern = state.activation("blocks.\(layer).attn.hook_pattern") else { return nil }
+            if patterns[layer] == nil { patterns[layer] = state.activation("blocks.\(layer).attn.hook_pattern") }
+            guard let pattern = patterns[layer] else { return nil }
             var values: [Double] = []
             for i in 0..<N {
                 let base = (i * H + head) * T * T

@@ -26,15 +26,13 @@ struct LayoutResults {
             var a = parts[0].logitAttribution[i]
             a.perPair = parts.flatMap { $0.logitAttribution[i].perPair }
             a.constant = parts.flatMap { $0.logitAttribution[i].constant }
-            let K = a.components.count, N = a.perPair.count / max(K, 1)
-            a.mean = (0..<K).map { k in (0..<N).reduce(0.0) { $0 + a.perPair[$1 * K + k] } / Double(N) }
+            a.mean = columnMeans(a.perPair, columns: a.components.count)
             return a
         }
         out.logitLens = parts[0].logitLens.indices.map { i in
             var l = parts[0].logitLens[i]
             l.perPair = parts.flatMap { $0.logitLens[i].perPair }
-            let K = l.hooks.count, N = l.perPair.count / max(K, 1)
-            l.mean = (0..<K).map { k in (0..<N).reduce(0.0) { $0 + l.perPair[$1 * K + k] } / Double(N) }
+            l.mean = columnMeans(l.perPair, columns: l.hooks.count)
             return l
         }
         return out

@@ -29,9 +29,14 @@ public func concatenate(_ parts: [PatchResult]) -> PatchResult {
     r.perPair = parts.flatMap(\.perPair)
     r.clean = parts.flatMap(\.clean)
     r.corrupted = parts.flatMap(\.corrupted)
-    let N = r.clean.count, cells = r.cells
-    r.raw = (0..<cells).map { j in (0..<N).reduce(0.0) { $0 + r.perPair[$1 * cells + j] } / Double(N) }
+    r.raw = columnMeans(r.perPair, columns: r.cells)
     return r
+}
+
+/// The mean of each column of a row-major [rows, columns] array.
+func columnMeans(_ x: [Double], columns: Int) -> [Double] {
+    let rows = x.count / max(columns, 1)
+    return (0..<columns).map { j in (0..<rows).reduce(0.0) { $0 + x[$1 * columns + j] } / Double(rows) }
 }
 
 /// Results of single kinds stacked along a new leading axis (TransformerLens's `*_every`).
