@@ -12,6 +12,23 @@ public struct ScoreInterval: Sendable, Codable, Equatable {
     }
 }
 
+/// Plan section 11.1: the probe targets that count for hidden progress, values the model computes from
+/// the prompt; targets the prompt states (operands, the start value, clause labels) decode from the input
+/// tokens and say nothing about hidden computation.
+public enum HiddenProgressProbes {
+    public static let computedTargets: Set<String> = ["intermediate", "answer", "op1", "op2", "carry", "borrow", "order_dependent"]
+
+    /// Why a probe does not count, or nil when it does: its tasks must include the composite and its
+    /// target must be computed (`answer_*` digits count as the answer).
+    public static func exclusion(target: String, tasks: [String], composite: String) -> String? {
+        guard tasks.contains(composite) else {
+            return "fitted on \(tasks.isEmpty ? "unnamed tasks" : tasks.joined(separator: ", ")), not on the composite `\(composite)`"
+        }
+        let computed = computedTargets.contains(target) || target.hasPrefix("answer_")
+        return computed ? nil : "its target `\(target)` is stated in the prompt, not computed"
+    }
+}
+
 /// One probe in one run at its dumped checkpoints.
 public struct ProbeScores: Sendable, Codable, Equatable {
     public var steps: [Int]

@@ -209,8 +209,11 @@ extension Builder {
             defined and some component's attribution interval has its lower end above tau = max(0.2, the largest upper end at \
             step 0). Supported when either is strictly before the lower end of the composite's EM onset interval; not \
             supported when both are at or after the onset; inconclusive otherwise or when one is missing. Readings of this \
-            report: the probe onset is the earliest over the study's probes (each hook and position a series); components are \
-            the attribution results of kinds attn_out, mlp_out and head_out_* in both directions, of experiments on the composite.
+            report: the probe onset is the earliest over the series (probe x hook x position) of the probes that count by plan \
+            section 11.1: fitted on the composite, with a target the model computes (`intermediate`, `answer` and its digits, \
+            `op1`, `op2`, `carry`, `borrow`, `order_dependent`), not one the prompt states; components are the attribution \
+            results of kinds attn_out, mlp_out and head_out_* in both directions, of experiments on the composite. Each onset \
+            names the series or decision that gives it.
             """)]
         defer { sections.append(ReportSection(heading: "8. Hidden progress (plan section 7)", blocks: blocks)) }
         let found = data.structureSeries()
@@ -220,6 +223,8 @@ extension Builder {
             return
         }
         blocks.append(.text("Read: \((found.probeFiles + found.patchingFiles).map { "`\($0)`" }.joined(separator: ", "))."))
+        func list(_ s: Set<Int>) -> String { s.isEmpty ? "none" : s.sorted().map(String.init).joined(separator: ", ") }
+        blocks.append(.text("Sampled: probes at steps \(list(found.probedSteps)); patching of the composite at steps \(list(found.patchedSteps)). Probe and causal onsets can fall only on these steps, so their resolution is the spacing between them."))
         if !found.notes.isEmpty { blocks.append(.text(found.notes.map { "- \($0)" }.joined(separator: "\n"))) }
         guard let c = data.composite else { missing.append("hidden progress (plan section 7): no composite"); return }
         var rows: [[String]] = []
@@ -228,14 +233,16 @@ extension Builder {
             let runs = data.runs(ofSize: size)
             for p in t.runs.indices {
                 guard let run = runs.first(where: { $0.seed == t.runs[p].seed }) else { continue }
-                let probes = found.probes[run.name] ?? [:]
-                // The earliest probe onset over the run's series: the series that gives it is the probe passed on.
-                let probe = probes.sorted { $0.key < $1.key }.min { ($0.value.onset ?? Int.max) < ($1.value.onset ?? Int.max) }?.value
+                // Plan 11.1: only counting probes' series; the earliest onset over them is the probe passed on.
+                let probes = (found.probes[run.name] ?? [:]).filter { found.countedProbes.contains(String($0.key.prefix { $0 != " " })) }
+                let earliest = probes.sorted { $0.key < $1.key }.min { ($0.value.onset ?? Int.max) < ($1.value.onset ?? Int.max) }
+                let probe = earliest?.value
                 let causal = found.causal[run.name]
                 guard let h = try? HiddenProgressReport(composite: t.run(p), probe: probe, causal: causal, settings: settings) else { continue }
                 analyses.hiddenProgress[run.name] = h
-                rows.append([run.name, probe == nil ? "not measured" : (h.probeOnset.map(String.init) ?? "none"),
-                             causal == nil ? "not measured" : (h.causal.compactMap(\.onset).min().map(String.init) ?? "none"),
+                let firstDecision = h.causal.filter { $0.onset != nil }.min { $0.onset! < $1.onset! }
+                rows.append([run.name, probe == nil ? "not measured" : (h.probeOnset.map { "\($0) (`\(earliest!.key)`)" } ?? "none"),
+                             causal == nil ? "not measured" : (firstDecision.map { "\($0.onset!) (`\($0.name)`)" } ?? "none"),
                              h.behaviour.t50.map { "\(stepCell($0.step)) \($0.stepInterval.map { "[\(stepCell($0.low)), \(stepCell($0.high))]" } ?? fmt($0.interval))" } ?? "no onset",
                              verdictWord(h.decision.verdict), h.decision.because])
             }

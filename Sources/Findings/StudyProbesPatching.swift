@@ -11,6 +11,13 @@ import Foundation
 public struct StructureSeries: Sendable {
     /// run -> "probe hook @ position" -> scores at the probed checkpoints (only series with a step-0 cell).
     public var probes: [String: [String: ProbeScores]] = [:]
+    /// Probe names whose series count for the probe onset (plan section 11.1); the others are read,
+    /// drawn in the notes with the reason, and not counted.
+    public var countedProbes: Set<String> = []
+    /// Every step some probe cell was read at, and every step some composite decision was patched at:
+    /// what the study sampled, which sets the resolution of probe and causal onsets.
+    public var probedSteps: Set<Int> = []
+    public var patchedSteps: Set<Int> = []
     /// run -> decisions of patching experiments on the composite ("experiment/decision").
     public var causal: [String: [CausalScores]] = [:]
     /// What was found and what could not be used, one line each.
@@ -41,7 +48,15 @@ extension StudyData {
         for rel in jsonFiles("probes") {
             guard let doc = load(rel), let cells = doc["cells"] as? [[String: Any]] else { continue }
             out.probeFiles.append(rel)
-            let probe = (doc["spec"] as? [String: Any])?["name"] as? String ?? (rel as NSString).lastPathComponent
+            let spec = doc["spec"] as? [String: Any]
+            let probe = spec?["name"] as? String ?? (rel as NSString).lastPathComponent
+            if let c = composite {
+                if let why = HiddenProgressProbes.exclusion(target: spec?["target"] as? String ?? "?", tasks: spec?["tasks"] as? [String] ?? [], composite: c) {
+                    out.notes.append("\(rel): probe \(probe) is read but does not count for the probe onset (plan section 11.1): \(why)")
+                } else {
+                    out.countedProbes.insert(probe)
+                }
+            }
             var series: [String: [String: [(Int, ScoreInterval, Double)]]] = [:]
             for c in cells {
                 guard let file = c["file"] as? String, let r = c["result"] as? [String: Any],
@@ -50,6 +65,7 @@ extension StudyData {
                 guard let a = parts.lastIndex(of: "activations"), a > 0, let last = parts.last, last.hasPrefix("step_"),
                       let step = Int(last.dropFirst(5).replacingOccurrences(of: ".h5", with: "")) else { continue }
                 let key = "\(probe) \(c["hook"] as? String ?? "?") @ \(c["position"] as? String ?? "?")"
+                out.probedSteps.insert(step)
                 series[parts[a - 1], default: [:]][key, default: []].append((step, ScoreInterval(low: low, high: high), r["controlScore"] as? Double ?? 0))
             }
             for (run, byKey) in series.sorted(by: { $0.key < $1.key }) {
@@ -84,6 +100,7 @@ extension StudyData {
                         guard let step = cp["step"] as? Int else { continue }
                         let defined = ((cp["metric"] as? [String: Any])?["normalisation_defined"] as? Bool) ?? false
                         steps.append(step)
+                        out.patchedSteps.insert(step)
                         effects.append(defined ? Self.componentIntervals(cp["results"] as? [[String: Any]] ?? []) : nil)
                     }
                     let zero = zip(steps, effects).first { $0.0 == 0 }.flatMap { $0.1 }

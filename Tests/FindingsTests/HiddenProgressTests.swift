@@ -70,4 +70,16 @@ import Findings
         c.stepZero = nil
         #expect(c.tau == 0.2 && c.onset == Self.steps[1], "with tau 0.2 the first defined checkpoint counts")
     }
+
+    /// Plan 11.1: computed targets on the composite count; stated inputs, sub-skill probes and probes
+    /// without named tasks do not.
+    @Test func onlyComputedTargetsOnTheCompositeCount() {
+        #expect(HiddenProgressProbes.exclusion(target: "intermediate", tasks: ["multistep_pad", "multistep"], composite: "multistep_pad") == nil)
+        #expect(HiddenProgressProbes.exclusion(target: "op1", tasks: ["multistep"], composite: "multistep") == nil)
+        #expect(HiddenProgressProbes.exclusion(target: "answer_ones", tasks: ["multistep"], composite: "multistep") == nil)
+        #expect(HiddenProgressProbes.exclusion(target: "start", tasks: ["multistep_pad"], composite: "multistep_pad") != nil)
+        #expect(HiddenProgressProbes.exclusion(target: "operand_a", tasks: ["multistep_pad"], composite: "multistep_pad") != nil)
+        #expect(HiddenProgressProbes.exclusion(target: "borrow", tasks: ["sub"], composite: "multistep_pad") != nil)
+        #expect(HiddenProgressProbes.exclusion(target: "intermediate", tasks: [], composite: "multistep_pad") != nil)
+    }
 }

@@ -163,8 +163,14 @@ import Skills
             ["file": "planted/d16-s3/activations/step_\(String(format: "%06d", step)).h5", "hook": "blocks.0.hook_resid_post", "position": "equals",
              "result": ["ciLow": low, "ciHigh": high, "controlScore": 0.05]]
         }
-        let probe: [String: Any] = ["spec": ["name": "p"], "cells": [cell(0, 0.0, 0.1), cell(3, 0.6, 0.8), cell(60, 0.7, 0.9)]]
+        let probe: [String: Any] = ["spec": ["name": "p", "target": "intermediate", "tasks": ["multistep_pad"]],
+                                    "cells": [cell(0, 0.0, 0.1), cell(3, 0.6, 0.8), cell(60, 0.7, 0.9)]]
         try JSONSerialization.data(withJSONObject: probe).write(to: URL(fileURLWithPath: dir + "/probes/p.json"))
+        // Plan 11.1: a probe of a value the prompt states, and one fitted on a sub-skill, clear earlier and do not count.
+        for (name, target, task) in [("operand", "operand_a", "multistep_pad"), ("tens", "answer_tens", "add")] {
+            let early: [String: Any] = ["spec": ["name": name, "target": target, "tasks": [task]], "cells": [cell(0, 0.0, 0.1), cell(1, 0.9, 1.0)]]
+            try JSONSerialization.data(withJSONObject: early).write(to: URL(fileURLWithPath: dir + "/probes/\(name).json"))
+        }
         func checkpoint(_ step: Int, _ low: Double, _ high: Double) -> [String: Any] {
             ["step": step, "metric": ["normalisation_defined": true],
              "results": [["method": "attribution", "kind": "mlp_out", "ci_low": [[low, 0.0]], "ci_high": [[high, 0.1]]],
@@ -181,7 +187,10 @@ import Skills
         #expect(s3.decision.verdict == .supported, "\(s3.decision.because)")
         #expect(out.report.analyses.hiddenProgress["d16-s4"]?.decision.verdict == .inconclusive)
         let rows = try #require(out.report.table("hidden-progress")).rows
-        #expect(rows.first { $0[0] == "d16-s3" }?[1] == "3")
+        #expect(rows.first { $0[0] == "d16-s3" }?[1] == "3 (`p blocks.0.hook_resid_post @ equals`)")
+        #expect(rows.first { $0[0] == "d16-s3" }?[2] == "3 (`cs/step1`)")
+        #expect(out.markdown.contains("probe operand is read but does not count for the probe onset (plan section 11.1): its target `operand_a` is stated in the prompt"))
+        #expect(out.markdown.contains("probe tens is read but does not count for the probe onset (plan section 11.1): fitted on add, not on the composite"))
         #expect(rows.first { $0[0] == "d16-s4" }?[1] == "not measured")
     }
 
