@@ -16,6 +16,7 @@
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
 //   Findings         <- Tensors, Runs, Skills, Transformer, Figures  the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
 //   lens             <- all of the above but Specs, ArgumentParser                 the command line
+//                       (plugin BuildInfo: the git commit it is built from, for the reports' provenance)
 //
 // Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
 // library that only the test targets use; <Module>Tests tests <Module>.
@@ -75,7 +76,8 @@ let package = Package(
         // The command line.
         .executableTarget(name: "lens", dependencies: [
             "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", "Patching", "Findings", argumentParser,
-        ], swiftSettings: checked),
+        ], swiftSettings: checked, plugins: ["BuildInfo"]),
+        .plugin(name: "BuildInfo", capability: .buildTool()),
 
         // Tests, in the same order. TestSupport is an ordinary library that only test targets use.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -56,6 +56,7 @@ struct Builder {
         multiplicative()
         mirage()
         hiddenProgress()
+        forms()
         verdictLines()
     }
 

@@ -16,8 +16,8 @@ enum ReportMarkdown {
         if let p = r.provenance {
             out.append("""
                 - command: `\(p.command)`
-                - lens source commit: `\(p.lensCommit)`
-                - analysis plan commit (last change of docs/ANALYSIS-PLAN.md): `\(p.planCommit)`
+                - lens built from commit: `\(p.lensCommit)` (`-dirty`: tracked files differed from it)
+                - analysis plan commit (last change of docs/ANALYSIS-PLAN.md at that build): `\(p.planCommit)`
                 - machine: `\(p.machine)`, \(p.cores) cores
                 """)
         } else {

@@ -46,11 +46,15 @@ public struct ReportOptions: Sendable {
     public var provenance: Provenance?
     /// Where figures go, relative to the markdown (written by the caller).
     public var figuresDirectory: String
+    /// A study of the composite's other form (plan section 8: direct answer against scratchpad).
+    public var compare: StudyData?
 
-    public init(settings: BootstrapSettings = .init(), provenance: Provenance? = nil, figuresDirectory: String = "figures") {
+    public init(settings: BootstrapSettings = .init(), provenance: Provenance? = nil, figuresDirectory: String = "figures",
+                compare: StudyData? = nil) {
         self.settings = settings
         self.provenance = provenance
         self.figuresDirectory = figuresDirectory
+        self.compare = compare
     }
 }
 
@@ -66,6 +70,8 @@ public struct ReportAnalyses: Sendable, Codable, Equatable {
     /// Per run (plan section 7), and combined over runs as sections 5 and 6 combine sizes.
     public var hiddenProgress: [String: HiddenProgressReport] = [:]
     public var hiddenProgressVerdict: Decision?
+    /// Plan section 8, when a study of the other form was given.
+    public var forms: FormComparison?
 }
 
 public struct Report: Sendable, Codable, Equatable {

@@ -21,17 +21,20 @@ struct ReportCommand: ParsableCommand {
           lens report --study runs/default
           lens report --study runs/default --out /tmp/r/REPORT.md --resamples 200
           lens report --study runs/default --json | jq '.verdicts[] | [.hypothesis, .verdict]'
+          lens report --study runs/cot --compare runs/default     # adds the direct answer against the scratchpad (plan section 8)
         """)
 
     @Option(help: "The study directory (with one subdirectory per run).") var study: String
     @Option(help: "Where to write the markdown (default: <study>/REPORT.md); REPORT.json and figures/ go beside it.") var out: String?
+    @Option(help: "A study of the composite's other form (the default study's scratchpad for the cot study's direct answer, or the other way round): adds plan section 8's comparison.")
+    var compare: String?
     @Option(help: "Bootstrap resamples per interval (the plan fixes 1000; fewer only for quick looks).") var resamples = 1000
     @Flag(help: "Leave out the command, git commit and machine, so two reports of the same study are byte-identical.")
     var noProvenance = false
     @Flag(help: "Print REPORT.json on stdout instead of the summary.") var json = false
 
     func validate() throws {
-        try checkPaths([(study, "--study"), (out, "--out")])
+        try checkPaths([(study, "--study"), (out, "--out"), (compare, "--compare")])
         try checkRange(resamples, 20...100_000, flag: "--resamples")
     }
 
@@ -40,7 +43,8 @@ struct ReportCommand: ParsableCommand {
         let mdPath = out ?? (study + "/REPORT.md")
         let dir = (mdPath as NSString).deletingLastPathComponent.isEmpty ? "." : (mdPath as NSString).deletingLastPathComponent
         let jsonPath = ((mdPath as NSString).deletingPathExtension) + ".json"
-        let options = ReportOptions(settings: BootstrapSettings(resamples: resamples), provenance: noProvenance ? nil : Self.provenance())
+        let options = ReportOptions(settings: BootstrapSettings(resamples: resamples), provenance: noProvenance ? nil : Self.provenance(),
+                                    compare: try compare.map(StudyData.load))
         let output = try ReportBuilder.build(data, options: options)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for f in output.figures {
@@ -60,16 +64,12 @@ struct ReportCommand: ParsableCommand {
         }
     }
 
-    /// The command line, the lens source commit (the git checkout the binary was built in, if any), the
-    /// plan's last commit, `uname -a` and the core count.
+    /// The command line, the commit `lens` was built from and the plan's last commit at that build
+    /// (both embedded by Plugins/BuildInfo; `-dirty` when tracked files differed), `uname -a` and the
+    /// core count.
     static func provenance() -> Provenance {
         let command = CommandLine.arguments.map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
-        let exe = (CommandLine.arguments[0] as NSString).deletingLastPathComponent
-        let here = exe.isEmpty ? "." : exe
-        let commit = shell(["git", "-C", here, "rev-parse", "HEAD"]) ?? "unknown"
-        let top = shell(["git", "-C", here, "rev-parse", "--show-toplevel"])
-        let plan = top.flatMap { shell(["git", "-C", $0, "log", "-1", "--format=%H", "--", "docs/ANALYSIS-PLAN.md"]) } ?? "unknown"
-        return Provenance(command: command, lensCommit: commit, planCommit: plan.isEmpty ? "unknown" : plan,
+        return Provenance(command: command, lensCommit: BuildInfo.commit, planCommit: BuildInfo.planCommit,
                           machine: shell(["uname", "-a"]) ?? "unknown", cores: ProcessInfo.processInfo.activeProcessorCount)
     }
 
