@@ -25,6 +25,24 @@ public struct CheckpointSchedule: Codable, Sendable, Equatable {
         }
         return s.sorted()
     }
+
+    /// The checkpoints that `lens study` dumps, probes and patches unless `--full`: the first and the last,
+    /// and for each half decade u = k/2 (u = log10(step + 1), k = 0, 1, ... up to the last step's u) the
+    /// checkpoint nearest to it in u (ties to the earlier). An even log-spaced sample, fixed before any
+    /// result is read, so hidden-progress onsets keep half-decade resolution at most.
+    public static func halfDecades(of steps: [Int]) -> [Int] {
+        let sorted = Array(Set(steps)).sorted()
+        guard let first = sorted.first, let last = sorted.last else { return [] }
+        func u(_ s: Int) -> Double { log10(Double(s) + 1) }
+        var keep: Set<Int> = [first, last]
+        var k = 0
+        while Double(k) / 2 <= u(last) {
+            let target = Double(k) / 2
+            keep.insert(sorted.min { abs(u($0) - target) < abs(u($1) - target) }!)
+            k += 1
+        }
+        return keep.sorted()
+    }
 }
 
 import Foundation

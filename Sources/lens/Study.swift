@@ -12,37 +12,43 @@ struct StudyCommand: ParsableCommand {
         discussion: """
         Stages, each resuming where it stopped (kill it at any time and run it again):
           1. train every run (lens sweep)                        <out>/<run>/
-          2. dump each run's residual stream at every checkpoint  <out>/<run>/activations/
+          2. dump each run's residual stream                      <out>/<run>/activations/
           3. fit every shipped probe                              <out>/probes/
           4. run every shipped patching experiment                <out>/patching/<experiment>/
+             (2-4 at the checkpoints nearest each half decade of steps and the last, e.g. 0, 3, 10, 32, 100,
+             316, 1000, 3000, 7000; --full: at every checkpoint)
           5. write the findings report (lens report)              <out>/REPORT.md, REPORT.json, figures/
         The shipped specs are embedded in the binary (their readable source is the repository's Probes/);
         the study writes the ones it ran to <out>/specs/ first, so the directory records what made it.
         Edit a copy and run the stage's own command (lens probe, lens patch) to run your own.
           lens study                         # the default study into runs/default
-          lens study --study cot             # direct answer instead of the scratchpad (about 40 minutes here)
+          lens study --study cot --compare runs/default   # direct answer instead of the scratchpad, its report compared with the default study's
           lens study --study my.yaml --full  # exact patching at every checkpoint
           lens study --specs-only --out DIR  # write the shipped specs to DIR/specs and stop
         """)
 
     @Option(help: "Study file (YAML), or the name of a shipped study (default, cot).") var study: String?
     @Option(help: "Output directory (default: runs/<study name>).") var out: String?
-    @Option(help: "Runs trained at the same time (default: cores).") var jobs: Int = ProcessInfoCores.count
-    @Flag(help: "Exact patching at every checkpoint (default: at step 1000 and the last; attribution runs at all).")
+    @Option(help: "Runs trained at the same time, and dumps, probes and patching experiments run at the same time (default: cores).")
+    var jobs: Int = ProcessInfoCores.count
+    @Flag(help: "Dump, probe and patch (exact too) at every checkpoint (default: at the checkpoints nearest each half decade of steps, 0, 3, 10, 32, 100, 316, 1000, 3000, ... and the last; exact patching at the last).")
     var full = false
     @Flag(help: "Write the shipped specs to <out>/specs and stop.") var specsOnly = false
     @Option(help: "Run the specs in this directory (probes/*.yaml, patching/*.yaml) instead of the shipped ones.")
     var specs: String?
+    @Option(help: "A study of the composite's other form, for the report's direct-against-scratchpad section (lens report --compare).")
+    var compare: String?
     @OptionGroup var common: CommonOptions
 
-    /// Exact patching at these steps unless --full: every kind at every checkpoint does not fit 10 minutes on 2 cores.
-    static let sampledExactSteps = "1000,last"
+    /// Exact patching at the last step unless --full (attribution runs at every sampled step): every kind
+    /// at more checkpoints does not fit `make study`'s 10 minutes on 2 cores.
+    static let sampledExactSteps = "last"
     /// Items per task dumped for the probes (raised per task by the probe specs' `items:`).
     static let dumpItems = 200
 
     func validate() throws {
         try checkRange(jobs, 1...CommonOptions.maxThreads, flag: "--jobs")
-        try checkPaths([(study, "--study"), (out, "--out"), (specs, "--specs")])
+        try checkPaths([(study, "--study"), (out, "--out"), (specs, "--specs"), (compare, "--compare")])
     }
 
     func run() throws {
@@ -54,21 +60,40 @@ struct StudyCommand: ParsableCommand {
             print("wrote \(written.probes.count) probe and \(written.patching.count) patching specs to \(dir)/specs")
             return
         }
-        // A shipped spec whose tasks the study does not evaluate is skipped, said once (the cot study has no scratchpad).
+        // A spec none of whose tasks the study evaluates is skipped, said once (the cot study has no
+        // scratchpad). A probe some of whose tasks it evaluates runs on those only, from a narrowed copy in
+        // <out>/specs/narrowed/ (a cot model never saw a scratchpad, so its rows there would be off-distribution).
         let evaluated = Set(spec.evaluatedTasks)
         var skipped: [String] = []
+        func note(_ message: String) { FileHandle.standardError.write(Data("lens study: \(message)\n".utf8)) }
         func applies(_ path: String, needs tasks: [String]) -> Bool {
             let missing = tasks.filter { !evaluated.contains($0) }
-            guard missing.isEmpty else {
+            guard missing.count < tasks.count || tasks.isEmpty else {
                 skipped.append(path)
-                FileHandle.standardError.write(Data("lens study: skipping \(path): study \(spec.name) does not evaluate \(missing.joined(separator: ", "))\n".utf8))
+                note("skipping \(path): study \(spec.name) does not evaluate \(missing.joined(separator: ", "))")
                 return false
             }
             return true
         }
-        let chosen = (probes: try written.probes.filter { applies($0, needs: try ProbeSpec.load(path: $0).tasks) },
-                     patching: try written.patching.filter {
-                         applies($0, needs: [try PatchSpec.load(path: $0, kinds: PatchKind.allCases.map(\.rawValue)).task]) })
+        let probes = try written.probes.compactMap { path -> String? in
+            let tasks = try ProbeSpec.load(path: path).tasks
+            guard applies(path, needs: tasks) else { return nil }
+            let kept = tasks.filter(evaluated.contains)
+            guard kept.count < tasks.count else { return path }
+            let narrowed = try Self.narrow(path, to: kept, into: dir + "/specs/narrowed")
+            note("\(path): study \(spec.name) does not evaluate \(tasks.filter { !evaluated.contains($0) }.joined(separator: ", ")); running \(narrowed) on \(kept.joined(separator: ", "))")
+            return narrowed
+        }
+        let patching = try written.patching.filter { path in
+            let task = try PatchSpec.load(path: path, kinds: PatchKind.allCases.map(\.rawValue)).task
+            guard evaluated.contains(task) else {
+                skipped.append(path)
+                note("skipping \(path): study \(spec.name) does not evaluate \(task)")
+                return false
+            }
+            return true
+        }
+        let chosen = (probes: probes, patching: patching)
         let threads = ["--threads", String(common.threads)]
         var timings: [(String, Double)] = []
         func stage(_ name: String, _ body: () throws -> Void) throws {
@@ -96,41 +121,47 @@ struct StudyCommand: ParsableCommand {
             try AtomicFile.write(Data(k.content.utf8), to: k.file)
         }
         try stage("train") {
-            var sweep = try SweepCommand.parse((study.map { ["--study", $0] } ?? []) + ["--out", dir, "--jobs", String(jobs)] + threads)
+            let sweep = try SweepCommand.parse((study.map { ["--study", $0] } ?? []) + ["--out", dir, "--jobs", String(jobs)] + threads)
             try quietly { try sweep.run() }
         }
         let runs = try PatchCommand.runDirectories(dir)
+        let exactSteps = full ? "all" : Self.sampledExactSteps
+        // Dumps, probes and patching at the half-decade sample of the checkpoints (every run of a study shares
+        // its schedule; the sample holds the last step); --full: every checkpoint.
+        let trained = runs.first.map { TrainingRun.completedSteps($0) } ?? []
+        let steps = full ? "all" : CheckpointSchedule.halfDecades(of: trained).map(String.init).joined(separator: ",")
+        // Only the tasks the probes read (all of them when a probe names none).
+        let probeTasks = try chosen.probes.map { try ProbeSpec.load(path: $0).tasks }
+        let dumpTasks = probeTasks.contains { $0.isEmpty } ? [] : spec.evaluatedTasks.filter { t in probeTasks.contains { $0.contains(t) } }
+        // Children of one thread each, `jobs` at a time (ChildJobs: these commands are mostly single-threaded).
+        let childThreads = ["--threads", String(max(1, common.threads / max(1, jobs)))]
         try stage("dump") {
-            for run in runs {
-                var dump = try DumpCommand.parse(["--run", run, "--hooks", "blocks.*.hook_resid_post", "--n", String(Self.dumpItems),
-                                                  "--for-probes"] + chosen.probes + threads)
-                try quietly { try dump.run() }
+            let commands = chosen.probes.isEmpty ? [] : runs.map { run in
+                ["dump", "--run", run, "--steps", steps, "--hooks", "blocks.*.hook_resid_post", "--n", String(Self.dumpItems)]
+                    + (dumpTasks.isEmpty ? [] : ["--tasks"] + dumpTasks) + ["--for-probes"] + chosen.probes + childThreads
             }
+            try ChildJobs.run(commands, jobs: jobs) { _ in }
         }
         try stage("probes") {
-            for path in chosen.probes where try !done("probe", path, exact: "") {
-                var probe = try ProbeCommand.parse(["--spec", path, "--activations", dir, "--out", dir + "/probes"] + threads)
-                try quietly { try probe.run() }
-                try markDone("probe", path, exact: "")
+            let todo = try chosen.probes.filter { try !done("probe", $0, exact: "at " + steps) }
+            try ChildJobs.run(todo.map { ["probe", "--spec", $0, "--activations", dir, "--out", dir + "/probes"] + childThreads }, jobs: jobs) {
+                try markDone("probe", todo[$0], exact: "at " + steps)
             }
         }
-        // Step 1000 (early in the default study's transition) and the last, where the study has step 1000.
-        let hasEarly = runs.allSatisfy { TrainingRun.completedSteps($0).contains(1000) }
-        let exactSteps = full ? "all" : hasEarly ? Self.sampledExactSteps : "last"
         try stage("patching") {
-            for path in chosen.patching where try !done("patch", path, exact: exactSteps) {
-                var patch = try PatchCommand.parse(["--spec", path, "--study", dir, "--exact-steps", exactSteps] + threads)
-                try quietly { try patch.run() }
-                try markDone("patch", path, exact: exactSteps)
+            let todo = try chosen.patching.filter { try !done("patch", $0, exact: exactSteps + " at " + steps) }
+            try ChildJobs.run(todo.map { ["patch", "--spec", $0, "--study", dir, "--steps", steps, "--exact-steps", exactSteps] + childThreads },
+                              jobs: jobs) {
+                try markDone("patch", todo[$0], exact: exactSteps + " at " + steps)
             }
         }
         try stage("report") {
-            var report = try ReportCommand.parse(["--study", dir])
+            let report = try ReportCommand.parse(["--study", dir] + (compare.map { ["--compare", $0] } ?? []))
             try quietly { try report.run() }
         }
         let summary = timings.map { "\($0.0) \(Int($0.1.rounded())) s" }.joined(separator: ", ")
         if common.json {
-            try JSONOut.print(["study": spec.name, "out": dir, "runs": runs, "exact_steps": exactSteps,
+            try JSONOut.print(["study": spec.name, "out": dir, "runs": runs, "exact_steps": exactSteps, "steps": steps,
                                "specs": chosen.probes + chosen.patching, "skipped_specs": skipped,
                                "seconds": Dictionary(uniqueKeysWithValues: timings.map { ($0.0, $0.1) }), "report": dir + "/REPORT.md"])
         } else {
@@ -140,6 +171,7 @@ struct StudyCommand: ParsableCommand {
             print("  <run>/items/step_NNNNNN.h5                          every held-out item's outcome (docs/ITEMS.md)")
             print("  probes/<probe>.md, .json                            probe tables and numbers")
             print("  patching/<experiment>/<experiment>.md, .json        patching (exact at steps \(exactSteps))")
+            print("  dumps, probes and patching at steps \(full ? "all" : steps)")
             print("report: \(dir)/REPORT.md")
         }
     }
@@ -152,6 +184,29 @@ struct StudyCommand: ParsableCommand {
         let found = (probes: yaml(dir + "/probes"), patching: yaml(dir + "/patching"))
         guard !found.probes.isEmpty || !found.patching.isEmpty else { throw CLIError(dir, "no specs (probes/*.yaml or patching/*.yaml)") }
         return found
+    }
+
+    /// A copy of the probe spec at `path` whose `tasks:` (and `items:`) lines keep only `tasks`, headed by a
+    /// comment that says so, in `dir` (rewritten only when it differs); checked by parsing it back.
+    static func narrow(_ path: String, to tasks: [String], into dir: String) throws -> String {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var lines = text.components(separatedBy: "\n")
+        guard let i = lines.firstIndex(where: { $0.hasPrefix("tasks:") }) else {
+            throw CLIError(path, "cannot narrow its tasks: no top-level `tasks:` line")
+        }
+        lines[i] = "tasks: [\(tasks.joined(separator: ", "))]"
+        // `items:` may name only the probe's tasks.
+        let items = try ProbeSpec.load(path: path).items
+        if let j = lines.firstIndex(where: { $0.hasPrefix("items:") }) {
+            let kept = tasks.compactMap { t in items[t].map { "\(t): \($0)" } }
+            if kept.isEmpty { lines.remove(at: j) } else { lines[j] = "items: {\(kept.joined(separator: ", "))}" }
+        }
+        let narrowed = "# \(path) with its tasks narrowed by lens study to those the study evaluates\n" + lines.joined(separator: "\n")
+        let out = dir + "/" + (path as NSString).lastPathComponent
+        try AtomicFile.createDirectory(dir)
+        if (try? String(contentsOfFile: out, encoding: .utf8)) != narrowed { try AtomicFile.write(Data(narrowed.utf8), to: out) }
+        guard try ProbeSpec.load(path: out).tasks == tasks else { throw CLIError(out, "narrowed tasks do not parse back as \(tasks)") }
+        return out
     }
 
     /// The shipped specs as files under `dir` (rewritten only when they differ), their paths in order.

@@ -58,9 +58,12 @@ struct SweepCommand: ParsableCommand {
         }
     }
 
-    /// A shipped study by name, else a study file (a path that exists wins over a name).
+    /// A shipped study by name, else a study file (a file that exists wins over a name; a directory does
+    /// not, since `lens study --study cot` creates `cot/` in the working directory when `--out cot`).
     static func load(_ nameOrPath: String) throws -> StudySpec {
-        if !FileManager.default.fileExists(atPath: nameOrPath), let shipped = ShippedStudies.named(nameOrPath) { return shipped }
+        var isDirectory: ObjCBool = false
+        let isFile = FileManager.default.fileExists(atPath: nameOrPath, isDirectory: &isDirectory) && !isDirectory.boolValue
+        if !isFile, let shipped = ShippedStudies.named(nameOrPath) { return shipped }
         return try StudySpec.load(path: nameOrPath)
     }
 }

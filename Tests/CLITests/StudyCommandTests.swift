@@ -21,6 +21,17 @@ import TestSupport
         }
     }
 
+    /// `lens study --study cot --out cot` creates `cot/` first; a directory of a shipped study's name is
+    /// not a study file, so the name still selects the shipped study.
+    @Test func aDirectoryNamedLikeAShippedStudyDoesNotShadowIt() throws {
+        let temp = try TempDir("study-name")
+        try FileManager.default.createDirectory(atPath: temp.root + "/cot", withIntermediateDirectories: true)
+        let r = try run(Repo.lens, ["sweep", "--study", "cot", "--check", "--json"], directory: temp.root)
+        #expect(r.status == 0, "\(r.err)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        #expect(doc["study"] as? String == "cot")
+    }
+
     static let probe = """
         name: tens
         question: Is the answer's tens digit linearly present?
@@ -58,6 +69,7 @@ import TestSupport
         #expect(first.status == 0, "\(first.err)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(first.out.utf8)) as? [String: Any])
         #expect(summary["exact_steps"] as? String == "last", "a study without step 1000 patches exactly at its last step")
+        #expect(summary["steps"] as? String == "0,20", "the half-decade sample of checkpoints 0 and 20 is both")
         let results = [dir + "/out/d16-s3/metrics.jsonl", dir + "/out/probes/tens.json", dir + "/out/patching/sub-small/sub-small.json"]
         #expect(summary["report"] as? String == dir + "/out/REPORT.md")
         #expect(FileManager.default.fileExists(atPath: dir + "/out/REPORT.md") && FileManager.default.fileExists(atPath: dir + "/out/REPORT.json"))
@@ -79,6 +91,32 @@ import TestSupport
         #expect(third.status == 0, "\(third.err)")
         #expect(try modified(results[1]) == before[1] && modified(results[2]) != before[2])
         #expect(try Data(contentsOf: URL(fileURLWithPath: results[2])).count > 0)
+    }
+
+    /// A probe whose tasks the study evaluates only in part runs on that part, from a narrowed copy of
+    /// its spec (the cot study evaluates `multistep`, not `multistep_pad`); a spec with none is skipped.
+    @Test func aProbeIsNarrowedToTheTasksTheStudyEvaluates() throws {
+        let temp = try TempDir("study-narrow")
+        let dir = temp.root
+        try FileManager.default.createDirectory(atPath: dir + "/specs/probes", withIntermediateDirectories: true)
+        let both = Self.probe.replacingOccurrences(of: "name: tens", with: "name: both")
+            .replacingOccurrences(of: "tasks: [add, sub]", with: "tasks: [sub, add]")
+        let none = Self.probe.replacingOccurrences(of: "name: tens", with: "name: none")
+            .replacingOccurrences(of: "tasks: [add, sub]", with: "tasks: [sub]")
+        try both.write(toFile: dir + "/specs/probes/both.yaml", atomically: true, encoding: .utf8)
+        try none.write(toFile: dir + "/specs/probes/none.yaml", atomically: true, encoding: .utf8)
+        let study = StudyFixtures.trainable(tasks: ["add"], steps: 20, checkpoints: "{dense_until: 20, dense_count: 1, every: 0}", evalItems: 10)
+        try study.write(toFile: dir + "/study.yaml", atomically: true, encoding: .utf8)
+        let r = try CLIConventionTests.lens(["study", "--study", dir + "/study.yaml", "--out", dir + "/out", "--specs", dir + "/specs",
+                                             "--threads", "1", "--json"])
+        #expect(r.status == 0, "\(r.err)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        #expect(summary["skipped_specs"] as? [String] == [dir + "/specs/probes/none.yaml"])
+        #expect(summary["specs"] as? [String] == [dir + "/out/specs/narrowed/both.yaml"])
+        let narrowed = try String(contentsOfFile: dir + "/out/specs/narrowed/both.yaml", encoding: .utf8)
+        #expect(narrowed.contains("\ntasks: [add]\n") && narrowed.hasPrefix("# \(dir)/specs/probes/both.yaml with its tasks narrowed"))
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/probes/both.json"))) as? [String: Any])
+        #expect((result["spec"] as? [String: Any])?["tasks"] as? [String] == ["add"])
     }
 
     @Test func aMissingStudyOrSpecDirectoryIsOneLine() throws {

@@ -62,6 +62,16 @@ private let badStudies: [(text: String, expected: String)] = [
         #expect(steps.filter { $0 < 100 }.count >= 2, "\(steps)")
     }
 
+    /// lens study's sample of the checkpoints: nearest to each half decade, plus the first and last.
+    @Test func theHalfDecadeSampleOfTheShippedSchedules() {
+        let defaultSteps = CheckpointSchedule(denseUntil: 1000, denseCount: 6, every: 500).steps(total: 7000)
+        #expect(CheckpointSchedule.halfDecades(of: defaultSteps) == [0, 3, 10, 32, 100, 316, 1000, 3000, 7000])
+        let cot = CheckpointSchedule(denseUntil: 1000, denseCount: 6, every: 1000).steps(total: 20000)
+        #expect(CheckpointSchedule.halfDecades(of: cot) == [0, 3, 10, 32, 100, 316, 1000, 3000, 10000, 20000])
+        #expect(CheckpointSchedule.halfDecades(of: [500, 0, 60]) == [0, 60, 500], "unsorted input; 60 is nearest to u = 2 and the first and last stay")
+        #expect(CheckpointSchedule.halfDecades(of: []) == [])
+    }
+
     @Test func batchesArePureFunctionsOfStepAndDrawOnlyTrainItems() throws {
         let run = try StudySpec.parse(minimal, file: "m.yaml").runs()[0]
         let a = try run.batches(at: 7), b = try run.batches(at: 7), c = try run.batches(at: 8)
