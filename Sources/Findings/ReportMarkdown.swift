@@ -16,7 +16,7 @@ enum ReportMarkdown {
         if let p = r.provenance {
             out.append("""
                 - command: `\(p.command)`
-                - lens built from commit: `\(p.lensCommit)` (`-dirty`: tracked files differed from it)
+                - lens built from commit: `\(p.lensCommit)`\(p.lensCommit.hasSuffix("-dirty") ? " (tracked files differed from that commit at the build)" : "")
                 - analysis plan commit (last change of docs/ANALYSIS-PLAN.md at that build): `\(p.planCommit)`
                 - machine: `\(p.machine)`, \(p.cores) cores
                 """)
