@@ -78,6 +78,22 @@ items: {add: 400, sub: 400}
     ]
     /// Probes/patching/<name>.yaml
     static let patching: [(name: String, yaml: String)] = [
+        ("composite-direct", #"""
+name: composite-direct
+question: For the direct composite, which components decide the final answer's first token when one operand changes?
+task: multistep
+corruption: operand
+decisions: [answer]
+pairs: 300
+min_pairs: 10
+metric: logit_diff
+kinds: [resid_pre, attn_out, mlp_out, head_out_all_pos]
+directions: [denoising, noising]
+ablation: resample
+attribution: true
+seed: 0
+
+"""#),
         ("composite-steps", #"""
 name: composite-steps
 question: For the scratchpad composite, which components decide each step's result and the final answer when one operand changes?

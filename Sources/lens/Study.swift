@@ -3,6 +3,7 @@ import Foundation
 import Patching
 import Probing
 import Runs
+import Skills
 import Tensors
 
 struct StudyCommand: ParsableCommand {
@@ -62,7 +63,8 @@ struct StudyCommand: ParsableCommand {
         }
         // A spec none of whose tasks the study evaluates is skipped, said once (the cot study has no
         // scratchpad). A probe some of whose tasks it evaluates runs on those only, from a narrowed copy in
-        // <out>/specs/narrowed/ (a cot model never saw a scratchpad, so its rows there would be off-distribution).
+        // <out>/specs/narrowed/ (a cot model never saw a scratchpad, so its rows there would be off-distribution),
+        // keeping only the positions those tasks have.
         let evaluated = Set(spec.evaluatedTasks)
         var skipped: [String] = []
         func note(_ message: String) { FileHandle.standardError.write(Data("lens study: \(message)\n".utf8)) }
@@ -80,8 +82,13 @@ struct StudyCommand: ParsableCommand {
             guard applies(path, needs: tasks) else { return nil }
             let kept = tasks.filter(evaluated.contains)
             guard kept.count < tasks.count else { return path }
-            let narrowed = try Self.narrow(path, to: kept, into: dir + "/specs/narrowed")
-            note("\(path): study \(spec.name) does not evaluate \(tasks.filter { !evaluated.contains($0) }.joined(separator: ", ")); running \(narrowed) on \(kept.joined(separator: ", "))")
+            let unevaluated = tasks.filter { !evaluated.contains($0) }.joined(separator: ", ")
+            guard let narrowed = try Self.narrow(path, to: kept, problem: spec.problem, into: dir + "/specs/narrowed") else {
+                skipped.append(path)
+                note("skipping \(path): study \(spec.name) does not evaluate \(unevaluated), and none of its positions is in \(kept.joined(separator: ", "))")
+                return nil
+            }
+            note("\(path): study \(spec.name) does not evaluate \(unevaluated); running \(narrowed) on \(kept.joined(separator: ", "))")
             return narrowed
         }
         let patching = try written.patching.filter { path in
@@ -186,17 +193,32 @@ struct StudyCommand: ParsableCommand {
         return found
     }
 
-    /// A copy of the probe spec at `path` whose `tasks:` (and `items:`) lines keep only `tasks`, headed by a
-    /// comment that says so, in `dir` (rewritten only when it differs); checked by parsing it back.
-    static func narrow(_ path: String, to tasks: [String], into dir: String) throws -> String {
+    /// A copy of the probe spec at `path` whose `tasks:` (and `items:`) lines keep only `tasks`, and whose
+    /// `positions:` keep only the named positions those tasks have (the direct composite has no scratchpad
+    /// `step1_equals`), headed by a comment that says so, in `dir` (rewritten only when it differs); checked
+    /// by parsing it back. Nil when none of its named positions is left.
+    static func narrow(_ path: String, to tasks: [String], problem: TaskConfig, into dir: String) throws -> String? {
         let text = try String(contentsOfFile: path, encoding: .utf8)
+        let spec = try ProbeSpec.load(path: path)
         var lines = text.components(separatedBy: "\n")
         guard let i = lines.firstIndex(where: { $0.hasPrefix("tasks:") }) else {
             throw CLIError(path, "cannot narrow its tasks: no top-level `tasks:` line")
         }
         lines[i] = "tasks: [\(tasks.joined(separator: ", "))]"
+        if !spec.allPositions, let j = lines.firstIndex(where: { $0.hasPrefix("positions:") }) {
+            var named = Set<String>()
+            for t in tasks {
+                let task = try Tasks.named(t, config: problem)
+                var rng = RNG(seed: 0)
+                // Every example lists every position name; -1 marks one it does not have.
+                for _ in 0..<20 { named.formUnion(task.example(rng: &rng).positions.filter { $0.value >= 0 }.keys) }
+            }
+            let kept = spec.positions.filter { if case .named(let n) = $0 { named.contains(n) } else { true } }
+            guard !kept.isEmpty else { return nil }
+            lines[j] = "positions: [\(kept.map(\.description).joined(separator: ", "))]"
+        }
         // `items:` may name only the probe's tasks.
-        let items = try ProbeSpec.load(path: path).items
+        let items = spec.items
         if let j = lines.firstIndex(where: { $0.hasPrefix("items:") }) {
             let kept = tasks.compactMap { t in items[t].map { "\(t): \($0)" } }
             if kept.isEmpty { lines.remove(at: j) } else { lines[j] = "items: {\(kept.joined(separator: ", "))}" }

@@ -103,7 +103,14 @@ import TestSupport
             .replacingOccurrences(of: "tasks: [add, sub]", with: "tasks: [sub, add]")
         let none = Self.probe.replacingOccurrences(of: "name: tens", with: "name: none")
             .replacingOccurrences(of: "tasks: [add, sub]", with: "tasks: [sub]")
-        try both.write(toFile: dir + "/specs/probes/both.yaml", atomically: true, encoding: .utf8)
+        // `step1_equals` is a scratchpad position: `add` has no such position, so it goes, and a probe
+        // left with no position is skipped.
+        let scratch = both.replacingOccurrences(of: "positions: [equals]", with: "positions: [equals, step1_equals]")
+            .replacingOccurrences(of: "tasks: [sub, add]", with: "tasks: [multistep_pad, add]")
+        let onlyScratch = scratch.replacingOccurrences(of: "name: both", with: "name: pad")
+            .replacingOccurrences(of: "positions: [equals, step1_equals]", with: "positions: [step1_equals]")
+        try scratch.write(toFile: dir + "/specs/probes/both.yaml", atomically: true, encoding: .utf8)
+        try onlyScratch.write(toFile: dir + "/specs/probes/pad.yaml", atomically: true, encoding: .utf8)
         try none.write(toFile: dir + "/specs/probes/none.yaml", atomically: true, encoding: .utf8)
         let study = StudyFixtures.trainable(tasks: ["add"], steps: 20, checkpoints: "{dense_until: 20, dense_count: 1, every: 0}", evalItems: 10)
         try study.write(toFile: dir + "/study.yaml", atomically: true, encoding: .utf8)
@@ -111,10 +118,11 @@ import TestSupport
                                              "--threads", "1", "--json"])
         #expect(r.status == 0, "\(r.err)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
-        #expect(summary["skipped_specs"] as? [String] == [dir + "/specs/probes/none.yaml"])
+        #expect(summary["skipped_specs"] as? [String] == [dir + "/specs/probes/none.yaml", dir + "/specs/probes/pad.yaml"])
         #expect(summary["specs"] as? [String] == [dir + "/out/specs/narrowed/both.yaml"])
         let narrowed = try String(contentsOfFile: dir + "/out/specs/narrowed/both.yaml", encoding: .utf8)
         #expect(narrowed.contains("\ntasks: [add]\n") && narrowed.hasPrefix("# \(dir)/specs/probes/both.yaml with its tasks narrowed"))
+        #expect(narrowed.contains("\npositions: [equals]\n"), "\(narrowed)")
         let result = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/probes/both.json"))) as? [String: Any])
         #expect((result["spec"] as? [String: Any])?["tasks"] as? [String] == ["add"])
     }
