@@ -28,7 +28,8 @@ public struct OrderingReport: Sendable, Codable, Equatable {
         self.compositeOnsets = compositeOnsets
         self.subSkillOnsets = subSkillOnsets
         var lags: [SubSkillLag] = []
-        var caveats: [Caveat] = [.threatOfConstruction]
+        // Only the scratchpad writes each sub-skill's equation; the direct answer does not.
+        var caveats: [Caveat] = groups.contains { $0.composite.task == "multistep_pad" } ? [.threatOfConstruction] : []
         for (i, g) in groups.enumerated() {
             caveats += Gates.seeds(g.composite).caveats + compositeOnsets[i].caveats
             for (j, sub) in g.subSkills.enumerated() {

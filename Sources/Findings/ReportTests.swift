@@ -26,6 +26,7 @@ extension Builder {
                                  source: "items/step_<last>.h5: /<task>/exact_match, /<task>/chance/exact_match; parameters from run.json model",
                                  columns: ["task", "sizes", "verdict", "because"], rows: rows), into: &blocks)
         }
+        sizeOnsets(into: &blocks)
         var trainRows: [[String]] = []
         if let c = data.composite {
             for size in itemSizes {
@@ -200,6 +201,35 @@ extension Builder {
         }
     }
 
+    /// Plan section 2: each task's final EM per size and the size onset (the first crossing of the midpoint
+    /// between chance and the largest size's final EM, in log10 parameters). The fits of SCIENCE.md are not
+    /// made (plan sections 2 and 10), and the text says so with the number of sizes.
+    mutating func sizeOnsets(into blocks: inout [ReportSection.Block]) {
+        var rows: [[String]] = []
+        var sizeCount = 0
+        for task in data.evaluatedTasks {
+            let sized = data.sizes.compactMap { s in data.outcomes(size: s, task: task, metric: .exactMatch).map { SizedOutcomes(parameters: data.parameters(ofSize: s), outcomes: $0) } }
+            guard sized.count >= 2, let scan = try? SizeScan(sized, settings: settings) else { continue }
+            sizeCount = max(sizeCount, sized.count)
+            let finals = zip(scan.groups, scan.finals).map { "\($0.0) \(cell($0.1))" }.joined(separator: "; ")
+            let onset = scan.sizeOnset.map { o in
+                "\(stepCell(pow(10, o.u).rounded()))" + (o.interval.low.flatMap { l in o.interval.high.map { h in " [\(stepCell(pow(10, l).rounded())), \(stepCell(pow(10, h).rounded()))]" } } ?? " \(fmt(o.interval))")
+                    + (o.crossing.isCensored ? " (at or below the smallest size)" : "")
+            } ?? "no size onset (the largest size's rise is not resolved)"
+            rows.append([task, zip(scan.groups, scan.parameters).map { "\($0.0) \($0.1)" }.joined(separator: ", "), finals, onset])
+        }
+        guard !rows.isEmpty else { return }
+        blocks.append(.text("""
+            **Across sizes (plan section 2).** The size onset is the first crossing, in log10(parameters), of the midpoint \
+            between chance and the largest size's final EM, with its bootstrap interval. The fits of SCIENCE.md (L(N) = A N^-alpha \
+            + C; P ~ (N − N_c)^beta) are not made: this study has \(sizeCount) sizes, the plan allows them only from 4, and this \
+            version of the report does not compute them even then (plan section 10).
+            """))
+        addTable(ReportTable(id: "size-onsets", title: "Final EM per size and the size onset (plan section 2)",
+                             source: "items/step_<last>.h5: /<task>/exact_match, /<task>/chance/exact_match; parameters from run.json model",
+                             columns: ["task", "sizes (parameters)", "final EM [interval]", "size onset (parameters) [interval]"], rows: rows), into: &blocks)
+    }
+
     // MARK: 7 (plan). Hidden progress
 
     mutating func hiddenProgress() {
@@ -224,7 +254,7 @@ extension Builder {
         }
         blocks.append(.text("Read: \((found.probeFiles + found.patchingFiles).map { "`\($0)`" }.joined(separator: ", "))."))
         func list(_ s: Set<Int>) -> String { s.isEmpty ? "none" : s.sorted().map(String.init).joined(separator: ", ") }
-        blocks.append(.text("Sampled: probes at steps \(list(found.probedSteps)); patching of the composite at steps \(list(found.patchedSteps)). Probe and causal onsets can fall only on these steps, so their resolution is the spacing between them."))
+        blocks.append(.text("Sampled: probes at steps \(list(found.probedSteps)); patching of the composite at steps \(list(found.patchedSteps)) (attribution), exactly at steps \(list(found.exactSteps)). Probe and causal onsets can fall only on these steps, so their resolution is the spacing between them."))
         if !found.notes.isEmpty { blocks.append(.text(found.notes.map { "- \($0)" }.joined(separator: "\n"))) }
         guard let c = data.composite else { missing.append("hidden progress (plan section 7): no composite"); return }
         var rows: [[String]] = []

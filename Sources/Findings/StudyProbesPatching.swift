@@ -18,6 +18,8 @@ public struct StructureSeries: Sendable {
     /// what the study sampled, which sets the resolution of probe and causal onsets.
     public var probedSteps: Set<Int> = []
     public var patchedSteps: Set<Int> = []
+    /// The steps where some composite decision also has exact (not only attribution) patching results.
+    public var exactSteps: Set<Int> = []
     /// run -> decisions of patching experiments on the composite ("experiment/decision").
     public var causal: [String: [CausalScores]] = [:]
     /// What was found and what could not be used, one line each.
@@ -101,6 +103,7 @@ extension StudyData {
                         let defined = ((cp["metric"] as? [String: Any])?["normalisation_defined"] as? Bool) ?? false
                         steps.append(step)
                         out.patchedSteps.insert(step)
+                        if (cp["results"] as? [[String: Any]] ?? []).contains(where: { ($0["method"] as? String) == "exact" }) { out.exactSteps.insert(step) }
                         effects.append(defined ? Self.componentIntervals(cp["results"] as? [[String: Any]] ?? []) : nil)
                     }
                     let zero = zip(steps, effects).first { $0.0 == 0 }.flatMap { $0.1 }

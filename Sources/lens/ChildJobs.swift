@@ -14,14 +14,17 @@ enum ChildJobs {
     }
 
     /// Runs every command (arguments after `lens`); `succeeded(i)` runs in this process after command i
-    /// exits 0. After a failure no new command starts; the running ones finish, then this throws the
-    /// failed child's exit status (its error line is already on stderr).
+    /// exits 0. After a failure no new command starts; the running ones finish, then this says which
+    /// command failed (its own error line is already on stderr) and throws its exit status. No child is
+    /// left running when this returns or throws.
     static func run(_ commands: [[String]], jobs: Int, succeeded: (Int) throws -> Void) throws {
         let finished = Mutex<[Int]>([])
         let signal = DispatchSemaphore(value: 0)
         var running: [Int: Process] = [:]
         var next = 0
         var failure: Int32?
+        var failed: [String] = []
+        defer { for p in running.values { p.waitUntilExit() } }
         while true {
             while failure == nil && next < commands.count && running.count < max(1, jobs) {
                 let p = Process()
@@ -44,11 +47,15 @@ enum ChildJobs {
                 p.waitUntilExit()
                 if p.terminationReason == .exit && p.terminationStatus == 0 {
                     try succeeded(i)
-                } else if failure == nil {
-                    failure = p.terminationReason == .exit ? p.terminationStatus : 1
+                } else {
+                    if failure == nil { failure = p.terminationReason == .exit ? p.terminationStatus : 1 }
+                    failed.append((["lens"] + commands[i]).joined(separator: " "))
                 }
             }
         }
-        if let failure { throw ExitCode(failure) }
+        if let failure {
+            for f in failed { FileHandle.standardError.write(Data("lens study: failed: \(f)\n".utf8)) }
+            throw ExitCode(failure)
+        }
     }
 }

@@ -127,6 +127,24 @@ import TestSupport
         #expect((result["spec"] as? [String: Any])?["tasks"] as? [String] == ["add"])
     }
 
+    /// A stage's child that fails stops the study with a non-zero exit, its own error line, and a line
+    /// naming the command; the stages before it keep their results.
+    @Test func aFailingChildIsNamedAndStopsTheStudy() throws {
+        let temp = try TempDir("study-fail")
+        let dir = temp.root
+        try FileManager.default.createDirectory(atPath: dir + "/specs/probes", withIntermediateDirectories: true)
+        let bad = Self.probe.replacingOccurrences(of: "hooks: [blocks.0.hook_resid_post]", with: "hooks: [blocks.7.hook_resid_post]")
+        try bad.write(toFile: dir + "/specs/probes/tens.yaml", atomically: true, encoding: .utf8)
+        let study = StudyFixtures.trainable(tasks: ["add", "sub"], steps: 20, checkpoints: "{dense_until: 20, dense_count: 1, every: 0}", evalItems: 10)
+        try study.write(toFile: dir + "/study.yaml", atomically: true, encoding: .utf8)
+        let r = try CLIConventionTests.lens(["study", "--study", dir + "/study.yaml", "--out", dir + "/out", "--specs", dir + "/specs", "--threads", "1"])
+        #expect(r.status != 0 && r.status < 128, "\(r.err)")
+        #expect(r.err.contains("lens study: failed: lens probe --spec \(dir)/specs/probes/tens.yaml"), "\(r.err)")
+        #expect(r.err.contains("blocks.7.hook_resid_post"), "the child's own error names the hook: \(r.err)")
+        #expect(FileManager.default.fileExists(atPath: dir + "/out/d16-s3/metrics.jsonl"), "training is kept")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out/REPORT.md"), "no report after a failed stage")
+    }
+
     @Test func aMissingStudyOrSpecDirectoryIsOneLine() throws {
         let temp = try TempDir("study-bad")
         for args in [["study", "--study", temp.root + "/nope.yaml", "--out", temp.root + "/o"],
