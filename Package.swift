@@ -96,6 +96,7 @@ let package = Package(
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Probing", "Skills", "Tensors", "Transformer"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Transformer", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FindingsTests", dependencies: ["Findings", "Tensors", "Runs", "Skills", "TestSupport"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
