@@ -12,6 +12,10 @@ public struct FactorKey: Hashable, Sendable, Codable {
         self.task = task
         self.category = category
     }
+
+    /// The category of every test item of a sub-skill at once (plan 11.3: the fallback when a needed
+    /// category has no test items).
+    public static let pooled = "all test items"
 }
 
 /// A sub-skill's EM outcomes with each test item's category (the operation's borrow / carry / neither,
@@ -54,7 +58,7 @@ public struct MultiplicativeGroup: Sendable, Codable, Equatable {
             guard s.categories.count == s.outcomes.itemCount else {
                 throw FindingsError.labelCount(task: s.outcomes.task, what: "categories", count: s.categories.count, items: s.outcomes.itemCount)
             }
-            for c in s.categories { known.insert(FactorKey(task: s.outcomes.task, category: c)) }
+            for c in s.categories + [FactorKey.pooled] { known.insert(FactorKey(task: s.outcomes.task, category: c)) }
         }
         for key in factors.joined() where !known.contains(key) {
             throw FindingsError.unknownFactor(task: key.task, category: key.category)
@@ -85,6 +89,7 @@ struct PreparedMultiplicative: Sendable {
                 index[c] = index.count
                 return index.count - 1
             })
+            index[FactorKey.pooled] = index.count   // every item also counts here (plan 11.3)
             names.append(index)
         }
         self.categoryOf = categoryOf
@@ -114,10 +119,12 @@ struct PreparedMultiplicative: Sendable {
             for (j, s) in group.subSkills.enumerated() {
                 let t = s.outcomes
                 var sum = [Double](repeating: 0, count: categoryCount[j] * K), n = [Int](repeating: 0, count: categoryCount[j])
+                let all = categoryCount[j] - 1   // the pooled category, last
                 for i in draw.items(task: t.task, position: position, count: t.itemCount) {
                     let c = categoryOf[j][i], row = t.runs[run].values[i]
                     n[c] += 1
-                    for k in 0..<K { sum[c * K + k] += row[k] }
+                    n[all] += 1
+                    for k in 0..<K { sum[c * K + k] += row[k]; sum[all * K + k] += row[k] }
                 }
                 for c in 0..<n.count where n[c] > 0 { for k in 0..<K { sum[c * K + k] /= Double(n[c]) } }
                 factor.append(sum)

@@ -110,6 +110,7 @@ extension Builder {
             return
         }
         var mgroups: [MultiplicativeGroup] = []
+        var fellBack: [FactorKey] = []
         for g in groups {
             guard let table = data.itemTable(size: g.composite.group, task: c) else { continue }
             var subs: [CategorisedTask] = []
@@ -117,8 +118,19 @@ extension Builder {
                 guard let st = data.itemTable(size: g.composite.group, task: s.task) else { continue }
                 subs.append(CategorisedTask(outcomes: s, categories: FactorKeys.categories(of: st)))
             }
-            mgroups.append(MultiplicativeGroup(composite: g.composite, subSkills: subs,
-                                               factors: FactorKeys.factors(of: table, available: Set(subs.map(\.outcomes.task)))))
+            // Plan 11.3: a needed category with no test items falls back to the sub-skill's whole test set.
+            let present = Set(subs.flatMap { s in s.categories.map { FactorKey(task: s.outcomes.task, category: $0) } })
+            let factors = FactorKeys.factors(of: table, available: Set(subs.map(\.outcomes.task))).map { keys in
+                keys.map { k in
+                    guard !present.contains(k) else { return k }
+                    if !fellBack.contains(k) { fellBack.append(k) }
+                    return FactorKey(task: k.task, category: FactorKey.pooled)
+                }
+            }
+            mgroups.append(MultiplicativeGroup(composite: g.composite, subSkills: subs, factors: factors))
+        }
+        for k in fellBack {
+            blocks.append(.text("Plan 11.3: the `\(k.task)` test set has no \(k.category) items, so the composite items that need that factor use `\(k.task)`'s EM over all its test items."))
         }
         var rows: [[String]] = []
         do {

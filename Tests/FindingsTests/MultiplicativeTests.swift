@@ -80,6 +80,34 @@ import Findings
         #expect(r.decision.verdict == .supported, "\(r.decision.because)")
     }
 
+    /// Plan 11.3: a factor of the pooled category is the sub-skill's mean over all its test items. Composite
+    /// values set to the product of `add`'s category mean and `order`'s mean over every item give R² = 1;
+    /// with `order`'s mean over one category instead they do not.
+    @Test func aPooledFactorIsTheMeanOverAllTestItems() throws {
+        var g = Self.group("base", shift: 0, delay: 0)
+        let K = Synthetic.steps().count
+        g.factors = Self.factors.map { [$0[0], FactorKey(task: "order", category: FactorKey.pooled)] }
+        for s in 0..<3 {
+            func mean(_ t: CategorisedTask, _ keep: (Int) -> Bool) -> [Double] {
+                let rows = t.outcomes.runs[s].values.indices.filter(keep).map { t.outcomes.runs[s].values[$0] }
+                return (0..<K).map { k in rows.reduce(0.0) { $0 + $1[k] } / Double(rows.count) }
+            }
+            let add = g.subSkills[0], order = g.subSkills[1]
+            let orderAll = mean(order) { _ in true }
+            g.composite.runs[s].values = Self.factors.map { keys in
+                let addMean = mean(add) { add.categories[$0] == keys[0].category }
+                return (0..<K).map { k in addMean[k] * orderAll[k] }
+            }
+        }
+        let r = try MultiplicativeReport([g], settings: Synthetic.quick)
+        #expect(abs(r.r2.point! - 1) < 1e-12)
+        for k in r.measured[0].indices { #expect(abs(r.measured[0][k] - r.predicted[0][k]) < 1e-12) }
+        var oneCategory = g
+        oneCategory.factors = Self.factors.map { [$0[0], FactorKey(task: "order", category: "dependent")] }
+        let other = try MultiplicativeReport([oneCategory], settings: Synthetic.quick)
+        #expect(other.measured[0].indices.contains { abs(other.measured[0][$0] - other.predicted[0][$0]) > 1e-3 })
+    }
+
     /// Composite items drawn from the true product: R² ≥ 0.8, the residual lag's interval holds 0.
     @Test func bernoulliProductSupportsTheMultiplicativePrediction() throws {
         let r = try MultiplicativeReport([Self.group("small", shift: 0.4, delay: 0), Self.group("base", shift: 0, delay: 0)],
