@@ -179,12 +179,15 @@ public enum CircuitGraphError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(String)
     case file(path: String, problem: String)
     case unwritable(String)
+    /// A circuit selection (`applyTopN`, `applyThreshold`, `applyGreedy`) given a bad argument or score.
+    case invalidSelection(String)
 
     public var description: String {
         switch self {
         case .invalidConfig(let m): return "invalid circuit graph config: \(m)"
         case .file(let path, let problem): return "\(path): \(problem)"
         case .unwritable(let m): return "cannot write circuit graph: \(m)"
+        case .invalidSelection(let m): return "invalid circuit selection: \(m)"
         }
     }
 }
