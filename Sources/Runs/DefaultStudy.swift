@@ -32,8 +32,8 @@ public enum DefaultStudy {
 /// prompts, so one model would get two targets for one prompt), three seeds, and the longer training the
 /// direct form needs (SCIENCE.md: still at 0.17 exact match after 7000 steps, rising): 20000 steps, with
 /// a checkpoint every 1000 so that both studies are evaluated at the default study's steps. Sized to what
-/// one 2-core machine trains in well under an hour (README "The cot study": 3.3-10.6 min per run measured,
-/// about 25-30 min for the sweep); a cluster can afford more.
+/// one 2-core machine trains in well under an hour (README "The cot study": 24 min for the sweep); a
+/// cluster can afford more.
 public enum CotStudy {
     public static let yaml = """
     name: cot
