@@ -137,7 +137,7 @@ extension Builder {
         for f in comparison.forms {
             guard let s = f.sizes else { scanRows.append([f.form, "-", "one size: no size onset"]); continue }
             let onset = s.sizeOnset.map { o in
-                "\(stepCell(pow(10, o.u).rounded())) parameters" + (o.interval.low.flatMap { l in o.interval.high.map { h in " [\(stepCell(pow(10, l).rounded())), \(stepCell(pow(10, h).rounded()))]" } } ?? " \(fmt(o.interval))")
+                parametersCell(o, unit: " parameters")
             } ?? "no size onset (the largest size's rise is not resolved)"
             scanRows.append([f.form, zip(s.groups, s.parameters).map { "\($0.0) \($0.1)" }.joined(separator: ", "), onset])
         }

@@ -122,6 +122,13 @@ func cell(_ e: Estimate) -> String {
     e.point == nil && !e.interval.isDefined ? "undefined" : "\(fmt(e.point)) \(fmt(e.interval))"
 }
 
+/// A size onset (its u is log10(parameters)) in parameters, `unit` after the point, then its interval.
+func parametersCell(_ o: CrossingEstimate, unit: String = "") -> String {
+    func n(_ u: Double) -> String { stepCell(pow(10, u).rounded()) }
+    let interval = o.interval.low.flatMap { l in o.interval.high.map { h in " [\(n(l)), \(n(h))]" } } ?? " \(fmt(o.interval))"
+    return n(o.u) + unit + interval
+}
+
 /// A step: whole steps are printed as integers, interpolated ones with 4 significant digits.
 func stepCell(_ s: Double) -> String {
     s.rounded() == s && abs(s) < 1e15 ? String(Int(s)) : fmt(s)

@@ -225,7 +225,7 @@ extension Builder {
             sizeCount = max(sizeCount, sized.count)
             let finals = zip(scan.groups, scan.finals).map { "\($0.0) \(cell($0.1))" }.joined(separator: "; ")
             let onset = scan.sizeOnset.map { o in
-                "\(stepCell(pow(10, o.u).rounded()))" + (o.interval.low.flatMap { l in o.interval.high.map { h in " [\(stepCell(pow(10, l).rounded())), \(stepCell(pow(10, h).rounded()))]" } } ?? " \(fmt(o.interval))")
+                parametersCell(o)
                     + (o.crossing.isCensored ? " (at or below the smallest size)" : "")
             } ?? "no size onset (the largest size's rise is not resolved)"
             rows.append([task, zip(scan.groups, scan.parameters).map { "\($0.0) \($0.1)" }.joined(separator: ", "), finals, onset])
