@@ -14,7 +14,7 @@
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
-//   Circuits         <- Transformer                                 EAP-IG's computational graph and its JSON (`lens circuit`, issue 13)
+//   Circuits         <- Tensors, Transformer, Patching, Figures     EAP-IG's graph, edge scores (exact, EAP, EAP-IG, ACDC), circuit evaluation, drawings
 //   Findings         <- Tensors, Runs, Skills, Transformer, Figures  the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
 //   lens             <- all of the above but Specs and Circuits (no command yet), ArgumentParser   the command line
 //                       (plugin BuildInfo: the git commit it is built from, for the reports' provenance)
@@ -70,8 +70,8 @@ let package = Package(
         // Patching experiments on the engine; the pairs come from the skill tasks, the checkpoints from runs.
         .target(name: "Patching", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "Skills", "Runs", "Probing", "Figures"],
                 swiftSettings: checked),
-        // Circuits in EAP-IG's graph (hannamw/EAP-IG); the model config gives its shape.
-        .target(name: "Circuits", dependencies: ["Transformer"], swiftSettings: checked),
+        // Circuits in EAP-IG's graph (hannamw/EAP-IG), scored and evaluated on the pairs of a patching experiment.
+        .target(name: "Circuits", dependencies: ["Tensors", "Transformer", "Patching", "Figures"], swiftSettings: checked),
         // The analysis plan's onsets, lags, fits and verdicts on plain numbers, and the study loading and
         // report building of `lens report` (StudyData.swift, Report*.swift) that feed them.
         .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "Transformer", "Figures"], swiftSettings: checked),
@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Probing", "Skills", "Tensors", "Transformer"]),
-        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Transformer", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Patching", "Tensors", "Transformer", "Figures", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FindingsTests", dependencies: ["Findings", "Tensors", "Runs", "Skills", "TestSupport"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
