@@ -9,24 +9,13 @@ extension PatchRuns {
     /// `raw` cell for cell; exact where the metric is linear in the patched activation.
     public func attribution(_ kinds: [PatchKind], direction: PatchDirection = .denoising,
                             ablation: PatchAblation = .resample) throws(PatchError) -> [PatchResult] {
-        let c = model.config, N = pairs.count, T = pairs.length, V = c.d_vocab
+        let c = model.config, N = pairs.count, T = pairs.length
         let base = state(direction.base), baseMetric = metrics(direction.base)
         var singles: [PatchKind] = []
         for k in kinds { for p in k.parts where !singles.contains(p) { singles.append(p) } }
         var names: [String] = []
         for k in singles { for l in 0..<c.n_layers where !names.contains(k.single!.hook.name(layer: l)) { names.append(k.single!.hook.name(layer: l)) } }
-        // d metric / d logits: each pair's metric reads one row, and rows of a batch do not interact,
-        // so one backward pass of the summed metric gives every pair its own gradient.
-        let logits = base.logitsTensor.data
-        var dlogits = [Float](repeating: 0, count: N * T * V)
-        logits.withUnsafeBufferPointer { lb in
-            for i in 0..<N {
-                let row = (i * T + pairs.position[i]) * V
-                let g = metric.gradient(UnsafeBufferPointer(rebasing: lb[row..<(row + V)]), correct: Int(pairs.correct[i]),
-                                        wrong: Int(pairs.wrong[i]), cleanLogProbs: cleanLogProbs.isEmpty ? [] : cleanLogProbs[i])
-                for v in 0..<V { dlogits[row + v] = g[v] }
-            }
-        }
+        let dlogits = metricGradient(logits: base.logitsTensor.data)
         let grads = try engine { () throws(ModelError) in try model.activationGradients(base, dlogits: dlogits, hooks: Set(names)) }
         let sources = try sources(names, direction, ablation)
         // (a_source - a_base) * dM/da, elementwise, per hook

@@ -43,6 +43,26 @@ public struct PatchRuns: Sendable {
     }
 
     func state(_ run: PatchRun) -> ForwardState { run == .clean ? cleanState : corruptedState }
+
+    /// One run's forward pass (its activations; the base a late start or a backward pass needs).
+    public func forwardState(_ run: PatchRun) -> ForwardState { state(run) }
+
+    /// d metric / d logits for a batch of logits [N, T, V] of these pairs: each pair's metric reads one
+    /// row, and rows of a batch do not interact, so one backward pass of the summed metric gives every
+    /// pair its own gradient.
+    public func metricGradient(logits: [Float]) -> [Float] {
+        let N = pairs.count, T = pairs.length, V = model.config.d_vocab
+        var dlogits = [Float](repeating: 0, count: N * T * V)
+        logits.withUnsafeBufferPointer { lb in
+            for i in 0..<N {
+                let row = (i * T + pairs.position[i]) * V
+                let g = metric.gradient(UnsafeBufferPointer(rebasing: lb[row..<(row + V)]), correct: Int(pairs.correct[i]),
+                                        wrong: Int(pairs.wrong[i]), cleanLogProbs: cleanLogProbs.isEmpty ? [] : cleanLogProbs[i])
+                for v in 0..<V { dlogits[row + v] = g[v] }
+            }
+        }
+        return dlogits
+    }
     func metrics(_ run: PatchRun) -> [Double] { run == .clean ? clean : corrupted }
 
     /// The metric of every pair from one logit row per sequence [rows, V], pair i at row firstRow + i.
@@ -58,7 +78,7 @@ public struct PatchRuns: Sendable {
     }
 
     /// The metric of every pair in a batch of logits [rows, T, V], pair i at row firstRow + i.
-    func metrics(logits: [Float], firstRow: Int) -> [Double] {
+    public func metrics(logits: [Float], firstRow: Int) -> [Double] {
         pairMetrics(metric, logits: logits, firstRow: firstRow, T: pairs.length, V: model.config.d_vocab,
                     pairs: pairs, cleanLogProbs: cleanLogProbs)
     }

@@ -1,0 +1,206 @@
+import Foundation
+import Tensors
+
+/// A circuit's faithfulness on the pairs: (m(circuit) - m(ablated)) / (m(clean) - m(ablated)) of the mean
+/// metrics, every edge outside the circuit cut (m(ablated): every edge cut, which is the corrupted run under
+/// resample ablation), with a percentile bootstrap interval over pairs and the per-pair ratios' quantiles.
+public struct Faithfulness: Sendable, Codable, Equatable {
+    public var value: Double
+    public var low: Double
+    public var high: Double
+    /// Quantiles 0.1, 0.25, 0.5, 0.75, 0.9 of the per-pair ratios, over the pairs whose own clean and
+    /// ablated metrics differ by more than 1e-6 (`pairsUsed` of them).
+    public var perPairQuantiles: [Double]
+    public var pairsUsed: Int
+    /// Mean metric of the circuit, of the clean model and of everything cut.
+    public var circuitMetric: Double
+    public var cleanMetric: Double
+    public var ablatedMetric: Double
+}
+
+/// Faithfulness against circuit size for one scoring method: top-n edges by |score|, then pruned.
+public struct FaithfulnessCurve: Sendable, Codable, Equatable {
+    public var method: String
+    public var edges: [Int]          // n asked for
+    public var kept: [Int]           // edges left after pruning
+    public var faithfulness: [Double]
+}
+
+/// Wang et al. 2022's completeness: the circuit knocked out of the model, and for random subsets K of the
+/// circuit, |F(circuit - K) - F(model - K)|.
+public struct Completeness: Sendable, Codable, Equatable {
+    public var knockout: Double           // F(model with the circuit's edges cut)
+    public var subsets: Int
+    public var meanGap: Double
+    public var maxGap: Double
+}
+
+/// Minimality: each circuit edge's removal lowers faithfulness by more than `fraction`.
+public struct Minimality: Sendable, Codable, Equatable {
+    public var fraction: Double
+    public var edges: Int
+    public var minimal: Int
+    /// The edges whose removal lowers faithfulness by `fraction` or less, with that drop.
+    public var notMinimal: [String: Double]
+}
+
+extension CircuitRuns {
+    /// The faithfulness of the circuit in `graph` (edges with inGraph), bootstrapped over pairs.
+    public func faithfulness(_ graph: CircuitGraph, resamples: Int = 1000, seed: UInt64 = 0) throws(CircuitError) -> Faithfulness {
+        let cut = try cut(outside: graph)
+        return faithfulness(of: try metrics(cut: cut, fromLayer: lowestLayer(cut)), resamples: resamples, seed: seed)
+    }
+
+    /// Faithfulness of per-pair metrics measured under some cut.
+    public func faithfulness(of m: [Double], resamples: Int = 1000, seed: UInt64 = 0) -> Faithfulness {
+        let N = m.count
+        func ratio(_ idx: [Int]) -> Double {
+            var mc = 0.0, cl = 0.0, ab = 0.0
+            for i in idx { mc += m[i]; cl += clean[i]; ab += ablated[i] }
+            return (mc - ab) / (cl - ab)
+        }
+        let all = Array(0..<N)
+        let ci = Bootstrap.percentile(count: N, resamples: resamples, seed: seed, statistic: ratio)
+        var per: [Double] = []
+        for i in 0..<N where abs(clean[i] - ablated[i]) > 1e-6 { per.append((m[i] - ablated[i]) / (clean[i] - ablated[i])) }
+        per.sort()
+        let qs = per.isEmpty ? [] : [0.1, 0.25, 0.5, 0.75, 0.9].map { Bootstrap.quantile(per, $0) }
+        return Faithfulness(value: ratio(all), low: ci.low, high: ci.high, perPairQuantiles: qs, pairsUsed: per.count,
+                            circuitMetric: mean(m), cleanMetric: mean(clean), ablatedMetric: mean(ablated))
+    }
+
+    /// Mean-only faithfulness (the curve and the searches need no interval).
+    func meanFaithfulness(_ graph: CircuitGraph) throws(CircuitError) -> Double {
+        let cut = try cut(outside: graph)
+        let m = try metrics(cut: cut, fromLayer: lowestLayer(cut))
+        return (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated))
+    }
+
+    /// The sizes a curve visits: 1, 2, 3, 5, 8, ... (each about 1.5 times the last) and the whole graph.
+    public static func curveSizes(_ total: Int) -> [Int] {
+        var sizes: [Int] = [], n = 1
+        while n < total { sizes.append(n); n = max(n + 1, Int((Double(n) * 1.5).rounded())) }
+        return sizes + [total]
+    }
+
+    /// Faithfulness of the top-n circuits of a scored graph at `curveSizes`.
+    public func curve(_ scored: CircuitGraph, method: String) throws(CircuitError) -> FaithfulnessCurve {
+        var g = scored
+        var out = FaithfulnessCurve(method: method, edges: [], kept: [], faithfulness: [])
+        for n in CircuitRuns.curveSizes(scored.edgeCount) {
+            do { try g.applyTopN(n) } catch { throw .graph(error) }
+            out.edges.append(n); out.kept.append(g.includedEdgeCount); out.faithfulness.append(try meanFaithfulness(g))
+        }
+        return out
+    }
+
+    /// "The circuit" of a scored graph: the smallest top-n (pruned) whose faithfulness reaches `target`,
+    /// searched along `curveSizes` and then by bisection between the last size below and the first size
+    /// reaching it. Faithfulness need not grow with n, so a smaller n may reach it elsewhere (the curve
+    /// shows every size it visits). nil when even the whole graph falls short.
+    public func smallestCircuit(_ scored: CircuitGraph, target: Double = 0.8) throws(CircuitError) -> CircuitGraph? {
+        var g = scored
+        func reaches(_ n: Int) throws(CircuitError) -> Bool {
+            do { try g.applyTopN(n) } catch { throw .graph(error) }
+            return try meanFaithfulness(g) >= target
+        }
+        var below = 0
+        var found: Int? = nil
+        for n in CircuitRuns.curveSizes(scored.edgeCount) {
+            if try reaches(n) { found = n; break }
+            below = n
+        }
+        guard var hi = found else { return nil }
+        var lo = below            // fails (or 0)
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2
+            if try reaches(mid) { hi = mid } else { lo = mid }
+        }
+        do { try g.applyTopN(hi) } catch { throw .graph(error) }
+        return g
+    }
+
+    /// Completeness of the circuit in `graph` over `subsets` random subsets (each edge in with p = 1/2).
+    public func completeness(_ graph: CircuitGraph, subsets: Int = 20, seed: UInt64 = 0) throws(CircuitError) -> Completeness {
+        let inside = graph.edges.indices.filter { graph.edges[$0].inGraph }
+        guard !inside.isEmpty else { throw .emptyCircuit("no edge in the circuit to knock out") }
+        func f(cutting removed: [Int], fromCircuit: Bool) throws(CircuitError) -> Double {
+            var cut = fromCircuit ? try self.cut(outside: graph) : [Bool](repeating: false, count: writers * readers)
+            for i in removed { cut[graph.edges[i].source * readers + graph.edges[i].input] = true }
+            let m = try metrics(cut: cut, fromLayer: lowestLayer(cut))
+            return (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated))
+        }
+        let knockout = try f(cutting: inside, fromCircuit: false)
+        var rng = RNG(seed: seed)
+        var gaps: [Double] = []
+        for _ in 0..<subsets {
+            let k = inside.filter { _ in rng.bool() }
+            gaps.append(abs(try f(cutting: k, fromCircuit: true) - f(cutting: k, fromCircuit: false)))
+        }
+        return Completeness(knockout: knockout, subsets: subsets, meanGap: mean(gaps), maxGap: gaps.max() ?? 0)
+    }
+
+    /// Minimality of the circuit in `graph`: each edge removed alone from the circuit.
+    public func minimality(_ graph: CircuitGraph, fraction: Double = 0.01) throws(CircuitError) -> Minimality {
+        guard fraction.isFinite, fraction >= 0, fraction < 1 else { throw .badArgument("minimality fraction must be in [0, 1), got \(fraction)") }
+        let base = try cut(outside: graph)
+        let whole = try meanFaithfulness(graph)
+        var out = Minimality(fraction: fraction, edges: 0, minimal: 0, notMinimal: [:])
+        for e in graph.edges where e.inGraph {
+            var cut = base
+            cut[e.source * readers + e.input] = true
+            let m = try metrics(cut: cut, fromLayer: lowestLayer(cut))
+            let drop = whole - (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated))
+            out.edges += 1
+            if drop > fraction { out.minimal += 1 } else { out.notMinimal[e.name] = drop }
+        }
+        return out
+    }
+}
+
+/// How a method's edge scores agree with exact edge patching's: Spearman's rank correlation of the scores,
+/// and the ROC AUC of |score| for telling the edges of the exact circuit from the others.
+public struct ScoreAgreement: Sendable, Codable, Equatable {
+    public var method: String
+    public var spearman: Double
+    public var auc: Double
+    public var positives: Int
+}
+
+public func agreement(_ scored: CircuitGraph, exact: CircuitGraph, truth: CircuitGraph, method: String) -> ScoreAgreement {
+    let a = scored.edges.map { Double($0.score) }, b = exact.edges.map { Double($0.score) }
+    let labels = truth.edges.map(\.inGraph)
+    return ScoreAgreement(method: method, spearman: spearman(a, b), auc: rocAUC(a.map(abs), labels), positives: labels.filter { $0 }.count)
+}
+
+/// Spearman's rho: Pearson of average ranks; nan when either side is constant.
+public func spearman(_ x: [Double], _ y: [Double]) -> Double {
+    let rx = averageRanks(x), ry = averageRanks(y)
+    let mx = mean(rx), my = mean(ry)
+    var sxy = 0.0, sxx = 0.0, syy = 0.0
+    for i in x.indices { sxy += (rx[i] - mx) * (ry[i] - my); sxx += (rx[i] - mx) * (rx[i] - mx); syy += (ry[i] - my) * (ry[i] - my) }
+    return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : .nan
+}
+
+/// ROC AUC (Mann-Whitney): the chance a positive outscores a negative, ties counting half; nan without both.
+public func rocAUC(_ score: [Double], _ positive: [Bool]) -> Double {
+    let r = averageRanks(score)
+    let p = positive.filter { $0 }.count, q = positive.count - p
+    guard p > 0, q > 0 else { return .nan }
+    var sum = 0.0
+    for i in r.indices where positive[i] { sum += r[i] }
+    return (sum - Double(p * (p + 1)) / 2) / Double(p * q)
+}
+
+func averageRanks(_ x: [Double]) -> [Double] {
+    let order = x.indices.sorted { (x[$0], $0) < (x[$1], $1) }
+    var r = [Double](repeating: 0, count: x.count)
+    var i = 0
+    while i < order.count {
+        var j = i
+        while j + 1 < order.count && x[order[j + 1]] == x[order[i]] { j += 1 }
+        for t in i...j { r[order[t]] = Double(i + j) / 2 + 1 }
+        i = j + 1
+    }
+    return r
+}

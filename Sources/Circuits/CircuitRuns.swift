@@ -1,0 +1,132 @@
+import Patching
+import Tensors
+import Transformer
+
+/// The passes every circuit method reads, computed once per experiment: the clean pass split into its
+/// components (each writer's output), what a cut edge carries instead (the corrupted run's outputs, the
+/// mean over reference prompts, or zeros), and the metric of each pair with nothing cut (`clean`) and with
+/// everything cut (`ablated`: the corrupted run itself under resample ablation). An edge w -> r is cut by
+/// giving reader r writer w's replacement output, every other contribution kept, LayerNorm recomputed on
+/// the sum (`Transformer.componentForward`); EAP-IG's `evaluate_graph` intervenes the same way.
+public struct CircuitRuns: Sendable {
+    public let runs: PatchRuns
+    public let ablation: PatchAblation
+    public let config: ModelConfig
+    /// The clean pass's writer outputs [writers, N, T, D] and logits.
+    public let cleanPass: ComponentPass
+    /// What each writer's output is replaced by on a cut edge [writers, N, T, D].
+    public let replacement: [Float]
+    /// Per-pair metric with nothing cut, and with every edge cut [N].
+    public let clean: [Double]
+    public let ablated: [Double]
+    let tokens: [Int32]
+
+    public var pairs: PatchPairs { runs.pairs }
+    public var writers: Int { ResidualGraph.writers(config) }
+    public var readers: Int { ResidualGraph.readers(config) }
+
+    public init(_ runs: PatchRuns, ablation: PatchAblation = .resample) throws(CircuitError) {
+        let model = runs.model, c = model.config, N = runs.pairs.count, T = runs.pairs.length
+        self.runs = runs; self.ablation = ablation; self.config = c
+        let tokens = Array(runs.pairs.clean.joined())
+        self.tokens = tokens
+        cleanPass = try circuitEngine { () throws(ModelError) in try model.componentForward(tokens: tokens, batch: N, length: T) }
+        let W = ResidualGraph.writers(c), n = N * T * c.d_model
+        switch ablation {
+        case .resample:
+            let corrupted = Array(runs.pairs.corrupted.joined())
+            replacement = try circuitEngine { () throws(ModelError) in try model.componentForward(tokens: corrupted, batch: N, length: T).outputs }
+        case .zero:
+            replacement = [Float](repeating: 0, count: W * n)
+        case .mean(let reference):
+            replacement = try CircuitRuns.means(model, reference, pairs: N, length: T)
+        }
+        let replacement = self.replacement
+        clean = runs.metrics(logits: cleanPass.logits, firstRow: 0)
+        let all = [Bool](repeating: true, count: W * ResidualGraph.readers(c))
+        let everything = try circuitEngine { () throws(ModelError) in
+            try model.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: all, replacement: replacement))
+        }
+        ablated = runs.metrics(logits: everything.logits, firstRow: 0)
+    }
+
+    /// Per-pair metric [N] with the edges of `cut` ([writers * readers], EAP-IG's layout) cut. `fromLayer`:
+    /// the caller knows nothing below this layer is cut, so those writers are the clean pass's.
+    public func metrics(cut: [Bool], fromLayer: Int = 0) throws(CircuitError) -> [Double] {
+        let model = runs.model, N = pairs.count, T = pairs.length
+        let pass = try circuitEngine { () throws(ModelError) in
+            try model.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: replacement),
+                                       reuse: cleanPass, fromLayer: fromLayer)
+        }
+        return runs.metrics(logits: pass.logits, firstRow: 0)
+    }
+
+    /// The cut of a circuit: every edge not in the graph is cut.
+    public func cut(outside graph: CircuitGraph) throws(CircuitError) -> [Bool] {
+        try check(graph)
+        var cut = [Bool](repeating: false, count: writers * readers)
+        for e in graph.edges where !e.inGraph { cut[e.source * readers + e.input] = true }
+        return cut
+    }
+
+    /// The lowest layer whose readers a cut touches (n_layers for only the logits).
+    func lowestLayer(_ cut: [Bool]) -> Int {
+        var lowest = config.n_layers
+        for r in 0..<readers { for w in 0..<writers where cut[w * readers + r] { lowest = min(lowest, ResidualGraph.layer(ofReader: r, config)); break } }
+        return lowest
+    }
+
+    func check(_ graph: CircuitGraph) throws(CircuitError) {
+        guard graph.nLayers == config.n_layers, graph.nHeads == config.n_heads else {
+            throw .mismatch("the graph is of \(graph.nLayers) layers x \(graph.nHeads) heads, the model \(config.n_layers) x \(config.n_heads)")
+        }
+    }
+
+    /// Mean writer outputs over reference prompts, at each position, repeated for every pair.
+    static func means(_ model: Transformer, _ reference: MeanReference, pairs N: Int, length T: Int) throws(CircuitError) -> [Float] {
+        let c = model.config, W = ResidualGraph.writers(c), D = c.d_model
+        guard !reference.tokens.isEmpty else {
+            throw .unsupported("mean ablation of circuit edges needs reference prompts, not precomputed hook means")
+        }
+        guard reference.tokens[0].count == T else {
+            throw .mismatch("reference prompts have \(reference.tokens[0].count) tokens, the pairs \(T)")
+        }
+        let rows = reference.tokens.count
+        let pass = try circuitEngine { () throws(ModelError) in
+            try model.componentForward(tokens: Array(reference.tokens.joined()), batch: rows, length: T)
+        }
+        var sums = [Double](repeating: 0, count: W * T * D)
+        for w in 0..<W { for b in 0..<rows { for j in 0..<(T * D) { sums[w * T * D + j] += Double(pass.outputs[(w * rows + b) * T * D + j]) } } }
+        var out = [Float](repeating: 0, count: W * N * T * D)
+        for w in 0..<W { for i in 0..<N { for j in 0..<(T * D) { out[(w * N + i) * T * D + j] = Float(sums[w * T * D + j] / Double(rows)) } } }
+        return out
+    }
+}
+
+/// Every failure of a circuit method, as one line.
+public enum CircuitError: Error, CustomStringConvertible, Equatable {
+    case model(ModelError)
+    case patch(PatchError)
+    case graph(CircuitGraphError)
+    case mismatch(String)
+    case unsupported(String)
+    case badArgument(String)
+    case emptyCircuit(String)
+
+    public var description: String {
+        switch self {
+        case .model(let e): e.description
+        case .patch(let e): e.description
+        case .graph(let e): e.description
+        case .mismatch(let m): "circuit and model do not match: \(m)"
+        case .unsupported(let m): "not supported: \(m)"
+        case .badArgument(let m): m
+        case .emptyCircuit(let m): "empty circuit: \(m)"
+        }
+    }
+}
+
+@inline(__always)
+func circuitEngine<T>(_ body: () throws(ModelError) -> T) throws(CircuitError) -> T {
+    do { return try body() } catch { throw .model(error) }
+}

@@ -1,0 +1,141 @@
+import Patching
+import Tensors
+import Transformer
+
+/// How edges are scored, EAP-IG's `attribute(method=...)`. Every score is, or estimates, the change in the
+/// mean metric when that edge alone is cut: m(cut) - m(clean), EAP-IG's sign.
+///   exact   cut each edge alone and measure (ground truth; one forward pass per edge)
+///   eap     (a_w,replacement - a_w,clean) . dM/d input_r, from one backward pass (Syed et al. 2023)
+///   eapIG   the same with dM/d input_r averaged over `steps` inputs interpolated between the replacement's
+///           and the clean input embedding, at alpha = k / steps for k = 1 ... steps (Hanna et al. 2024's
+///           Riemann sum, so steps = 1 is EAP; EAP-IG's code at 795f560 takes k = 0 ... steps - 1)
+///   acdc    Conmy et al. 2023: readers in reverse topological order, each incoming edge cut for good when
+///           that changes the metric by less than `tau` (KL: the increase in nats; other metrics: the
+///           change as a share of |m(clean) - m(ablated)|); an edge's score is that change, and the graph
+///           comes back with ACDC's circuit in it (then pruned)
+public enum ScoringMethod: Sendable, Equatable {
+    case exact
+    case eap
+    case eapIG(steps: Int)
+    case acdc(tau: Double)
+
+    public var name: String {
+        switch self {
+        case .exact: "exact"
+        case .eap: "eap"
+        case .eapIG: "eap-ig"
+        case .acdc: "acdc"
+        }
+    }
+}
+
+extension CircuitRuns {
+    /// Scores every edge of `graph` by `method` (and, for ACDC, sets the circuit). `progress` is called
+    /// with (done, total) forward passes where a method makes many.
+    public func attribute(_ graph: inout CircuitGraph, method: ScoringMethod,
+                          progress: ((Int, Int) -> Void)? = nil) throws(CircuitError) {
+        try check(graph)
+        let scores: [Float]
+        switch method {
+        case .exact: scores = try exactScores(graph, progress: progress)
+        case .eap: scores = try gradientScores(graph, steps: nil)
+        case .eapIG(let steps):
+            guard steps >= 1 && steps <= 1000 else { throw .badArgument("EAP-IG steps must be in 1...1000, got \(steps)") }
+            scores = try gradientScores(graph, steps: steps)
+        case .acdc(let tau):
+            guard tau.isFinite, tau >= 0, runs.metric == .kl || tau <= 1 else {
+                throw .badArgument("ACDC tau must be a finite number in [0, \(runs.metric == .kl ? "inf" : "1")], got \(tau)")
+            }
+            try acdc(&graph, tau: tau, progress: progress)
+            return
+        }
+        for i in graph.edges.indices { graph[edge: i].score = scores[i] }
+    }
+
+    private func meanDifference(_ a: [Double], _ b: [Double]) -> Double {
+        var s = 0.0
+        for i in a.indices { s += a[i] - b[i] }
+        return s / Double(a.count)
+    }
+
+    /// Each edge cut alone, from its reader's layer on.
+    func exactScores(_ graph: CircuitGraph, progress: ((Int, Int) -> Void)?) throws(CircuitError) -> [Float] {
+        var cut = [Bool](repeating: false, count: writers * readers)
+        var scores = [Float](repeating: 0, count: graph.edgeCount)
+        for (i, e) in graph.edges.enumerated() {
+            let k = e.source * readers + e.input
+            cut[k] = true
+            let m = try metrics(cut: cut, fromLayer: ResidualGraph.layer(ofReader: e.input, config))
+            cut[k] = false
+            scores[i] = Float(meanDifference(m, clean))
+            progress?(i + 1, graph.edgeCount)
+        }
+        return scores
+    }
+
+    /// EAP (steps nil) and EAP-IG: sum over pairs and positions of (replacement - clean) . gradient, over N.
+    func gradientScores(_ graph: CircuitGraph, steps: Int?) throws(CircuitError) -> [Float] {
+        let model = runs.model, c = config, N = pairs.count, T = pairs.length, D = c.d_model, n = N * T * D
+        let W = writers, R = readers
+        var gradient = [Float](repeating: 0, count: R * n)
+        let cleanState = runs.forwardState(.clean)
+        if let steps {
+            // the input writer (blocks.0.hook_resid_pre) moves from the replacement's to the clean one
+            let hook = Hook.residPre.name(layer: 0)
+            for k in 1...steps {
+                let alpha = Float(k) / Float(steps)
+                var x = [Float](repeating: 0, count: n)
+                for j in 0..<n { x[j] = replacement[j] + alpha * (cleanPass.outputs[j] - replacement[j]) }
+                let g = try circuitEngine { () throws(ModelError) in
+                    let out = try model.forward(startingAt: hook, with: Tensor(shape: [N, T, D], data: x), base: cleanState)
+                    return try model.readerGradients(out.state, dlogits: runs.metricGradient(logits: out.logits.data))
+                }
+                for j in 0..<(R * n) { gradient[j] += g[j] / Float(steps) }
+            }
+        } else {
+            gradient = try circuitEngine { () throws(ModelError) in
+                try model.readerGradients(cleanState, dlogits: runs.metricGradient(logits: cleanState.logitsTensor.data))
+            }
+        }
+        // difference [W, n] x gradient^T [n, R] -> [W, R]
+        var difference = [Float](repeating: 0, count: W * n)
+        for j in 0..<(W * n) { difference[j] = replacement[j] - cleanPass.outputs[j] }
+        var products = [Float](repeating: 0, count: W * R)
+        difference.withUnsafeBufferPointer { a in gradient.withUnsafeBufferPointer { b in products.withUnsafeMutableBufferPointer { p in
+            BLAS.gemm(transB: true, m: W, n: R, k: n, alpha: 1 / Float(N), a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n,
+                      c: p.baseAddress!, ldc: R)
+        } } }
+        return graph.edges.map { products[$0.source * R + $0.input] }
+    }
+
+    /// ACDC over readers from the logits down; within a reader, its writers from the latest down.
+    func acdc(_ graph: inout CircuitGraph, tau: Double, progress: ((Int, Int) -> Void)?) throws(CircuitError) {
+        let R = readers, kl = runs.metric == .kl
+        let gap = abs(mean(clean) - mean(ablated))
+        guard kl || gap > 0 else {
+            throw .badArgument("ACDC with \(runs.metric.rawValue): the clean and the ablated metric are equal, so no change can be normalised")
+        }
+        // edges grouped by reader, readers and writers in reverse order
+        var byReader = [[Int]](repeating: [], count: R)
+        for (i, e) in graph.edges.enumerated() { byReader[e.input].append(i) }
+        var cut = [Bool](repeating: false, count: writers * R)
+        var current = mean(clean), done = 0
+        var scores = [Float](repeating: 0, count: graph.edgeCount), kept = [Bool](repeating: true, count: graph.edgeCount)
+        for r in stride(from: R - 1, through: 0, by: -1) {
+            for i in byReader[r].sorted(by: { graph.edges[$0].source > graph.edges[$1].source }) {
+                let k = graph.edges[i].source * R + r
+                cut[k] = true
+                let m = mean(try metrics(cut: cut, fromLayer: ResidualGraph.layer(ofReader: r, config)))
+                let change = kl ? m - current : abs(m - current) / gap
+                scores[i] = Float(kl ? m - current : (m - current) / gap)
+                if change < tau { current = m; kept[i] = false } else { cut[k] = false }
+                done += 1
+                progress?(done, graph.edgeCount)
+            }
+        }
+        for i in graph.edges.indices { graph[edge: i].score = scores[i]; graph[edge: i].inGraph = kept[i] }
+        graph.prune()
+    }
+}
+
+func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }

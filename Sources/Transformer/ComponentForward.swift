@@ -1,0 +1,268 @@
+import Tensors
+
+// The residual stream split into who writes it and who reads it, so that one edge can be cut.
+//
+// Writers (EAP-IG's forward index): 0 is the input (hook_embed + hook_pos_embed), then per layer l its
+// heads (hook_result, z W_O without b_O) and its MLP (hook_mlp_out): 1 + l (H + 1) + h and 1 + l (H + 1) + H.
+// Readers (EAP-IG's backward index): per layer l the q inputs of its heads, then their k inputs, their v
+// inputs, then its MLP's input: l (3H + 1) + s H + h and l (3H + 1) + 3H; the unembedding (logits) last.
+// The attention biases b_O belong to no writer: every reader downstream always sees them, as in EAP-IG.
+//
+// In a plain pass every reader of a layer reads the same sum. In a component pass each reader reads its
+// own: each writer's output from this pass, or, for the edges the caller cuts, from `replacement` (the
+// corrupted run's, a mean, zeros); LayerNorm is recomputed on each reader's own sum. With nothing cut it is
+// the plain forward pass, up to the order of the additions.
+public enum ResidualGraph {
+    public static func writers(_ c: ModelConfig) -> Int { 1 + c.n_layers * (c.n_heads + 1) }
+    public static func readers(_ c: ModelConfig) -> Int { c.n_layers * (3 * c.n_heads + 1) + 1 }
+    public static func headWriter(_ c: ModelConfig, layer: Int, head: Int) -> Int { 1 + layer * (c.n_heads + 1) + head }
+    public static func mlpWriter(_ c: ModelConfig, layer: Int) -> Int { 1 + layer * (c.n_heads + 1) + c.n_heads }
+    /// slot 0, 1, 2: the head's q, k, v input.
+    public static func headReader(_ c: ModelConfig, layer: Int, head: Int, slot: Int) -> Int {
+        layer * (3 * c.n_heads + 1) + slot * c.n_heads + head
+    }
+    public static func mlpReader(_ c: ModelConfig, layer: Int) -> Int { layer * (3 * c.n_heads + 1) + 3 * c.n_heads }
+    public static func logitsReader(_ c: ModelConfig) -> Int { c.n_layers * (3 * c.n_heads + 1) }
+
+    /// The layer a reader belongs to (n_layers for the logits).
+    public static func layer(ofReader r: Int, _ c: ModelConfig) -> Int { r / (3 * c.n_heads + 1) }
+
+    /// How many writers (a prefix of the writer order) a reader can read: a head reads the input and
+    /// the layers below it; an MLP also its own layer's heads; the logits everything.
+    public static func upstream(ofReader r: Int, _ c: ModelConfig) -> Int {
+        let l = layer(ofReader: r, c)
+        if l == c.n_layers { return writers(c) }
+        return r == mlpReader(c, layer: l) ? 1 + l * (c.n_heads + 1) + c.n_heads : 1 + l * (c.n_heads + 1)
+    }
+}
+
+/// The outputs of every writer in one pass [writers, B, T, D], and the logits [B, T, V].
+public struct ComponentPass: Sendable {
+    public let batch: Int
+    public let length: Int
+    public var outputs: [Float]
+    public var logits: [Float]
+
+    public init(batch: Int, length: Int, outputs: [Float], logits: [Float]) {
+        self.batch = batch; self.length = length; self.outputs = outputs; self.logits = logits
+    }
+}
+
+/// Which edges a component pass cuts: `cut[w * readers + r]` (EAP-IG's [n_forward, n_backward] layout)
+/// makes reader r read writer w from `replacement` [writers, B, T, D] instead of from the pass itself.
+public struct EdgeCut: Sendable {
+    public var cut: [Bool]
+    public var replacement: [Float]
+
+    public init(cut: [Bool], replacement: [Float]) { self.cut = cut; self.replacement = replacement }
+}
+
+extension Transformer {
+    /// A forward pass with every reader's input built from the writers (see ResidualGraph), cutting the
+    /// edges of `edges` (nil: none, the plain pass). `reuse`, with `fromLayer`: the writers of the layers
+    /// below `fromLayer` are taken from that pass instead of recomputed (they read nothing that changed);
+    /// the caller vouches that `reuse` is a pass of the same tokens whose cuts below that layer are these.
+    /// tokens [B * T] -> ComponentPass (outputs [writers, B, T, D], logits [B, T, V])
+    public func componentForward(tokens: [Int32], batch B: Int, length T: Int, edges: EdgeCut? = nil,
+                                 reuse: ComponentPass? = nil, fromLayer: Int = 0) throws(ModelError) -> ComponentPass {
+        let c = config, D = c.d_model, H = c.n_heads, dh = c.d_head, M = c.d_mlp, V = c.d_vocab, L = c.n_layers
+        let BT = B * T, W = ResidualGraph.writers(c), R = ResidualGraph.readers(c), eps = Float(c.eps)
+        try config.checkFits(length: T)
+        guard B > 0, tokens.count == BT else { throw .shapeMismatch("tokens hold \(tokens.count) ids, expected batch \(B) x length \(T)") }
+        for t in tokens where t < 0 || Int(t) >= c.d_vocab { throw .shapeMismatch("token id \(t) outside the vocabulary 0..<\(c.d_vocab)") }
+        if let e = edges {
+            guard e.cut.count == W * R else { throw .shapeMismatch("edge cut has \(e.cut.count) entries, expected \(W) writers x \(R) readers") }
+            guard e.replacement.count == W * BT * D else {
+                throw .shapeMismatch("replacement holds \(e.replacement.count) values, expected \(W) writers x \(B) x \(T) x \(D)")
+            }
+        }
+        let start = reuse == nil ? 0 : min(max(fromLayer, 0), L)
+        if let r = reuse, r.batch != B || r.length != T || r.outputs.count != W * BT * D {
+            throw .shapeMismatch("the reused pass is of another shape")
+        }
+        let n = BT * D
+        var out = reuse.map { Array($0.outputs.prefix((1 + start * (H + 1)) * n)) } ?? []
+        out.reserveCapacity(W * n)
+        out += [Float](repeating: 0, count: W * n - out.count)
+        var logits = [Float](repeating: 0, count: BT * V)
+        // Scratch: one reader's input, its LayerNorm, the heads' q / k / v, attention, the MLP.
+        var x = [Float](repeating: 0, count: n), xn = [Float](repeating: 0, count: n)
+        var mean = [Float](repeating: 0, count: BT), scale = [Float](repeating: 0, count: BT)
+        var q = [Float](repeating: 0, count: BT * H * dh), k = q, v = q, z = q
+        var scores = [Float](repeating: 0, count: B * H * T * T), pattern = scores
+        var pre = [Float](repeating: 0, count: BT * M), post = pre, saved = pre
+        let cut = edges?.cut, rep = edges?.replacement ?? []
+        let act = Activation(c.act_fn)
+
+        params.data.withUnsafeBufferPointer { pb in
+            let P = pb.baseAddress!
+            func w(_ name: String) -> UnsafePointer<Float> { P + params.layout.offset(name) }
+            out.withUnsafeMutableBufferPointer { ob in
+                let O = ob.baseAddress!
+                if start == 0 {
+                    tokens.withUnsafeBufferPointer { tk in
+                        // the input writer: W_E[token] + W_pos[position]
+                        for i in 0..<BT {
+                            let e = w("embed.W_E") + Int(tk[i]) * D, p = w("pos_embed.W_pos") + (i % T) * D
+                            for d in 0..<D { O[i * D + d] = e[d] + p[d] }
+                        }
+                    }
+                }
+                // reader r's input into x: the biases b_O below its layer (and of its own layer for an MLP),
+                // plus each upstream writer from this pass or, where cut, from the replacement.
+                func gather(_ r: Int) {
+                    let l = ResidualGraph.layer(ofReader: r, c), up = ResidualGraph.upstream(ofReader: r, c)
+                    let biasLayers = r == ResidualGraph.logitsReader(c) ? L : (r == ResidualGraph.mlpReader(c, layer: l) ? l + 1 : l)
+                    x.withUnsafeMutableBufferPointer { xb in
+                        let X = xb.baseAddress!
+                        X.update(repeating: 0, count: n)
+                        for wi in 0..<up {
+                            let cutHere = cut?[wi * R + r] ?? false
+                            if cutHere { rep.withUnsafeBufferPointer { accumulate(X, $0.baseAddress! + wi * n, n: n) } }
+                            else { accumulate(X, O + wi * n, n: n) }
+                        }
+                        for bl in 0..<biasLayers {
+                            let b = w("blocks.\(bl).attn.b_O")
+                            for i in 0..<BT { accumulate(X + i * D, b, n: D) }
+                        }
+                    }
+                }
+                // LayerNorm of x into xn (or a copy without LayerNorm): ln [D] gain and bias names.
+                func normalize(_ ln: String) {
+                    x.withUnsafeBufferPointer { xb in
+                        xn.withUnsafeMutableBufferPointer { nb in
+                            guard c.hasLayerNorm else { nb.baseAddress!.update(from: xb.baseAddress!, count: n); return }
+                            mean.withUnsafeMutableBufferPointer { mb in
+                                scale.withUnsafeMutableBufferPointer { sb in
+                                    layernormStats(xb.baseAddress!, mean: mb.baseAddress!, scale: sb.baseAddress!, N: BT, C: D, eps: eps)
+                                    layernormNormalize(xb.baseAddress!, mean: mb.baseAddress!, scale: sb.baseAddress!, norm: nb.baseAddress!, N: BT, C: D)
+                                }
+                            }
+                            layernormAffine(nb.baseAddress!, w: w(ln + ".w"), b: w(ln + ".b"), out: nb.baseAddress!, N: BT, C: D)
+                        }
+                    }
+                }
+                // Readers that read the same sum share it: the key is which upstream writers are cut.
+                func key(_ r: Int) -> [Bool] {
+                    guard let cut else { return [] }
+                    return (0..<ResidualGraph.upstream(ofReader: r, c)).map { cut[$0 * R + r] }
+                }
+                for l in start..<L {
+                    let lp = "blocks.\(l)."
+                    var lastKey: [Bool]? = nil
+                    for (slot, name) in ["W_Q", "W_K", "W_V"].enumerated() {
+                        for h in 0..<H {
+                            let r = ResidualGraph.headReader(c, layer: l, head: h, slot: slot)
+                            let kk = key(r)
+                            if kk != lastKey { gather(r); normalize(lp + "ln1"); lastKey = kk }
+                            // [BT, D] x W[h] [D, dh] + b[h] -> the head's slice of q / k / v [BT, H, dh]
+                            let Wh = w(lp + "attn." + name) + h * D * dh, bh = w(lp + "attn.b_" + name.dropFirst(2)) + h * dh
+                            func project(_ dst: inout [Float]) {
+                                dst.withUnsafeMutableBufferPointer { db in
+                                    let Y = db.baseAddress! + h * dh
+                                    for i in 0..<BT { (Y + i * H * dh).update(from: bh, count: dh) }
+                                    xn.withUnsafeBufferPointer { nb in
+                                        BLAS.gemm(m: BT, n: dh, k: D, a: nb.baseAddress!, lda: D, b: Wh, ldb: dh, beta: 1, c: Y, ldc: H * dh)
+                                    }
+                                }
+                            }
+                            switch slot { case 0: project(&q); case 1: project(&k); default: project(&v) }
+                        }
+                    }
+                    q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in scores.withUnsafeMutableBufferPointer { sb in
+                        attentionScores(q: qb.baseAddress!, k: kb.baseAddress!, scores: sb.baseAddress!, B: B, T: T, H: H, dh: dh)
+                    } } }
+                    scores.withUnsafeBufferPointer { sb in pattern.withUnsafeMutableBufferPointer { pb in
+                        attentionSoftmax(causal: true, scores: sb.baseAddress!, pattern: pb.baseAddress!, rows: B * H * T, T: T)
+                    } }
+                    pattern.withUnsafeBufferPointer { pb in v.withUnsafeBufferPointer { vb in z.withUnsafeMutableBufferPointer { zb in
+                        attentionMix(pattern: pb.baseAddress!, v: vb.baseAddress!, z: zb.baseAddress!, B: B, T: T, H: H, dh: dh)
+                    } } }
+                    // head h writes z[:, h] W_O[h] ([BT, dh] x [dh, D]), without b_O
+                    z.withUnsafeBufferPointer { zb in
+                        for h in 0..<H {
+                            let dst = O + ResidualGraph.headWriter(c, layer: l, head: h) * n
+                            BLAS.gemm(m: BT, n: D, k: dh, a: zb.baseAddress! + h * dh, lda: H * dh, b: w(lp + "attn.W_O") + h * dh * D, ldb: D,
+                                      beta: 0, c: dst, ldc: D)
+                        }
+                    }
+                    // the MLP: its own input, ln2, W_in, activation, W_out (+ b_out: hook_mlp_out includes it)
+                    gather(ResidualGraph.mlpReader(c, layer: l)); normalize(lp + "ln2")
+                    xn.withUnsafeBufferPointer { nb in pre.withUnsafeMutableBufferPointer { pr in
+                        linearForward(nb.baseAddress!, W: w(lp + "mlp.W_in"), b: w(lp + "mlp.b_in"), out: pr.baseAddress!, N: BT, C: D, OC: M)
+                    } }
+                    pre.withUnsafeBufferPointer { pr in post.withUnsafeMutableBufferPointer { po in saved.withUnsafeMutableBufferPointer { sv in
+                        activationForward(act, pre: pr.baseAddress!, post: po.baseAddress!, saved: sv.baseAddress!, n: BT * M)
+                    } } }
+                    post.withUnsafeBufferPointer { po in
+                        linearForward(po.baseAddress!, W: w(lp + "mlp.W_out"), b: w(lp + "mlp.b_out"),
+                                      out: O + ResidualGraph.mlpWriter(c, layer: l) * n, N: BT, C: D, OC: D)
+                    }
+                }
+                // the unembedding reads its own sum through ln_final
+                gather(ResidualGraph.logitsReader(c)); normalize("ln_final")
+                xn.withUnsafeBufferPointer { nb in logits.withUnsafeMutableBufferPointer { lb in
+                    linearForward(nb.baseAddress!, W: w("unembed.W_U"), b: w("unembed.b_U"), out: lb.baseAddress!, N: BT, C: D, OC: V)
+                } }
+            }
+        }
+        return ComponentPass(batch: B, length: T, outputs: out, logits: logits)
+    }
+
+    /// d metric / d (each reader's own input) [readers, B, T, D] in the pass `state` (a plain pass, or
+    /// one started late at blocks.0.hook_resid_pre, as EAP-IG's interpolated inputs are): EAP's gradients.
+    /// A reader's input feeds only that reader, so its gradient is the reader's own backward: for a head's
+    /// q, dq[:, h] W_Q[h]^T through ln1; for an MLP, d mlp_pre W_in^T through ln2; for the logits, dlogits
+    /// W_U^T through ln_final. One backward pass of activation gradients gives all of them.
+    public func readerGradients(_ state: ForwardState, dlogits: [Float]) throws(ModelError) -> [Float] {
+        let c = config, B = state.batch, T = state.length, BT = B * T, D = c.d_model, H = c.n_heads, dh = c.d_head
+        let M = c.d_mlp, V = c.d_vocab, L = c.n_layers, n = BT * D
+        var names = Set<String>()
+        for l in 0..<L { for h in [Hook.q, .k, .v, .mlpPre] { names.insert(h.name(layer: l)) } }
+        let grads = try activationGradients(state, dlogits: dlogits, hooks: names)
+        var out = [Float](repeating: 0, count: ResidualGraph.readers(c) * n)
+        var dln = [Float](repeating: 0, count: n)
+        params.data.withUnsafeBufferPointer { pb in
+            let P = pb.baseAddress!
+            func w(_ name: String) -> UnsafePointer<Float> { P + params.layout.offset(name) }
+            out.withUnsafeMutableBufferPointer { ob in
+                // dln [BT, D] (the gradient at the LayerNorm's output) -> reader r's input gradient
+                func through(_ ln: String, norm: Buffer?, scale: Buffer?, into r: Int) {
+                    let dst = ob.baseAddress! + r * n
+                    dln.withUnsafeMutableBufferPointer { g in
+                        guard c.hasLayerNorm, let norm, let scale else { dst.update(from: g.baseAddress!, count: n); return }
+                        layernormAffineBackward(dout: g.baseAddress!, norm: norm.ptr, w: w(ln + ".w"), dnorm: g.baseAddress!, dw: nil, db: nil, N: BT, C: D)
+                        dst.update(repeating: 0, count: n)
+                        layernormBackward(dnorm: g.baseAddress!, norm: norm.ptr, scale: scale.ptr, dinp: dst, dscale: nil, N: BT, C: D)
+                    }
+                }
+                for l in 0..<L {
+                    let a = state.layers[l], lp = "blocks.\(l)."
+                    for (slot, (hook, name)) in [(Hook.q, "W_Q"), (Hook.k, "W_K"), (Hook.v, "W_V")].enumerated() {
+                        let g = grads[hook.name(layer: l)]!.data
+                        for h in 0..<H {
+                            // d x_ln = d slot[:, h] [BT, dh] x W[h]^T [dh, D]
+                            g.withUnsafeBufferPointer { gb in dln.withUnsafeMutableBufferPointer { d in
+                                BLAS.gemm(transB: true, m: BT, n: D, k: dh, a: gb.baseAddress! + h * dh, lda: H * dh,
+                                          b: w(lp + "attn." + name) + h * D * dh, ldb: dh, beta: 0, c: d.baseAddress!, ldc: D)
+                            } }
+                            through(lp + "ln1", norm: a.ln1Norm, scale: a.ln1Scale, into: ResidualGraph.headReader(c, layer: l, head: h, slot: slot))
+                        }
+                    }
+                    let g = grads[Hook.mlpPre.name(layer: l)]!.data
+                    g.withUnsafeBufferPointer { gb in dln.withUnsafeMutableBufferPointer { d in
+                        BLAS.gemm(transB: true, m: BT, n: D, k: M, a: gb.baseAddress!, lda: M, b: w(lp + "mlp.W_in"), ldb: M,
+                                  beta: 0, c: d.baseAddress!, ldc: D)
+                    } }
+                    through(lp + "ln2", norm: a.ln2Norm, scale: a.ln2Scale, into: ResidualGraph.mlpReader(c, layer: l))
+                }
+                dlogits.withUnsafeBufferPointer { gb in dln.withUnsafeMutableBufferPointer { d in
+                    BLAS.gemm(transB: true, m: BT, n: D, k: V, a: gb.baseAddress!, lda: V, b: w("unembed.W_U"), ldb: V,
+                              beta: 0, c: d.baseAddress!, ldc: D)
+                } }
+                through("ln_final", norm: state.lnfNorm, scale: state.lnfScale, into: ResidualGraph.logitsReader(c))
+            }
+        }
+        return out
+    }
+}
