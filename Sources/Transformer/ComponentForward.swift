@@ -196,7 +196,7 @@ extension Transformer {
                     } } }
                     post.withUnsafeBufferPointer { po in
                         linearForward(po.baseAddress!, W: w(lp + "mlp.W_out"), b: w(lp + "mlp.b_out"),
-                                      out: O + ResidualGraph.mlpWriter(c, layer: l) * n, N: BT, C: D, OC: D)
+                                      out: O + ResidualGraph.mlpWriter(c, layer: l) * n, N: BT, C: M, OC: D)
                     }
                 }
                 // the unembedding reads its own sum through ln_final

@@ -1,0 +1,177 @@
+import Foundation
+import XCTest
+@testable import Circuits
+import Patching
+import Tensors
+import Transformer
+
+/// A small random model whose weights are all non-trivial (LayerNorm gains and biases random too).
+func randomCircuitModel(layers: Int = 2, heads: Int = 3, normalization: String? = "LN", seed: UInt64 = 5) -> Transformer {
+    let cfg = ModelConfig(n_layers: layers, d_model: 12, n_heads: heads, d_head: 4, d_mlp: 16, n_ctx: 7,
+                          d_vocab: 11, act_fn: "gelu_new", normalization_type: normalization, seed: seed)
+    var m = try! Transformer(config: cfg)
+    var rng = RNG(seed: seed &+ 1)
+    for i in 0..<m.params.data.count { m.params.data[i] = Float(rng.normal()) * 0.5 }
+    for e in m.params.layout.entries where e.name.hasSuffix(".w") {
+        for i in 0..<e.count { m.params.data[e.offset + i] = 1 + Float(rng.normal()) * 0.2 }
+    }
+    return m
+}
+
+/// Random clean prompts; each corrupted prompt changes two tokens; metric positions vary per pair.
+func randomCircuitPairs(_ m: Transformer, count N: Int = 6, length T: Int = 6, seed: UInt64 = 9) -> PatchPairs {
+    var rng = RNG(seed: seed)
+    let V = m.config.d_vocab
+    let clean = (0..<N).map { _ in (0..<T).map { _ in Int32(rng.int(V)) } }
+    let corrupted = clean.map { row -> [Int32] in
+        var r = row
+        for _ in 0..<2 { let t = rng.int(T); r[t] = Int32((Int(r[t]) + 1 + rng.int(V - 1)) % V) }
+        return r
+    }
+    let position = (0..<N).map { _ in T - 1 - rng.int(3) }
+    let correct = (0..<N).map { _ in Int32(rng.int(V)) }
+    let wrong = correct.map { Int32((Int($0) + 1 + rng.int(V - 1)) % V) }
+    return try! PatchPairs(clean: clean, corrupted: corrupted, position: position, correct: correct, wrong: wrong)
+}
+
+/// The component pass against the engine it decomposes, and single edges against path patching, an
+/// independent implementation of the same intervention (Wang et al.'s sender -> receiver patch).
+final class EdgePassTests: XCTestCase {
+    func testUncutPassEqualsTheEnginesForwardPass() throws {
+        for norm in ["LN", nil] as [String?] {
+            let m = randomCircuitModel(normalization: norm), pairs = randomCircuitPairs(m)
+            let tokens = Array(pairs.clean.joined())
+            let plain = try m.forward(tokens: tokens, batch: pairs.count, length: pairs.length).logits.data
+            let split = try m.componentForward(tokens: tokens, batch: pairs.count, length: pairs.length).logits
+            XCTAssertEqual(plain.count, split.count)
+            // relative to the largest logit: without LayerNorm the random model's logits reach the hundreds
+            let worst = zip(plain, split).map { abs($0 - $1) }.max()!, scale = plain.map { abs($0) }.max()!
+            XCTAssertLessThan(worst / scale, 2e-6, "normalization \(norm ?? "None")")
+        }
+    }
+
+    func testCuttingEveryEdgeGivesTheCorruptedRun() throws {
+        let m = randomCircuitModel(), pairs = randomCircuitPairs(m)
+        let runs = try PatchRuns(model: m, pairs: pairs, metric: .logitDiff)
+        let cr = try CircuitRuns(runs)
+        for i in 0..<pairs.count {
+            XCTAssertEqual(cr.ablated[i], runs.corrupted[i], accuracy: 1e-4)
+            XCTAssertEqual(cr.clean[i], runs.clean[i], accuracy: 1e-4)
+        }
+    }
+
+    func testOneCutEdgeEqualsPathPatchingInTheNoisingDirection() throws {
+        let m = randomCircuitModel(), c = m.config, pairs = randomCircuitPairs(m)
+        let runs = try PatchRuns(model: m, pairs: pairs, metric: .logitDiff)
+        let cr = try CircuitRuns(runs)
+        var graph = try CircuitGraph(c)
+        try cr.attribute(&graph, method: .exact)
+        let senders = PathSender.all(c), receivers = PathReceiver.all(c)
+        let path = try runs.pathPatch(senders: senders, receivers: receivers, direction: .noising)
+        var compared = 0
+        for (si, s) in senders.enumerated() {
+            for (ri, r) in receivers.enumerated() {
+                guard let expected = path.raw[si][ri] else { continue }
+                let source: String, target: String
+                switch s {
+                case .head(let l, let h): source = "a\(l).h\(h)"
+                case .mlp(let l): source = "m\(l)"
+                }
+                switch r {
+                case .head(let l, let h, let x): target = "a\(l).h\(h)<\(x.rawValue)>"
+                case .mlp(let l): target = "m\(l)"
+                case .logits: target = "logits"
+                }
+                let edge = try XCTUnwrap(graph.edge(named: source + "->" + target), source + "->" + target)
+                let cleanMean = runs.clean.reduce(0, +) / Double(pairs.count)
+                XCTAssertEqual(Double(edge.score), expected - cleanMean, accuracy: 2e-4, edge.name)
+                compared += 1
+            }
+        }
+        // every edge but those out of `input` has a path-patching twin
+        XCTAssertEqual(compared, graph.edgeCount - graph.nodes[0].outgoing.count)
+    }
+
+    /// EAP's score is the first-order change: cutting an edge to clean + eps (replacement - clean)
+    /// changes the metric by eps times it. Checked by central differences for every edge.
+    func testEAPScoresAreTheDirectionalDerivativesOfEachCut() throws {
+        let m = randomCircuitModel(), c = m.config, pairs = randomCircuitPairs(m)
+        let N = pairs.count, T = pairs.length
+        let runs = try PatchRuns(model: m, pairs: pairs, metric: .logprob)
+        let cr = try CircuitRuns(runs)
+        var graph = try CircuitGraph(c)
+        try cr.attribute(&graph, method: .eap)
+        let W = cr.writers, R = cr.readers, eps: Float = 1e-2
+        let tokens = Array(pairs.clean.joined())
+        func metricMean(_ e: CircuitGraph.Edge, _ scale: Float) throws -> Double {
+            var rep = cr.cleanPass.outputs
+            for j in 0..<rep.count { rep[j] += scale * (cr.replacement[j] - cr.cleanPass.outputs[j]) }
+            var cut = [Bool](repeating: false, count: W * R)
+            cut[e.source * R + e.input] = true
+            let pass = try m.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: rep))
+            let v = runs.metrics(logits: pass.logits, firstRow: 0)
+            return v.reduce(0, +) / Double(N)
+        }
+        var largest = 0.0
+        for e in graph.edges {
+            let fd = (try metricMean(e, eps) - metricMean(e, -eps)) / Double(2 * eps)
+            XCTAssertEqual(Double(e.score), fd, accuracy: 2e-3 + 2e-2 * abs(fd), e.name)
+            largest = max(largest, abs(fd))
+        }
+        XCTAssertGreaterThan(largest, 0.05, "the check needs edges that matter")
+    }
+
+    func testEAPIGWithOneStepIsEAP() throws {
+        let m = randomCircuitModel(), pairs = randomCircuitPairs(m)
+        let cr = try CircuitRuns(try PatchRuns(model: m, pairs: pairs, metric: .logitDiff))
+        var eap = try CircuitGraph(m.config), ig = eap
+        try cr.attribute(&eap, method: .eap)
+        try cr.attribute(&ig, method: .eapIG(steps: 1))
+        for (a, b) in zip(eap.edges, ig.edges) { XCTAssertEqual(a.score, b.score, accuracy: 1e-5 + 1e-4 * abs(a.score), a.name) }
+        var ig5 = eap
+        try cr.attribute(&ig5, method: .eapIG(steps: 5))
+        XCTAssertNotEqual(ig5.edges.map(\.score), eap.edges.map(\.score), "five steps interpolate, so they differ on a nonlinear model")
+    }
+
+    /// No LayerNorm, attention that reads no input (W_Q = W_K = 0, so every pattern is uniform), MLPs that
+    /// read nothing (W_in = 0, a constant output): the metric is linear in every writer, so EAP is exact.
+    func testEAPEqualsExactPatchingOnAModelLinearAlongEveryPath() throws {
+        var m = randomCircuitModel(normalization: nil)
+        for e in m.params.layout.entries where e.name.hasSuffix("W_Q") || e.name.hasSuffix("W_K") || e.name.hasSuffix("mlp.W_in") {
+            for i in 0..<e.count { m.params.data[e.offset + i] = 0 }
+        }
+        let cr = try CircuitRuns(try PatchRuns(model: m, pairs: randomCircuitPairs(m), metric: .logitDiff))
+        var exact = try CircuitGraph(m.config), eap = exact
+        try cr.attribute(&exact, method: .exact)
+        try cr.attribute(&eap, method: .eap)
+        var nonzero = 0
+        for (a, b) in zip(exact.edges, eap.edges) {
+            XCTAssertEqual(a.score, b.score, accuracy: 1e-4 + 1e-4 * abs(a.score), a.name)
+            if abs(a.score) > 1e-2 { nonzero += 1 }
+        }
+        XCTAssertGreaterThan(nonzero, 20)
+    }
+
+    func testFaithfulnessOfTheWholeAndTheEmptyGraph() throws {
+        let m = randomCircuitModel(), cr = try CircuitRuns(try PatchRuns(model: m, pairs: randomCircuitPairs(m)))
+        var g = try CircuitGraph(m.config)
+        for i in g.edges.indices { g[edge: i].inGraph = true }
+        XCTAssertEqual(try cr.faithfulness(g).value, 1, accuracy: 1e-9)
+        for i in g.edges.indices { g[edge: i].inGraph = false }
+        XCTAssertEqual(try cr.faithfulness(g).value, 0, accuracy: 1e-9)
+    }
+
+    func testBadArgumentsAreOneLineErrors() throws {
+        let m = randomCircuitModel(), cr = try CircuitRuns(try PatchRuns(model: m, pairs: randomCircuitPairs(m)))
+        var g = try CircuitGraph(m.config)
+        for method in [ScoringMethod.acdc(tau: -1), .acdc(tau: .nan), .acdc(tau: 2), .eapIG(steps: 0)] {
+            XCTAssertThrowsError(try cr.attribute(&g, method: method)) { error in
+                let text = "\(error)"
+                XCTAssertFalse(text.contains("\n")); XCTAssertTrue(text.contains("tau") || text.contains("steps"), text)
+            }
+        }
+        var other = try CircuitGraph(nLayers: 3, nHeads: 3, dModel: 12)
+        XCTAssertThrowsError(try cr.attribute(&other, method: .eap)) { XCTAssertTrue("\($0)".contains("3 layers"), "\($0)") }
+        XCTAssertThrowsError(try cr.completeness(g)) { XCTAssertTrue("\($0)".contains("empty circuit"), "\($0)") }
+    }
+}
