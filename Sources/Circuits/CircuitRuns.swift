@@ -8,57 +8,86 @@ import Transformer
 /// everything cut (`ablated`: the corrupted run itself under resample ablation). An edge w -> r is cut by
 /// giving reader r writer w's replacement output, every other contribution kept, LayerNorm recomputed on
 /// the sum (`Transformer.componentForward`); EAP-IG's `evaluate_graph` intervenes the same way.
+///
+/// The pairs may come in batches of different lengths (a decision's pair layouts): the graph is the same
+/// for all, so scores are means over every pair of every batch (EAP-IG sums over its batches and divides
+/// by the items), and per-pair metrics are concatenated in batch order.
 public struct CircuitRuns: Sendable {
-    public let runs: PatchRuns
-    public let ablation: PatchAblation
-    public let config: ModelConfig
-    /// The clean pass's writer outputs [writers, N, T, D] and logits.
-    public let cleanPass: ComponentPass
-    /// What each writer's output is replaced by on a cut edge [writers, N, T, D].
-    public let replacement: [Float]
-    /// Per-pair metric with nothing cut, and with every edge cut [N].
-    public let clean: [Double]
-    public let ablated: [Double]
-    let tokens: [Int32]
-
-    public var pairs: PatchPairs { runs.pairs }
-    public var writers: Int { ResidualGraph.writers(config) }
-    public var readers: Int { ResidualGraph.readers(config) }
-
-    public init(_ runs: PatchRuns, ablation: PatchAblation = .resample) throws(CircuitError) {
-        let model = runs.model, c = model.config, N = runs.pairs.count, T = runs.pairs.length
-        self.runs = runs; self.ablation = ablation; self.config = c
-        let tokens = Array(runs.pairs.clean.joined())
-        self.tokens = tokens
-        cleanPass = try circuitEngine { () throws(ModelError) in try model.componentForward(tokens: tokens, batch: N, length: T) }
-        let W = ResidualGraph.writers(c), n = N * T * c.d_model
-        switch ablation {
-        case .resample:
-            let corrupted = Array(runs.pairs.corrupted.joined())
-            replacement = try circuitEngine { () throws(ModelError) in try model.componentForward(tokens: corrupted, batch: N, length: T).outputs }
-        case .zero:
-            replacement = [Float](repeating: 0, count: W * n)
-        case .mean(let reference):
-            replacement = try CircuitRuns.means(model, reference, pairs: N, length: T)
-        }
-        let replacement = self.replacement
-        clean = runs.metrics(logits: cleanPass.logits, firstRow: 0)
-        let all = [Bool](repeating: true, count: W * ResidualGraph.readers(c))
-        let everything = try circuitEngine { () throws(ModelError) in
-            try model.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: all, replacement: replacement))
-        }
-        ablated = runs.metrics(logits: everything.logits, firstRow: 0)
+    public struct Batch: Sendable {
+        public let runs: PatchRuns
+        /// The clean pass's writer outputs [writers, N, T, D] and logits.
+        public let cleanPass: ComponentPass
+        /// What each writer's output is replaced by on a cut edge [writers, N, T, D].
+        public let replacement: [Float]
+        let tokens: [Int32]
+        public var pairs: PatchPairs { runs.pairs }
     }
 
-    /// Per-pair metric [N] with the edges of `cut` ([writers * readers], EAP-IG's layout) cut. `fromLayer`:
-    /// the caller knows nothing below this layer is cut, so those writers are the clean pass's.
-    public func metrics(cut: [Bool], fromLayer: Int = 0) throws(CircuitError) -> [Double] {
-        let model = runs.model, N = pairs.count, T = pairs.length
-        let pass = try circuitEngine { () throws(ModelError) in
-            try model.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: replacement),
-                                       reuse: cleanPass, fromLayer: fromLayer)
+    public let batches: [Batch]
+    public let config: ModelConfig
+    public let metric: PatchMetric
+    public let ablationName: String
+    /// Per-pair metric with nothing cut, and with every edge cut [pairs of every batch].
+    public let clean: [Double]
+    public let ablated: [Double]
+
+    public var writers: Int { ResidualGraph.writers(config) }
+    public var readers: Int { ResidualGraph.readers(config) }
+    public var pairCount: Int { clean.count }
+
+    public init(_ runs: PatchRuns, ablation: PatchAblation = .resample) throws(CircuitError) {
+        try self.init(batches: [(runs, ablation)])
+    }
+
+    /// Batches of one model and one metric, each with its own ablation (a mean is per layout).
+    public init(batches list: [(PatchRuns, PatchAblation)]) throws(CircuitError) {
+        guard let first = list.first else { throw .badArgument("no pairs to find a circuit on") }
+        let model = first.0.model, c = model.config
+        for (r, a) in list {
+            guard r.model.config == c, r.model.params.data == model.params.data else { throw .mismatch("batches of different models") }
+            guard r.metric == first.0.metric, a.name == first.1.name else { throw .mismatch("batches with different metrics or ablations") }
         }
-        return runs.metrics(logits: pass.logits, firstRow: 0)
+        config = c; metric = first.0.metric; ablationName = first.1.name
+        let W = ResidualGraph.writers(c), all = [Bool](repeating: true, count: W * ResidualGraph.readers(c))
+        var batches: [Batch] = [], clean: [Double] = [], ablated: [Double] = []
+        for (runs, ablation) in list {
+            let N = runs.pairs.count, T = runs.pairs.length, n = N * T * c.d_model
+            let tokens = Array(runs.pairs.clean.joined())
+            let cleanPass = try circuitEngine { () throws(ModelError) in try model.componentForward(tokens: tokens, batch: N, length: T) }
+            let replacement: [Float]
+            switch ablation {
+            case .resample:
+                let corrupted = Array(runs.pairs.corrupted.joined())
+                replacement = try circuitEngine { () throws(ModelError) in try model.componentForward(tokens: corrupted, batch: N, length: T).outputs }
+            case .zero:
+                replacement = [Float](repeating: 0, count: W * n)
+            case .mean(let reference):
+                replacement = try CircuitRuns.means(model, reference, pairs: N, length: T)
+            }
+            let everything = try circuitEngine { () throws(ModelError) in
+                try model.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: all, replacement: replacement))
+            }
+            clean += runs.metrics(logits: cleanPass.logits, firstRow: 0)
+            ablated += runs.metrics(logits: everything.logits, firstRow: 0)
+            batches.append(Batch(runs: runs, cleanPass: cleanPass, replacement: replacement, tokens: tokens))
+        }
+        self.batches = batches; self.clean = clean; self.ablated = ablated
+    }
+
+    /// Per-pair metric [pairs] with the edges of `cut` ([writers * readers], EAP-IG's layout) cut.
+    /// `fromLayer`: the caller knows nothing below this layer is cut, so those writers are the clean pass's.
+    public func metrics(cut: [Bool], fromLayer: Int = 0) throws(CircuitError) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(pairCount)
+        for b in batches {
+            let model = b.runs.model, N = b.pairs.count, T = b.pairs.length
+            let pass = try circuitEngine { () throws(ModelError) in
+                try model.componentForward(tokens: b.tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: b.replacement),
+                                           reuse: b.cleanPass, fromLayer: fromLayer)
+            }
+            out += b.runs.metrics(logits: pass.logits, firstRow: 0)
+        }
+        return out
     }
 
     /// The cut of a circuit: every edge not in the graph is cut.

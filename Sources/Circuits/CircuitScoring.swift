@@ -43,8 +43,8 @@ extension CircuitRuns {
             guard steps >= 1 && steps <= 1000 else { throw .badArgument("EAP-IG steps must be in 1...1000, got \(steps)") }
             scores = try gradientScores(graph, steps: steps)
         case .acdc(let tau):
-            guard tau.isFinite, tau >= 0, runs.metric == .kl || tau <= 1 else {
-                throw .badArgument("ACDC tau must be a finite number in [0, \(runs.metric == .kl ? "inf" : "1")], got \(tau)")
+            guard tau.isFinite, tau >= 0, metric == .kl || tau <= 1 else {
+                throw .badArgument("ACDC tau must be a finite number in [0, \(metric == .kl ? "inf" : "1")], got \(tau)")
             }
             try acdc(&graph, tau: tau, progress: progress)
             return
@@ -73,47 +73,50 @@ extension CircuitRuns {
         return scores
     }
 
-    /// EAP (steps nil) and EAP-IG: sum over pairs and positions of (replacement - clean) . gradient, over N.
+    /// EAP (steps nil) and EAP-IG: sum over pairs and positions of (replacement - clean) . gradient, over
+    /// the pairs of every batch.
     func gradientScores(_ graph: CircuitGraph, steps: Int?) throws(CircuitError) -> [Float] {
-        let model = runs.model, c = config, N = pairs.count, T = pairs.length, D = c.d_model, n = N * T * D
         let W = writers, R = readers
-        var gradient = [Float](repeating: 0, count: R * n)
-        let cleanState = runs.forwardState(.clean)
-        if let steps {
-            // the input writer (blocks.0.hook_resid_pre) moves from the replacement's to the clean one
-            let hook = Hook.residPre.name(layer: 0)
-            for k in 1...steps {
-                let alpha = Float(k) / Float(steps)
-                var x = [Float](repeating: 0, count: n)
-                for j in 0..<n { x[j] = replacement[j] + alpha * (cleanPass.outputs[j] - replacement[j]) }
-                let g = try circuitEngine { () throws(ModelError) in
-                    let out = try model.forward(startingAt: hook, with: Tensor(shape: [N, T, D], data: x), base: cleanState)
-                    return try model.readerGradients(out.state, dlogits: runs.metricGradient(logits: out.logits.data))
-                }
-                for j in 0..<(R * n) { gradient[j] += g[j] / Float(steps) }
-            }
-        } else {
-            gradient = try circuitEngine { () throws(ModelError) in
-                try model.readerGradients(cleanState, dlogits: runs.metricGradient(logits: cleanState.logitsTensor.data))
-            }
-        }
-        // difference [W, n] x gradient^T [n, R] -> [W, R]
-        var difference = [Float](repeating: 0, count: W * n)
-        for j in 0..<(W * n) { difference[j] = replacement[j] - cleanPass.outputs[j] }
         var products = [Float](repeating: 0, count: W * R)
-        difference.withUnsafeBufferPointer { a in gradient.withUnsafeBufferPointer { b in products.withUnsafeMutableBufferPointer { p in
-            BLAS.gemm(transB: true, m: W, n: R, k: n, alpha: 1 / Float(N), a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n,
-                      c: p.baseAddress!, ldc: R)
-        } } }
+        for b in batches {
+            let model = b.runs.model, N = b.pairs.count, T = b.pairs.length, n = N * T * config.d_model
+            var gradient = [Float](repeating: 0, count: R * n)
+            let cleanState = b.runs.forwardState(.clean)
+            if let steps {
+                // the input writer (blocks.0.hook_resid_pre) moves from the replacement's to the clean one
+                let hook = Hook.residPre.name(layer: 0)
+                for k in 1...steps {
+                    let alpha = Float(k) / Float(steps)
+                    var x = [Float](repeating: 0, count: n)
+                    for j in 0..<n { x[j] = b.replacement[j] + alpha * (b.cleanPass.outputs[j] - b.replacement[j]) }
+                    let g = try circuitEngine { () throws(ModelError) in
+                        let out = try model.forward(startingAt: hook, with: Tensor(shape: [N, T, config.d_model], data: x), base: cleanState)
+                        return try model.readerGradients(out.state, dlogits: b.runs.metricGradient(logits: out.logits.data))
+                    }
+                    for j in 0..<(R * n) { gradient[j] += g[j] / Float(steps) }
+                }
+            } else {
+                gradient = try circuitEngine { () throws(ModelError) in
+                    try model.readerGradients(cleanState, dlogits: b.runs.metricGradient(logits: cleanState.logitsTensor.data))
+                }
+            }
+            // difference [W, n] x gradient^T [n, R] -> [W, R], accumulated over batches
+            var difference = [Float](repeating: 0, count: W * n)
+            for j in 0..<(W * n) { difference[j] = b.replacement[j] - b.cleanPass.outputs[j] }
+            difference.withUnsafeBufferPointer { a in gradient.withUnsafeBufferPointer { g in products.withUnsafeMutableBufferPointer { p in
+                BLAS.gemm(transB: true, m: W, n: R, k: n, alpha: 1 / Float(pairCount), a: a.baseAddress!, lda: n, b: g.baseAddress!, ldb: n,
+                          beta: 1, c: p.baseAddress!, ldc: R)
+            } } }
+        }
         return graph.edges.map { products[$0.source * R + $0.input] }
     }
 
     /// ACDC over readers from the logits down; within a reader, its writers from the latest down.
     func acdc(_ graph: inout CircuitGraph, tau: Double, progress: ((Int, Int) -> Void)?) throws(CircuitError) {
-        let R = readers, kl = runs.metric == .kl
+        let R = readers, kl = metric == .kl
         let gap = abs(mean(clean) - mean(ablated))
         guard kl || gap > 0 else {
-            throw .badArgument("ACDC with \(runs.metric.rawValue): the clean and the ablated metric are equal, so no change can be normalised")
+            throw .badArgument("ACDC with \(metric.rawValue): the clean and the ablated metric are equal, so no change can be normalised")
         }
         // edges grouped by reader, readers and writers in reverse order
         var byReader = [[Int]](repeating: [], count: R)

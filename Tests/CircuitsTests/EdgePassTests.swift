@@ -104,8 +104,9 @@ final class EdgePassTests: XCTestCase {
         let W = cr.writers, R = cr.readers, eps: Float = 1e-2
         let tokens = Array(pairs.clean.joined())
         func metricMean(_ e: CircuitGraph.Edge, _ scale: Float) throws -> Double {
-            var rep = cr.cleanPass.outputs
-            for j in 0..<rep.count { rep[j] += scale * (cr.replacement[j] - cr.cleanPass.outputs[j]) }
+            let batch = cr.batches[0]
+            var rep = batch.cleanPass.outputs
+            for j in 0..<rep.count { rep[j] += scale * (batch.replacement[j] - batch.cleanPass.outputs[j]) }
             var cut = [Bool](repeating: false, count: W * R)
             cut[e.source * R + e.input] = true
             let pass = try m.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: rep))
