@@ -14,9 +14,9 @@
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
-//   Circuits         <- Tensors, Transformer, Patching, Figures     EAP-IG's graph, edge scores (exact, EAP, EAP-IG, ACDC), circuit evaluation, drawings
+//   Circuits         <- Tensors, Transformer, Skills, Runs, Patching, Figures   EAP-IG's graph, edge scores (exact, EAP, EAP-IG, ACDC), circuit evaluation, drawings
 //   Findings         <- Tensors, Runs, Skills, Transformer, Figures  the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
-//   lens             <- all of the above but Specs and Circuits (no command yet), ArgumentParser   the command line
+//   lens             <- all of the above but Specs, ArgumentParser   the command line
 //                       (plugin BuildInfo: the git commit it is built from, for the reports' provenance)
 //
 // Tests/TestSupport (process runner, repository paths, temporary directories, tiny studies) is a plain
@@ -71,14 +71,14 @@ let package = Package(
         .target(name: "Patching", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "Skills", "Runs", "Probing", "Figures"],
                 swiftSettings: checked),
         // Circuits in EAP-IG's graph (hannamw/EAP-IG), scored and evaluated on the pairs of a patching experiment.
-        .target(name: "Circuits", dependencies: ["Tensors", "Transformer", "Patching", "Figures"], swiftSettings: checked),
+        .target(name: "Circuits", dependencies: ["Tensors", "Transformer", "Skills", "Runs", "Patching", "Figures"], swiftSettings: checked),
         // The analysis plan's onsets, lags, fits and verdicts on plain numbers, and the study loading and
         // report building of `lens report` (StudyData.swift, Report*.swift) that feed them.
         .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "Transformer", "Figures"], swiftSettings: checked),
 
         // The command line.
         .executableTarget(name: "lens", dependencies: [
-            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", "Patching", "Findings", argumentParser,
+            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", "Patching", "Circuits", "Findings", argumentParser,
         ], swiftSettings: checked, plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
 

@@ -134,7 +134,7 @@ public struct PatchExperiment: Sendable {
 
     /// The spec's ablation for one layout's pairs; `mean` is over the layout's own prompts, clean and corrupted
     /// (the same length and positions).
-    func ablation(_ layout: PairLayout) throws -> PatchAblation {
+    public func ablation(_ layout: PairLayout) throws -> PatchAblation {
         switch spec.ablation {
         case "zero": .zero
         case "mean": .mean(try MeanReference(tokens: layout.clean + layout.corrupted))

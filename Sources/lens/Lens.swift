@@ -14,7 +14,7 @@ struct Lens: ParsableCommand {
         Every command that computes results accepts --json (one JSON document on stdout);
         progress and logs go to stderr.
         """,
-        subcommands: [TasksCommand.self, StudyCommand.self, TrainCommand.self, SweepCommand.self, EvalCommand.self, DumpCommand.self, InspectCommand.self, ProbeCommand.self, PatchCommand.self, ReportCommand.self, Bench.self])
+        subcommands: [TasksCommand.self, StudyCommand.self, TrainCommand.self, SweepCommand.self, EvalCommand.self, DumpCommand.self, InspectCommand.self, ProbeCommand.self, PatchCommand.self, CircuitCommand.self, ReportCommand.self, Bench.self])
 
     /// Errors are one line on stderr (`Error: ...`), never the whole usage text; `--help` prints help.
     static func main() {

@@ -1,0 +1,164 @@
+import Foundation
+import Patching
+import Runs
+import Skills
+import Tensors
+import Transformer
+
+/// One experiment's circuits on the checkpoints of one run. The pairs are the patching experiment's (the
+/// spec is a `lens patch` spec: task, corruption, decisions, pairs, metric, ablation), every layout of a
+/// decision pooled, since the graph has no position axis; its kinds and directions do not apply (a circuit
+/// is the clean run's computation, each cut edge carrying the ablation, EAP-IG's noising). At each step:
+/// EAP and EAP-IG scores, their faithfulness curves and circuits; at `exactSteps` also exact edge patching,
+/// ACDC, agreement with exact, and the completeness and minimality of the circuit method's circuit.
+public struct CircuitExperiment: Sendable {
+    public let patch: PatchExperiment
+    public var settings: CircuitSettings
+
+    public init(spec: PatchSpec, runDir: String, settings: CircuitSettings = CircuitSettings()) throws {
+        patch = try PatchExperiment(spec: spec, runDir: runDir)
+        self.settings = settings
+    }
+
+    public var spec: PatchSpec { patch.spec }
+
+    /// Directory of one decision's graphs, relative to the output directory.
+    public func folder(_ decision: String) -> String { "\(patch.run.name)/\(spec.name)/\(decision)" }
+
+    /// Scores and evaluates every decision at `steps` (ascending), writing each scored graph and circuit
+    /// drawing under `outDir`; `progress(done, total)` counts checkpoints.
+    public func run(steps: [Int], exactSteps: Set<Int>, outDir: String,
+                    progress: (Int, Int) -> Void = { _, _ in }) throws -> CircuitRecord {
+        guard let metric = PatchMetric(rawValue: spec.metric) else { throw PatchSpecError(file: patch.runDir, problem: "unknown metric \(spec.metric)") }
+        let sets = try patch.pairSets()
+        var decisions: [CircuitDecisionRecord] = sets.map {
+            CircuitDecisionRecord(decision: $0.decision.rawValue, pairs: $0.pooledPairCount, layouts: $0.layouts.count + $0.smallLayouts.count,
+                                  steps: [], formation: nil)
+        }
+        var size = GraphSize(nodes: 0, edges: 0)
+        var finals: [[String]?] = Array(repeating: nil, count: sets.count)
+        var formation: [[Int: Double?]] = Array(repeating: [:], count: sets.count)
+        // The last checkpoint first: its circuit is then followed back through training.
+        for (s, step) in steps.sorted(by: >).enumerated() {
+            let model = try Checkpoint.load(TrainingRun.checkpointPath(patch.runDir, step: step)).model
+            for (d, set) in sets.enumerated() {
+                let batches = try (set.layouts + set.smallLayouts).map { layout in
+                    (try PatchRuns(model: model, pairs: PatchPairs(clean: layout.clean, corrupted: layout.corrupted, position: layout.position,
+                                                                   correct: layout.correct, wrong: layout.wrong), metric: metric),
+                     try patch.ablation(layout))
+                }
+                let runs = try CircuitRuns(batches: batches)
+                let record = try checkpoint(runs, step: step, decision: set.decision.rawValue, exact: exactSteps.contains(step), outDir: outDir)
+                decisions[d].steps.insert(record, at: 0)
+                let empty = try CircuitGraph(model.config)
+                size = GraphSize(nodes: empty.nodeCount, edges: empty.edgeCount)
+                if s == 0 { finals[d] = record.methods.first { $0.method == settings.circuitMethod }?.circuit?.edgeNames }
+                if let names = finals[d] {
+                    var g = empty
+                    for i in g.edges.indices { g[edge: i].inGraph = names.contains(g.edges[i].name) }
+                    g.prune()
+                    formation[d][step] = record.gapResolved ? try runs.meanFaithfulness(g) : .some(nil)
+                }
+            }
+            progress(s + 1, steps.count)
+        }
+        for d in decisions.indices where finals[d] != nil {
+            let ordered = steps.sorted()
+            let values = ordered.map { formation[d][$0] ?? nil }
+            // formed: from here on at or above the target (every later step too)
+            var formedAt: Int? = nil
+            for (i, step) in ordered.enumerated().reversed() {
+                guard let v = values[i], v >= settings.target else { break }
+                formedAt = step
+            }
+            decisions[d].formation = Formation(circuitStep: ordered.last!, steps: ordered, faithfulness: values, formedAt: formedAt)
+        }
+        return CircuitRecord(experiment: spec.name, task: spec.task, run: patch.run.name, runDir: patch.runDir, model: "\(patch.run.model.n_layers) layers, d_model \(patch.run.model.d_model), \(patch.run.model.n_heads) heads",
+                             seed: patch.run.seed, metric: spec.metric, ablation: spec.ablation, settings: settings, graph: size,
+                             decisions: decisions)
+    }
+
+    func checkpoint(_ runs: CircuitRuns, step: Int, decision: String, exact: Bool, outDir: String) throws -> CircuitStepRecord {
+        let N = runs.pairCount
+        let gap = Bootstrap.percentile(count: N, resamples: settings.resamples, seed: settings.seed &+ UInt64(step)) { idx in
+            idx.reduce(0.0) { $0 + runs.clean[$1] - runs.ablated[$1] } / Double(idx.count)
+        }
+        var record = CircuitStepRecord(step: step, cleanMetric: mean(runs.clean), ablatedMetric: mean(runs.ablated),
+                                       gapLow: gap.low, gapHigh: gap.high, gapResolved: gap.low > 0 || gap.high < 0,
+                                       methods: [], agreement: [])
+        var methods: [ScoringMethod] = [.eap, .eapIG(steps: settings.igSteps)]
+        if exact { methods += [.exact, .acdc(tau: settings.tau)] }
+        var scored: [String: CircuitGraph] = [:]
+        var circuits: [String: CircuitGraph] = [:]
+        let folder = folder(decision) + "/step_\(step)"
+        try FileManager.default.createDirectory(atPath: outDir + "/" + folder, withIntermediateDirectories: true)
+        for method in methods {
+            var g = try CircuitGraph(runs.config)
+            try runs.attribute(&g, method: method)
+            var m = MethodRecord(method: method.name, file: folder + "/\(method.name).json", curve: nil, circuit: nil)
+            var circuit: CircuitGraph?
+            if case .acdc = method {
+                circuit = g.includedEdgeCount > 0 ? g : nil
+            } else {
+                scored[method.name] = g
+                if record.gapResolved {
+                    m.curve = try runs.curve(g, method: method.name)
+                    circuit = try runs.smallestCircuit(g, target: settings.target)
+                }
+            }
+            var written = circuit ?? g
+            if circuit == nil { for i in written.edges.indices { written[edge: i].inGraph = false }; written.prune() }
+            if let c = circuit {
+                circuits[method.name] = c
+                let full = exact && method.name == settings.circuitMethod
+                let figure = folder + "/\(method.name).svg"
+                try writeDrawing(c, title: "\(spec.name) \(decision), \(patch.run.name) step \(step): \(method.name) circuit", to: outDir + "/" + figure)
+                m.circuit = CircuitSummary(
+                    edges: c.includedEdgeCount, nodes: c.includedNodeCount,
+                    edgeNames: c.edges.filter(\.inGraph).map(\.name), nodeNames: c.nodes.filter(\.inGraph).map(\.name),
+                    faithfulness: try runs.faithfulness(c, resamples: settings.resamples, seed: settings.seed),
+                    completeness: full ? try runs.completeness(c, subsets: settings.completenessSubsets, seed: settings.seed) : nil,
+                    minimality: full ? try runs.minimality(c, fraction: settings.minimalityFraction) : nil,
+                    figure: figure)
+            }
+            try writeGraph(written, method: m, step: step, decision: decision, runs: runs, to: outDir + "/" + m.file)
+            record.methods.append(m)
+        }
+        if let exactScores = scored["exact"] {
+            // truth: the exact circuit; without one, the edges whose exact |score| is at least 1% of the gap
+            let truth: CircuitGraph = circuits["exact"] ?? {
+                var t = exactScores
+                let cut = 0.01 * abs(record.cleanMetric - record.ablatedMetric)
+                for i in t.edges.indices { t[edge: i].inGraph = abs(Double(t.edges[i].score)) >= cut }
+                return t
+            }()
+            for name in ["eap", "eap-ig"] { if let g = scored[name] { record.agreement.append(agreement(g, exact: exactScores, truth: truth, method: name)) } }
+        }
+        return record
+    }
+
+    func writeGraph(_ g: CircuitGraph, method: MethodRecord, step: Int, decision: String, runs: CircuitRuns, to path: String) throws {
+        struct Meta: Encodable {
+            let run: String, run_dir: String, step: Int, experiment: String, task: String, decision: String, method: String
+            let metric: String, ablation: String, pairs: Int, clean_metric: Double, ablated_metric: Double
+            let circuit_faithfulness: Double?, circuit_edges: Int?, target: Double, ig_steps: Int?, tau: Double?
+        }
+        let meta = Meta(run: patch.run.name, run_dir: patch.runDir, step: step, experiment: spec.name, task: spec.task, decision: decision,
+                        method: method.method, metric: spec.metric, ablation: spec.ablation, pairs: runs.pairCount,
+                        clean_metric: mean(runs.clean), ablated_metric: mean(runs.ablated),
+                        circuit_faithfulness: method.circuit?.faithfulness.value, circuit_edges: method.circuit?.edges,
+                        target: settings.target, ig_steps: method.method == "eap-ig" ? settings.igSteps : nil,
+                        tau: method.method == "acdc" ? settings.tau : nil)
+        var body = try g.eapigJSON()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        body.removeLast()      // the closing brace: EAP-IG's reader ignores the extra top-level key
+        body += Data(", \"meta\": ".utf8) + (try encoder.encode(meta)) + Data("}".utf8)
+        try AtomicFile.write(body, to: path)
+    }
+
+    func writeDrawing(_ g: CircuitGraph, title: String, to path: String) throws {
+        try AtomicFile.write(Data(try g.drawing(title: title).svg().utf8), to: path)
+    }
+}

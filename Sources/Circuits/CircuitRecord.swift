@@ -1,0 +1,122 @@
+import Foundation
+
+/// What `lens circuit` finds for one experiment on one run: per decision, per checkpoint, each method's
+/// scores summarised by its faithfulness curve and its circuit. Every number in the markdown comes from
+/// here; the scored graphs themselves are the EAP-IG files named in `file`.
+public struct CircuitRecord: Sendable, Codable, Equatable {
+    public var experiment: String
+    public var task: String
+    public var run: String
+    public var runDir: String
+    public var model: String
+    public var seed: UInt64
+    public var metric: String
+    /// How a cut edge is ablated (the spec's ablation: resample is EAP-IG's "patching").
+    public var ablation: String
+    public var settings: CircuitSettings
+    public var graph: GraphSize
+    public var decisions: [CircuitDecisionRecord]
+}
+
+public struct CircuitSettings: Sendable, Codable, Equatable {
+    /// "The circuit" is the smallest top-n by `circuitMethod` whose faithfulness reaches `target`.
+    public var target: Double
+    public var circuitMethod: String
+    public var igSteps: Int
+    public var tau: Double
+    public var minimalityFraction: Double
+    public var completenessSubsets: Int
+    public var resamples: Int
+    public var seed: UInt64
+
+    public init(target: Double = 0.8, circuitMethod: String = "eap-ig", igSteps: Int = 5, tau: Double = 0.02,
+                minimalityFraction: Double = 0.01, completenessSubsets: Int = 20, resamples: Int = 1000, seed: UInt64 = 0) {
+        self.target = target; self.circuitMethod = circuitMethod; self.igSteps = igSteps; self.tau = tau
+        self.minimalityFraction = minimalityFraction; self.completenessSubsets = completenessSubsets
+        self.resamples = resamples; self.seed = seed
+    }
+}
+
+public struct GraphSize: Sendable, Codable, Equatable {
+    public var nodes: Int
+    public var edges: Int
+}
+
+public struct CircuitDecisionRecord: Sendable, Codable, Equatable {
+    public var decision: String
+    /// Pairs over every layout (the graph has no position axis, so every layout's pairs count).
+    public var pairs: Int
+    public var layouts: Int
+    public var steps: [CircuitStepRecord]
+    /// The last checkpoint's circuit (by `circuitMethod`) evaluated at every checkpoint: when it forms.
+    public var formation: Formation?
+}
+
+public struct Formation: Sendable, Codable, Equatable {
+    public var circuitStep: Int
+    public var steps: [Int]
+    public var faithfulness: [Double?]
+    /// The first step from which this circuit's faithfulness stays at or above the target, with the clean
+    /// and ablated runs told apart there (`gapResolved`); nil if it never does.
+    public var formedAt: Int?
+}
+
+public struct CircuitStepRecord: Sendable, Codable, Equatable {
+    public var step: Int
+    public var cleanMetric: Double
+    public var ablatedMetric: Double
+    /// Bootstrap interval of mean(clean - ablated) over pairs; faithfulness is a ratio over this gap and
+    /// means little when the interval holds 0.
+    public var gapLow: Double
+    public var gapHigh: Double
+    public var gapResolved: Bool
+    public var methods: [MethodRecord]
+    /// Each method's scores against exact edge patching's (where exact scores were computed).
+    public var agreement: [ScoreAgreement]
+}
+
+public struct MethodRecord: Sendable, Codable, Equatable {
+    public var method: String
+    /// The scored graph (EAP-IG's layout with our `meta`), relative to the output directory.
+    public var file: String
+    public var curve: FaithfulnessCurve?
+    /// The method's circuit: the smallest top-n reaching the target (ACDC: the circuit it keeps); nil when
+    /// none does.
+    public var circuit: CircuitSummary?
+}
+
+public struct CircuitSummary: Sendable, Codable, Equatable {
+    public var edges: Int
+    public var nodes: Int
+    public var edgeNames: [String]
+    public var nodeNames: [String]
+    public var faithfulness: Faithfulness
+    public var completeness: Completeness?
+    public var minimality: Minimality?
+    /// Its drawing, relative to the output directory.
+    public var figure: String?
+}
+
+/// The circuit hypothesis across experiments of one run: how much a composite decision's circuit overlaps
+/// each sub-skill's, step by step.
+public struct OverlapRecord: Sendable, Codable, Equatable {
+    public var run: String
+    public var composite: String       // experiment/decision
+    public var subskill: String        // experiment/decision
+    public var steps: [Int]
+    public var edgeJaccard: [Double?]
+    public var nodeJaccard: [Double?]
+    /// Share of the composite's |score| mass (by the circuit method) on the sub-skill circuit's edges.
+    public var massShare: [Double?]
+    /// The same share for random edge sets of the sub-skill circuit's size: mean and the 95th percentile.
+    public var massShareNullMean: [Double?]
+    public var massShareNull95: [Double?]
+}
+
+/// Everything `lens circuit` wrote in one call.
+public struct CircuitStudyRecord: Sendable, Codable, Equatable {
+    public var records: [CircuitRecord]
+    public var overlaps: [OverlapRecord]
+
+    public init(records: [CircuitRecord], overlaps: [OverlapRecord]) { self.records = records; self.overlaps = overlaps }
+}

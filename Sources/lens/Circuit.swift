@@ -1,0 +1,107 @@
+import ArgumentParser
+import Circuits
+import Foundation
+import Patching
+import Runs
+import Tensors
+
+struct CircuitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "circuit",
+        abstract: "Circuit discovery across training: the edges that compute a skill's decision, scored, evaluated and followed over checkpoints.",
+        discussion: """
+        The graph is EAP-IG's (Hanna et al. 2024): nodes input, a{layer}.h{head}, m{layer}, logits; an edge from each
+        node's output to each later node's input, a head's q, k and v inputs separate. An edge is cut by giving its
+        reader the sender's output from the corrupted run (or the spec's mean or zero ablation), everything else kept,
+        LayerNorm recomputed on the sum. The spec is a `lens patch` spec (Probes/patching/*.yaml, or Probes/circuits/
+        for experiments only circuits need): its task, corruption, decisions, pairs, metric and ablation; every pair
+        layout of a decision is used, since the graph has no position axis.
+        Methods: eap (one backward pass), eap-ig (--ig-steps interpolated inputs), exact (each edge cut alone) and
+        acdc (edges cut for good when the metric moves by less than --tau). EAP and EAP-IG run at every step; exact
+        and ACDC at --exact-steps. "The circuit" is the smallest top-n by --circuit-method reaching --target
+        faithfulness; the last step's circuit is then evaluated at every step (when it forms). With several specs,
+        each composite decision (multistep tasks) is compared with each sub-skill's circuit (Jaccard, mass share).
+        Output in --out: circuits.json, circuits.md, and per run/experiment/decision/step_<N>/ the scored graphs
+        (<method>.json, EAP-IG's layout plus "meta") and drawings (<method>.svg), with curves.svg and formation.svg.
+          lens circuit --spec Probes/patching/sub-operand.yaml --run runs/default/base-s1 --steps last
+          lens circuit --spec Probes/patching/composite-steps.yaml --spec Probes/patching/sub-operand.yaml --study runs/default
+        """)
+
+    @Option(name: .customLong("spec"), help: "Experiment specs (YAML, `lens patch` schema); repeat for several.") var specs: [String] = []
+    @Option(name: .customLong("run"), parsing: .upToNextOption, help: "Run directories (with run.json and checkpoints/).") var runs: [String] = []
+    @Option(help: "A study directory: every run in it.") var study: String?
+    @Option(help: "Checkpoint steps: all, last, or a comma-separated list (which may name last).") var steps = "all"
+    @Option(name: .customLong("exact-steps"), help: "Steps with exact edge patching and ACDC too: all, last, none, or a list.") var exactSteps = "last"
+    @Option(help: "Faithfulness the circuit must reach.") var target = 0.8
+    @Option(name: .customLong("circuit-method"), help: "Method whose top-n edges make \"the circuit\": eap, eap-ig or exact.") var circuitMethod = "eap-ig"
+    @Option(name: .customLong("ig-steps"), help: "EAP-IG interpolation steps.") var igSteps = 5
+    @Option(help: "ACDC threshold: the KL increase in nats (metric kl), else the metric change as a share of |clean - all cut|, in [0, 1].")
+    var tau = 0.02
+    @Option(help: "Bootstrap resamples per interval (over pairs).") var resamples = 1000
+    @Option(help: "Output directory (default: <study>/circuits, or the run's parent's circuits/).") var out: String?
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard !specs.isEmpty else { throw ValidationError("give at least one --spec") }
+        guard runs.isEmpty != (study == nil) else { throw ValidationError("give either --run or --study") }
+        guard target.isFinite, target > 0, target <= 1 else { throw ValidationError("--target must be in (0, 1], got \(target)") }
+        guard ["eap", "eap-ig", "exact"].contains(circuitMethod) else { throw ValidationError("--circuit-method must be eap, eap-ig or exact") }
+        try checkRange(igSteps, 1...1000, flag: "--ig-steps")
+        guard tau.isFinite, tau >= 0 else { throw ValidationError("--tau must be a finite number >= 0, got \(tau)") }
+        try checkRange(resamples, 100...100_000, flag: "--resamples")
+    }
+
+    func run() throws {
+        common.apply()
+        let runDirs = try study.map(PatchCommand.runDirectories) ?? runs
+        let outDir = out ?? (study.map { $0 + "/circuits" } ?? ((runDirs[0] as NSString).deletingLastPathComponent + "/circuits"))
+        let settings = CircuitSettings(target: target, circuitMethod: circuitMethod, igSteps: igSteps, tau: tau, resamples: resamples)
+        // Everything is checked before the first checkpoint: a bad spec or run fails in a second.
+        var plans: [(CircuitExperiment, [Int], Set<Int>)] = []
+        for path in specs {
+            let spec = try PatchSpec.load(path: path, kinds: PatchKind.allCases.map(\.rawValue))
+            if spec.metric != "kl" && tau > 1 { throw ValidationError("--tau \(tau): with metric \(spec.metric) (\(path)) tau is a share, in [0, 1]") }
+            for dir in runDirs {
+                let experiment = try CircuitExperiment(spec: spec, runDir: dir, settings: settings)
+                let available = try experiment.patch.availableSteps()
+                let chosen = try PatchCommand.steps(steps, available: available, flag: "--steps", runDir: dir)
+                let exact = Set(try PatchCommand.steps(exactSteps, available: chosen, flag: "--exact-steps", runDir: dir))
+                if circuitMethod == "exact" && exact != Set(chosen) {
+                    throw ValidationError("--circuit-method exact needs exact scores at every step: give --exact-steps \(steps)")
+                }
+                _ = try experiment.patch.pairSets()
+                plans.append((experiment, chosen, exact))
+            }
+        }
+        let progress = ProgressReporter()
+        let total = plans.reduce(0) { $0 + $1.1.count }
+        var done = 0
+        let record = try ProbeOutput(directory: outDir, probe: "circuits", command: "circuit").write { () throws -> CircuitStudyRecord in
+            var records: [CircuitRecord] = []
+            for (experiment, chosen, exact) in plans {
+                let r = try experiment.run(steps: chosen, exactSteps: exact, outDir: outDir) { d, _ in
+                    progress.update("circuit \(experiment.spec.name)", done: done + d, total: total, detail: experiment.patch.run.name)
+                }
+                done += chosen.count
+                for d in r.decisions {
+                    let folder = outDir + "/" + experiment.folder(d.decision)
+                    if let svg = CircuitFigures.curves(r, d) { try AtomicFile.write(Data(svg.utf8), to: folder + "/curves.svg") }
+                    if let svg = CircuitFigures.formation(r, d) { try AtomicFile.write(Data(svg.utf8), to: folder + "/formation.svg") }
+                }
+                records.append(r)
+            }
+            let overlaps = try CircuitOverlap.overlaps(records) { try CircuitGraph.read(path: outDir + "/" + $0) }
+            for name in Array(Swift.Set(overlaps.map { $0.run })).sorted() {
+                if let svg = CircuitFigures.overlap(name, overlaps) { try AtomicFile.write(Data(svg.utf8), to: outDir + "/\(name)/overlap.svg") }
+            }
+            let result = CircuitStudyRecord(records: records, overlaps: overlaps)
+            try AtomicFile.write(Data(result.markdown(jsonName: "circuits.json").utf8), to: outDir + "/circuits.md")
+            try AtomicFile.write(try JSONOut.encoder.encode(result), to: outDir + "/circuits.json")
+            return result
+        }
+        if common.json { try JSONOut.print(record) } else {
+            print(record.markdown(jsonName: "circuits.json"))
+            print("wrote \(outDir)/circuits.json, circuits.md, scored graphs (EAP-IG JSON) and drawings")
+        }
+    }
+}
