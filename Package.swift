@@ -15,7 +15,7 @@
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
 //   Circuits         <- Tensors, Transformer, Skills, Runs, Patching, Figures   EAP-IG's graph, edge scores (exact, EAP, EAP-IG, ACDC), circuit evaluation, drawings
-//   Findings         <- Tensors, Runs, Skills, Transformer, Figures  the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
+//   Findings         <- Tensors, Runs, Skills, Transformer, Circuits, Figures the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
 //   lens             <- all of the above but Specs, ArgumentParser   the command line
 //                       (plugin BuildInfo: the git commit it is built from, for the reports' provenance)
 //
@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "Circuits", dependencies: ["Tensors", "Transformer", "Skills", "Runs", "Patching", "Figures"], swiftSettings: checked),
         // The analysis plan's onsets, lags, fits and verdicts on plain numbers, and the study loading and
         // report building of `lens report` (StudyData.swift, Report*.swift) that feed them.
-        .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "Transformer", "Figures"], swiftSettings: checked),
+        .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "Transformer", "Circuits", "Figures"], swiftSettings: checked),
 
         // The command line.
         .executableTarget(name: "lens", dependencies: [
@@ -97,7 +97,7 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Probing", "Skills", "Tensors", "Transformer"]),
         .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Patching", "Tensors", "Transformer", "Figures", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "FindingsTests", dependencies: ["Findings", "Tensors", "Runs", "Skills", "TestSupport"]),
+        .testTarget(name: "FindingsTests", dependencies: ["Findings", "Circuits", "Tensors", "Runs", "Skills", "TestSupport"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes Sources/lens/ShippedSpecs.swift: the shipped probe and patching specs (Probes/*.yaml,
-Probes/patching/*.yaml) as string literals, so `lens study` runs them from the binary alone.
+"""Writes Sources/lens/ShippedSpecs.swift: the shipped probe, patching and circuit specs (Probes/*.yaml,
+Probes/patching/*.yaml, Probes/circuits/*.yaml) as string literals, so `lens study` runs them from the binary alone.
 Probes/ stays their readable source: `make specs` reruns this, and StudyCommandTests fails when the
 embedded copies and the files differ."""
 import glob, os, sys
@@ -32,6 +32,10 @@ enum ShippedSpecs {{
     /// Probes/patching/<name>.yaml
     static let patching: [(name: String, yaml: String)] = [
 {group("Probes/patching/*.yaml")}
+    ]
+    /// Probes/circuits/<name>.yaml (patching specs only `lens circuit` runs)
+    static let circuits: [(name: String, yaml: String)] = [
+{group("Probes/circuits/*.yaml")}
     ]
 }}
 """

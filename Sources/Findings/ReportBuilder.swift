@@ -57,6 +57,7 @@ struct Builder {
         mirage()
         hiddenProgress()
         forms()
+        circuits()
         verdictLines()
     }
 

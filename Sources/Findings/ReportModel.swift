@@ -72,6 +72,8 @@ public struct ReportAnalyses: Sendable, Codable, Equatable {
     public var hiddenProgressVerdict: Decision?
     /// Plan section 8, when a study of the other form was given.
     public var forms: FormComparison?
+    /// Plan section 12, when the study has circuits/circuits.json.
+    public var circuits: CircuitHypothesisReport?
 }
 
 public struct Report: Sendable, Codable, Equatable {

@@ -23,8 +23,8 @@ extension Builder {
         verdicts.append(line("no lag (Arora & Goyal)", "5", analyses.noLag?.decision, missingWhy: "not computed: " + whyNot("no-lag")))
         verdicts.append(line("mirage (Schaeffer et al.)", "6", analyses.mirage?.decision, missingWhy: "not computed: " + whyNot("mirage")))
         verdicts.append(line("hidden progress (per run, combined)", "7", analyses.hiddenProgressVerdict, missingWhy: "not computed: " + whyNot("hidden progress")))
-        verdicts.append(VerdictLine(hypothesis: "circuit hypothesis", section: "9", verdict: "not measured",
-                                    because: "lens circuit does not exist yet", numbers: [], caveats: []))
+        verdicts.append(line("circuit hypothesis", "12", analyses.circuits?.decision,
+                             missingWhy: "not measured: " + whyNot("circuit hypothesis")))
         var rows: [[String]] = []
         for v in verdicts {
             let numbers = v.numbers.map { n in "\(n.name) = \(fmt(n.point))\(n.interval.map { " \(fmt($0))" } ?? "")" }.joined(separator: "; ")

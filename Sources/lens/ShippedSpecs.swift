@@ -143,4 +143,23 @@ seed: 0
 
 """#),
     ]
+    /// Probes/circuits/<name>.yaml (patching specs only `lens circuit` runs)
+    static let circuits: [(name: String, yaml: String)] = [
+        ("add-operand", #"""
+name: add-operand
+question: Which edges carry an addition's operands to its first answer digit?
+task: add
+corruption: operand
+decisions: [answer]
+pairs: 200
+min_pairs: 20
+metric: logit_diff
+kinds: [resid_pre, attn_out, mlp_out, head_out_by_pos]
+directions: [denoising, noising]
+ablation: resample
+attribution: true
+seed: 0
+
+"""#),
+    ]
 }

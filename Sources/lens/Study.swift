@@ -9,19 +9,21 @@ import Tensors
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
-        abstract: "The whole pipeline from the binary alone: train a study, dump, probe, patch and report, in one resumable command.",
+        abstract: "The whole pipeline from the binary alone: train a study, dump, probe, patch, find circuits and report, in one resumable command.",
         discussion: """
         Stages, each resuming where it stopped (kill it at any time and run it again):
           1. train every run (lens sweep)                        <out>/<run>/
           2. dump each run's residual stream                      <out>/<run>/activations/
           3. fit every shipped probe                              <out>/probes/
           4. run every shipped patching experiment                <out>/patching/<experiment>/
-             (2-4 at the checkpoints nearest each half decade of steps and the last, e.g. 0, 3, 10, 32, 100,
-             316, 1000, 3000, 7000; --full: at every checkpoint)
-          5. write the findings report (lens report)              <out>/REPORT.md, REPORT.json, figures/
+          5. find the circuits of those experiments and of        <out>/circuits/
+             Probes/circuits/ (lens circuit: EAP and EAP-IG; exact edge patching and ACDC at the last step)
+             (2-5 at the checkpoints nearest each half decade of steps and the last, e.g. 0, 3, 10, 32, 100,
+             316, 1000, 3000, 7000; --full: at every checkpoint, exact patching and ACDC at every one)
+          6. write the findings report (lens report)              <out>/REPORT.md, REPORT.json, figures/
         The shipped specs are embedded in the binary (their readable source is the repository's Probes/);
         the study writes the ones it ran to <out>/specs/ first, so the directory records what made it.
-        Edit a copy and run the stage's own command (lens probe, lens patch) to run your own.
+        Edit a copy and run the stage's own command (lens probe, lens patch, lens circuit) to run your own.
           lens study                         # the default study into runs/default
           lens study --study cot --compare runs/default   # direct answer instead of the scratchpad, its report compared with the default study's
           lens study --study my.yaml --full  # exact patching at every checkpoint
@@ -58,7 +60,7 @@ struct StudyCommand: ParsableCommand {
         let dir = out ?? "runs/" + spec.name
         let written = try specs.map(Self.listSpecs) ?? writeSpecs(dir + "/specs")
         if specsOnly {
-            print("wrote \(written.probes.count) probe and \(written.patching.count) patching specs to \(dir)/specs")
+            print("wrote \(written.probes.count) probe, \(written.patching.count) patching and \(written.circuits.count) circuit specs to \(dir)/specs")
             return
         }
         // A spec none of whose tasks the study evaluates is skipped, said once (the cot study has no
@@ -91,7 +93,7 @@ struct StudyCommand: ParsableCommand {
             note("\(path): study \(spec.name) does not evaluate \(unevaluated); running \(narrowed) on \(kept.joined(separator: ", "))")
             return narrowed
         }
-        let patching = try written.patching.filter { path in
+        func evaluates(_ path: String) throws -> Bool {
             let task = try PatchSpec.load(path: path, kinds: PatchKind.allCases.map(\.rawValue)).task
             guard evaluated.contains(task) else {
                 skipped.append(path)
@@ -100,7 +102,11 @@ struct StudyCommand: ParsableCommand {
             }
             return true
         }
-        let chosen = (probes: probes, patching: patching)
+        let patching = try written.patching.filter(evaluates)
+        // Circuits of every applicable patching experiment and of the circuit-only ones, in one call (the
+        // composite's circuits are compared with the sub-skills').
+        let circuitSpecs = patching + (try written.circuits.filter(evaluates))
+        let chosen = (probes: probes, patching: patching, circuits: circuitSpecs)
         let threads = ["--threads", String(common.threads)]
         var timings: [(String, Double)] = []
         func stage(_ name: String, _ body: () throws -> Void) throws {
@@ -162,6 +168,20 @@ struct StudyCommand: ParsableCommand {
                 try markDone("patch", todo[$0], exact: exactSteps + " at " + steps)
             }
         }
+        try stage("circuits") {
+            // one marker for the call: its key is every circuit spec's text, in order
+            let combined = markers + "/circuit-specs.yaml"
+            let text = try chosen.circuits.map { try String(contentsOfFile: $0, encoding: .utf8) }.joined(separator: "\n---\n")
+            if !chosen.circuits.isEmpty {
+                try AtomicFile.createDirectory(markers)
+                if (try? String(contentsOfFile: combined, encoding: .utf8)) != text { try AtomicFile.write(Data(text.utf8), to: combined) }
+            }
+            guard !chosen.circuits.isEmpty, try !done("circuit", combined, exact: exactSteps + " at " + steps) else { return }
+            try ChildJobs.run([["circuit"] + chosen.circuits.flatMap { ["--spec", $0] }
+                               + ["--study", dir, "--steps", steps, "--exact-steps", exactSteps] + threads], jobs: 1) { _ in
+                try markDone("circuit", combined, exact: exactSteps + " at " + steps)
+            }
+        }
         try stage("report") {
             let report = try ReportCommand.parse(["--study", dir] + (compare.map { ["--compare", $0] } ?? []))
             try quietly { try report.run() }
@@ -169,7 +189,7 @@ struct StudyCommand: ParsableCommand {
         let summary = timings.map { "\($0.0) \(Int($0.1.rounded())) s" }.joined(separator: ", ")
         if common.json {
             try JSONOut.print(["study": spec.name, "out": dir, "runs": runs, "exact_steps": exactSteps, "steps": steps,
-                               "specs": chosen.probes + chosen.patching, "skipped_specs": skipped,
+                               "specs": chosen.probes + chosen.patching + chosen.circuits.filter { !chosen.patching.contains($0) }, "skipped_specs": skipped,
                                "seconds": Dictionary(uniqueKeysWithValues: timings.map { ($0.0, $0.1) }), "report": dir + "/REPORT.md"])
         } else {
             print("study \(spec.name) in \(dir): \(runs.count) runs; \(summary)"
@@ -178,18 +198,21 @@ struct StudyCommand: ParsableCommand {
             print("  <run>/items/step_NNNNNN.h5                          every held-out item's outcome (docs/ITEMS.md)")
             print("  probes/<probe>.md, .json                            probe tables and numbers")
             print("  patching/<experiment>/<experiment>.md, .json        patching (exact at steps \(exactSteps))")
+            print("  circuits/circuits.md, .json                         circuits (exact and ACDC at steps \(exactSteps))")
             print("  dumps, probes and patching at steps \(full ? "all" : steps)")
             print("report: \(dir)/REPORT.md")
         }
     }
 
     /// The specs of a directory given with --specs: probes/*.yaml and patching/*.yaml, sorted.
-    static func listSpecs(_ dir: String) throws -> (probes: [String], patching: [String]) {
+    static func listSpecs(_ dir: String) throws -> (probes: [String], patching: [String], circuits: [String]) {
         func yaml(_ sub: String) -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: sub)) ?? []).filter { $0.hasSuffix(".yaml") }.sorted().map { sub + "/" + $0 }
         }
-        let found = (probes: yaml(dir + "/probes"), patching: yaml(dir + "/patching"))
-        guard !found.probes.isEmpty || !found.patching.isEmpty else { throw CLIError(dir, "no specs (probes/*.yaml or patching/*.yaml)") }
+        let found = (probes: yaml(dir + "/probes"), patching: yaml(dir + "/patching"), circuits: yaml(dir + "/circuits"))
+        guard !found.probes.isEmpty || !found.patching.isEmpty || !found.circuits.isEmpty else {
+            throw CLIError(dir, "no specs (probes/*.yaml, patching/*.yaml or circuits/*.yaml)")
+        }
         return found
     }
 
@@ -232,7 +255,7 @@ struct StudyCommand: ParsableCommand {
     }
 
     /// The shipped specs as files under `dir` (rewritten only when they differ), their paths in order.
-    func writeSpecs(_ dir: String) throws -> (probes: [String], patching: [String]) {
+    func writeSpecs(_ dir: String) throws -> (probes: [String], patching: [String], circuits: [String]) {
         func write(_ specs: [(name: String, yaml: String)], _ sub: String) throws -> [String] {
             try AtomicFile.createDirectory(sub)
             return try specs.map { name, yaml in
@@ -241,7 +264,8 @@ struct StudyCommand: ParsableCommand {
                 return path
             }
         }
-        return (try write(ShippedSpecs.probes, dir + "/probes"), try write(ShippedSpecs.patching, dir + "/patching"))
+        return (try write(ShippedSpecs.probes, dir + "/probes"), try write(ShippedSpecs.patching, dir + "/patching"),
+                try write(ShippedSpecs.circuits, dir + "/circuits"))
     }
 }
 
