@@ -45,8 +45,10 @@ public struct Minimality: Sendable, Codable, Equatable {
 }
 
 extension CircuitRuns {
-    /// The faithfulness of the circuit in `graph` (edges with inGraph), bootstrapped over pairs.
+    /// The faithfulness of the circuit in `graph` (edges with inGraph), bootstrapped over pairs. Throws when
+    /// the clean and all-cut metrics are equal: the ratio is 0/0, and "no circuit" would be the wrong answer.
     public func faithfulness(_ graph: CircuitGraph, resamples: Int = 1000, seed: UInt64 = 0) throws(CircuitError) -> Faithfulness {
+        try checkGap()
         let cut = try cut(outside: graph)
         return faithfulness(of: try metrics(cut: cut, fromLayer: lowestLayer(cut)), resamples: resamples, seed: seed)
     }
@@ -69,8 +71,16 @@ extension CircuitRuns {
                             circuitMetric: mean(m), cleanMetric: mean(clean), ablatedMetric: mean(ablated))
     }
 
+    /// Faithfulness divides by mean(clean) - mean(all cut); equal means leave nothing to recover.
+    func checkGap() throws(CircuitError) {
+        guard mean(clean) != mean(ablated) else {
+            throw .badArgument("the clean and the all-cut metric are equal (\(mean(clean))): faithfulness is 0/0, so no circuit can be measured")
+        }
+    }
+
     /// Mean-only faithfulness (the curve and the searches need no interval).
     func meanFaithfulness(_ graph: CircuitGraph) throws(CircuitError) -> Double {
+        try checkGap()
         let cut = try cut(outside: graph)
         let m = try metrics(cut: cut, fromLayer: lowestLayer(cut))
         return (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated))
