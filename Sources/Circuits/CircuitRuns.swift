@@ -65,7 +65,8 @@ public struct CircuitRuns: Sendable {
                 replacement = try CircuitRuns.means(model, reference, pairs: N, length: T)
             }
             let everything = try circuitEngine { () throws(ModelError) in
-                try model.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: all, replacement: replacement))
+                try model.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: all, replacement: replacement),
+                                           readAt: runs.pairs.position)
             }
             clean += runs.metrics(logits: cleanPass.logits, firstRow: 0)
             ablated += runs.metrics(logits: everything.logits, firstRow: 0)
@@ -83,7 +84,7 @@ public struct CircuitRuns: Sendable {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length
             let pass = try circuitEngine { () throws(ModelError) in
                 try model.componentForward(tokens: b.tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: b.replacement),
-                                           reuse: b.cleanPass, fromLayer: fromLayer)
+                                           reuse: b.cleanPass, fromLayer: fromLayer, readAt: b.pairs.position)
             }
             out += b.runs.metrics(logits: pass.logits, firstRow: 0)
         }

@@ -62,9 +62,12 @@ extension Transformer {
     /// edges of `edges` (nil: none, the plain pass). `reuse`, with `fromLayer`: the writers of the layers
     /// below `fromLayer` are taken from that pass instead of recomputed (they read nothing that changed);
     /// the caller vouches that `reuse` is a pass of the same tokens whose cuts below that layer are these.
+    /// `readAt` (one position per sequence): only those rows' logits are wanted, so the last layer's
+    /// attention, head outputs and MLP and the unembedding run at those rows alone; the other rows of the
+    /// last layer's outputs and of the logits are left 0.
     /// tokens [B * T] -> ComponentPass (outputs [writers, B, T, D], logits [B, T, V])
     public func componentForward(tokens: [Int32], batch B: Int, length T: Int, edges: EdgeCut? = nil,
-                                 reuse: ComponentPass? = nil, fromLayer: Int = 0) throws(ModelError) -> ComponentPass {
+                                 reuse: ComponentPass? = nil, fromLayer: Int = 0, readAt: [Int]? = nil) throws(ModelError) -> ComponentPass {
         let c = config, D = c.d_model, H = c.n_heads, dh = c.d_head, M = c.d_mlp, V = c.d_vocab, L = c.n_layers
         let BT = B * T, W = ResidualGraph.writers(c), R = ResidualGraph.readers(c), eps = Float(c.eps)
         try config.checkFits(length: T)
@@ -76,6 +79,12 @@ extension Transformer {
                 throw .shapeMismatch("replacement holds \(e.replacement.count) values, expected \(W) writers x \(B) x \(T) x \(D)")
             }
         }
+        if let readAt {
+            guard readAt.count == B else { throw .shapeMismatch("readAt has \(readAt.count) positions for \(B) sequences") }
+            if let bad = readAt.first(where: { $0 < 0 || $0 >= T }) { throw .shapeMismatch("readAt position \(bad) outside 0..<\(T)") }
+        }
+        // the rows read, as row indices of the [B * T] batch
+        let readRows = readAt.map { $0.enumerated().map { $0.offset * T + $0.element } }
         let start = reuse == nil ? 0 : min(max(fromLayer, 0), L)
         if let r = reuse, r.batch != B || r.length != T || r.outputs.count != W * BT * D {
             throw .shapeMismatch("the reused pass is of another shape")
@@ -109,36 +118,40 @@ extension Transformer {
                     }
                 }
                 // reader r's input into x: the biases b_O below its layer (and of its own layer for an MLP),
-                // plus each upstream writer from this pass or, where cut, from the replacement.
-                func gather(_ r: Int) {
+                // plus each upstream writer from this pass or, where cut, from the replacement. With `rows`,
+                // only those rows, packed at the front of x.
+                func gather(_ r: Int, rows: [Int]? = nil) {
                     let l = ResidualGraph.layer(ofReader: r, c), up = ResidualGraph.upstream(ofReader: r, c)
                     let biasLayers = r == ResidualGraph.logitsReader(c) ? L : (r == ResidualGraph.mlpReader(c, layer: l) ? l + 1 : l)
+                    let count = rows?.count ?? BT
                     x.withUnsafeMutableBufferPointer { xb in
                         let X = xb.baseAddress!
-                        X.update(repeating: 0, count: n)
-                        for wi in 0..<up {
-                            let cutHere = cut?[wi * R + r] ?? false
-                            if cutHere { rep.withUnsafeBufferPointer { accumulate(X, $0.baseAddress! + wi * n, n: n) } }
-                            else { accumulate(X, O + wi * n, n: n) }
+                        X.update(repeating: 0, count: count * D)
+                        rep.withUnsafeBufferPointer { rb in
+                            for wi in 0..<up {
+                                let src = (cut?[wi * R + r] ?? false ? UnsafePointer(rb.baseAddress!) : UnsafePointer(O)) + wi * n
+                                if let rows { for (k, row) in rows.enumerated() { accumulate(X + k * D, src + row * D, n: D) } }
+                                else { accumulate(X, src, n: n) }
+                            }
                         }
                         for bl in 0..<biasLayers {
                             let b = w("blocks.\(bl).attn.b_O")
-                            for i in 0..<BT { accumulate(X + i * D, b, n: D) }
+                            for i in 0..<count { accumulate(X + i * D, b, n: D) }
                         }
                     }
                 }
-                // LayerNorm of x into xn (or a copy without LayerNorm): ln [D] gain and bias names.
-                func normalize(_ ln: String) {
+                // LayerNorm of the first `count` rows of x into xn (or a copy without LayerNorm): ln [D] gain and bias names.
+                func normalize(_ ln: String, count: Int = BT) {
                     x.withUnsafeBufferPointer { xb in
                         xn.withUnsafeMutableBufferPointer { nb in
-                            guard c.hasLayerNorm else { nb.baseAddress!.update(from: xb.baseAddress!, count: n); return }
+                            guard c.hasLayerNorm else { nb.baseAddress!.update(from: xb.baseAddress!, count: count * D); return }
                             mean.withUnsafeMutableBufferPointer { mb in
                                 scale.withUnsafeMutableBufferPointer { sb in
-                                    layernormStats(xb.baseAddress!, mean: mb.baseAddress!, scale: sb.baseAddress!, N: BT, C: D, eps: eps)
-                                    layernormNormalize(xb.baseAddress!, mean: mb.baseAddress!, scale: sb.baseAddress!, norm: nb.baseAddress!, N: BT, C: D)
+                                    layernormStats(xb.baseAddress!, mean: mb.baseAddress!, scale: sb.baseAddress!, N: count, C: D, eps: eps)
+                                    layernormNormalize(xb.baseAddress!, mean: mb.baseAddress!, scale: sb.baseAddress!, norm: nb.baseAddress!, N: count, C: D)
                                 }
                             }
-                            layernormAffine(nb.baseAddress!, w: w(ln + ".w"), b: w(ln + ".b"), out: nb.baseAddress!, N: BT, C: D)
+                            layernormAffine(nb.baseAddress!, w: w(ln + ".w"), b: w(ln + ".b"), out: nb.baseAddress!, N: count, C: D)
                         }
                     }
                 }
@@ -148,7 +161,8 @@ extension Transformer {
                     return (0..<ResidualGraph.upstream(ofReader: r, c)).map { cut[$0 * R + r] }
                 }
                 for l in start..<L {
-                    let lp = "blocks.\(l)."
+                    let lp = "blocks.\(l).", tail = l == L - 1 ? readRows : nil
+                    let queries = tail == nil ? nil : readAt!.map { $0..<($0 + 1) }
                     var lastKey: [Bool]? = nil
                     for (slot, name) in ["W_Q", "W_K", "W_V"].enumerated() {
                         for h in 0..<H {
@@ -170,39 +184,64 @@ extension Transformer {
                         }
                     }
                     q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in scores.withUnsafeMutableBufferPointer { sb in
-                        attentionScores(q: qb.baseAddress!, k: kb.baseAddress!, scores: sb.baseAddress!, B: B, T: T, H: H, dh: dh)
+                        attentionScores(q: qb.baseAddress!, k: kb.baseAddress!, scores: sb.baseAddress!, B: B, T: T, H: H, dh: dh, queries: queries)
                     } } }
                     scores.withUnsafeBufferPointer { sb in pattern.withUnsafeMutableBufferPointer { pb in
-                        attentionSoftmax(causal: true, scores: sb.baseAddress!, pattern: pb.baseAddress!, rows: B * H * T, T: T)
+                        attentionSoftmax(causal: true, scores: sb.baseAddress!, pattern: pb.baseAddress!, rows: B * H * T, T: T, queries: queries, H: H)
                     } }
                     pattern.withUnsafeBufferPointer { pb in v.withUnsafeBufferPointer { vb in z.withUnsafeMutableBufferPointer { zb in
-                        attentionMix(pattern: pb.baseAddress!, v: vb.baseAddress!, z: zb.baseAddress!, B: B, T: T, H: H, dh: dh)
+                        attentionMix(pattern: pb.baseAddress!, v: vb.baseAddress!, z: zb.baseAddress!, B: B, T: T, H: H, dh: dh, queries: queries)
                     } } }
-                    // head h writes z[:, h] W_O[h] ([BT, dh] x [dh, D]), without b_O
+                    // head h writes z[:, h] W_O[h] ([BT, dh] x [dh, D]), without b_O (in the tail, the read rows only)
                     z.withUnsafeBufferPointer { zb in
                         for h in 0..<H {
                             let dst = O + ResidualGraph.headWriter(c, layer: l, head: h) * n
-                            BLAS.gemm(m: BT, n: D, k: dh, a: zb.baseAddress! + h * dh, lda: H * dh, b: w(lp + "attn.W_O") + h * dh * D, ldb: D,
-                                      beta: 0, c: dst, ldc: D)
+                            if let tail {
+                                dst.update(repeating: 0, count: n)
+                                for row in tail {
+                                    BLAS.gemm(m: 1, n: D, k: dh, a: zb.baseAddress! + row * H * dh + h * dh, lda: H * dh,
+                                              b: w(lp + "attn.W_O") + h * dh * D, ldb: D, beta: 0, c: dst + row * D, ldc: D)
+                                }
+                            } else {
+                                BLAS.gemm(m: BT, n: D, k: dh, a: zb.baseAddress! + h * dh, lda: H * dh, b: w(lp + "attn.W_O") + h * dh * D, ldb: D,
+                                          beta: 0, c: dst, ldc: D)
+                            }
                         }
                     }
-                    // the MLP: its own input, ln2, W_in, activation, W_out (+ b_out: hook_mlp_out includes it)
-                    gather(ResidualGraph.mlpReader(c, layer: l)); normalize(lp + "ln2")
+                    // the MLP: its own input, ln2, W_in, activation, W_out (+ b_out: hook_mlp_out includes it); in the
+                    // tail on the read rows packed, then put back in place
+                    let rows = tail?.count ?? BT
+                    gather(ResidualGraph.mlpReader(c, layer: l), rows: tail); normalize(lp + "ln2", count: rows)
                     xn.withUnsafeBufferPointer { nb in pre.withUnsafeMutableBufferPointer { pr in
-                        linearForward(nb.baseAddress!, W: w(lp + "mlp.W_in"), b: w(lp + "mlp.b_in"), out: pr.baseAddress!, N: BT, C: D, OC: M)
+                        linearForward(nb.baseAddress!, W: w(lp + "mlp.W_in"), b: w(lp + "mlp.b_in"), out: pr.baseAddress!, N: rows, C: D, OC: M)
                     } }
                     pre.withUnsafeBufferPointer { pr in post.withUnsafeMutableBufferPointer { po in saved.withUnsafeMutableBufferPointer { sv in
-                        activationForward(act, pre: pr.baseAddress!, post: po.baseAddress!, saved: sv.baseAddress!, n: BT * M)
+                        activationForward(act, pre: pr.baseAddress!, post: po.baseAddress!, saved: sv.baseAddress!, n: rows * M)
                     } } }
+                    let mlpOut = O + ResidualGraph.mlpWriter(c, layer: l) * n
                     post.withUnsafeBufferPointer { po in
-                        linearForward(po.baseAddress!, W: w(lp + "mlp.W_out"), b: w(lp + "mlp.b_out"),
-                                      out: O + ResidualGraph.mlpWriter(c, layer: l) * n, N: BT, C: M, OC: D)
+                        guard let tail else {
+                            linearForward(po.baseAddress!, W: w(lp + "mlp.W_out"), b: w(lp + "mlp.b_out"), out: mlpOut, N: BT, C: M, OC: D)
+                            return
+                        }
+                        x.withUnsafeMutableBufferPointer { xb in
+                            linearForward(po.baseAddress!, W: w(lp + "mlp.W_out"), b: w(lp + "mlp.b_out"), out: xb.baseAddress!, N: rows, C: M, OC: D)
+                            mlpOut.update(repeating: 0, count: n)
+                            for (k, row) in tail.enumerated() { (mlpOut + row * D).update(from: xb.baseAddress! + k * D, count: D) }
+                        }
                     }
                 }
-                // the unembedding reads its own sum through ln_final
-                gather(ResidualGraph.logitsReader(c)); normalize("ln_final")
+                // the unembedding reads its own sum through ln_final (the read rows only, with readAt)
+                let rows = readRows?.count ?? BT
+                gather(ResidualGraph.logitsReader(c), rows: readRows); normalize("ln_final", count: rows)
                 xn.withUnsafeBufferPointer { nb in logits.withUnsafeMutableBufferPointer { lb in
-                    linearForward(nb.baseAddress!, W: w("unembed.W_U"), b: w("unembed.b_U"), out: lb.baseAddress!, N: BT, C: D, OC: V)
+                    guard let readRows else {
+                        linearForward(nb.baseAddress!, W: w("unembed.W_U"), b: w("unembed.b_U"), out: lb.baseAddress!, N: BT, C: D, OC: V)
+                        return
+                    }
+                    for (k, row) in readRows.enumerated() {
+                        linearForward(nb.baseAddress! + k * D, W: w("unembed.W_U"), b: w("unembed.b_U"), out: lb.baseAddress! + row * V, N: 1, C: D, OC: V)
+                    }
                 } }
             }
         }

@@ -50,6 +50,24 @@ final class EdgePassTests: XCTestCase {
         }
     }
 
+    /// Reading only each pair's metric row computes the last layer at those rows alone: same logits there.
+    func testReadingOneRowPerSequenceGivesTheSameLogitsThere() throws {
+        let m = randomCircuitModel(), c = m.config, pairs = randomCircuitPairs(m), N = pairs.count, T = pairs.length
+        let tokens = Array(pairs.clean.joined())
+        var rng = RNG(seed: 3)
+        let W = ResidualGraph.writers(c), R = ResidualGraph.readers(c)
+        let cut = EdgeCut(cut: (0..<(W * R)).map { _ in rng.uniform() < 0.3 },
+                          replacement: try m.componentForward(tokens: Array(pairs.corrupted.joined()), batch: N, length: T).outputs)
+        let full = try m.componentForward(tokens: tokens, batch: N, length: T, edges: cut)
+        let rows = try m.componentForward(tokens: tokens, batch: N, length: T, edges: cut, readAt: pairs.position)
+        let V = c.d_vocab
+        for i in 0..<N {
+            let r = (i * T + pairs.position[i]) * V
+            for v in 0..<V { XCTAssertEqual(full.logits[r + v], rows.logits[r + v], accuracy: 1e-5) }
+        }
+        XCTAssertThrowsError(try m.componentForward(tokens: tokens, batch: N, length: T, readAt: [T] + Array(pairs.position.dropFirst())))
+    }
+
     func testCuttingEveryEdgeGivesTheCorruptedRun() throws {
         let m = randomCircuitModel(), pairs = randomCircuitPairs(m)
         let runs = try PatchRuns(model: m, pairs: pairs, metric: .logitDiff)
