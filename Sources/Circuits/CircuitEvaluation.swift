@@ -107,8 +107,9 @@ extension CircuitRuns {
     /// "The circuit" of a scored graph: the smallest top-n (pruned) whose faithfulness reaches `target`,
     /// searched along `curveSizes` and then by bisection between the last size below and the first size
     /// reaching it. Faithfulness need not grow with n, so a smaller n may reach it elsewhere (the curve
-    /// shows every size it visits). nil when even the whole graph falls short.
-    public func smallestCircuit(_ scored: CircuitGraph, target: Double = 0.8) throws(CircuitError) -> CircuitGraph? {
+    /// shows every size it visits). nil when even the whole graph falls short. `curve`: the scored graph's
+    /// curve, when already computed, so its sizes are not evaluated again.
+    public func smallestCircuit(_ scored: CircuitGraph, target: Double = 0.8, curve: FaithfulnessCurve? = nil) throws(CircuitError) -> CircuitGraph? {
         var g = scored
         func reaches(_ n: Int) throws(CircuitError) -> Bool {
             do { try g.applyTopN(n) } catch { throw .graph(error) }
@@ -116,8 +117,10 @@ extension CircuitRuns {
         }
         var below = 0
         var found: Int? = nil
-        for n in CircuitRuns.curveSizes(scored.edgeCount) {
-            if try reaches(n) { found = n; break }
+        for (i, n) in CircuitRuns.curveSizes(scored.edgeCount).enumerated() {
+            let passes: Bool
+            if let c = curve, c.edges.count > i, c.edges[i] == n { passes = c.faithfulness[i] >= target } else { passes = try reaches(n) }
+            if passes { found = n; break }
             below = n
         }
         guard var hi = found else { return nil }

@@ -103,7 +103,7 @@ public struct CircuitExperiment: Sendable {
                 scored[method.name] = g
                 if record.gapResolved {
                     m.curve = try runs.curve(g, method: method.name)
-                    circuit = try runs.smallestCircuit(g, target: settings.target)
+                    circuit = try runs.smallestCircuit(g, target: settings.target, curve: m.curve)
                 }
             }
             var written = circuit ?? g

@@ -180,6 +180,19 @@ final class EdgePassTests: XCTestCase {
         XCTAssertEqual(try cr.faithfulness(g).value, 0, accuracy: 1e-9)
     }
 
+    /// The search reuses a curve's evaluations: the same circuit as searching afresh, and it reaches the target.
+    func testTheSmallestCircuitIsTheSameWithTheCurvesEvaluations() throws {
+        let m = randomCircuitModel(), cr = try CircuitRuns(try PatchRuns(model: m, pairs: randomCircuitPairs(m)))
+        var g = try CircuitGraph(m.config)
+        try cr.attribute(&g, method: .eapIG(steps: 3))
+        let curve = try cr.curve(g, method: "eap-ig")
+        let fresh = try cr.smallestCircuit(g, target: 0.8), reused = try cr.smallestCircuit(g, target: 0.8, curve: curve)
+        XCTAssertEqual(fresh, reused)
+        let found = try XCTUnwrap(fresh)
+        XCTAssertGreaterThanOrEqual(try cr.faithfulness(found).value, 0.8)
+        XCTAssertLessThan(found.includedEdgeCount, g.edgeCount)
+    }
+
     func testBadArgumentsAreOneLineErrors() throws {
         let m = randomCircuitModel(), cr = try CircuitRuns(try PatchRuns(model: m, pairs: randomCircuitPairs(m)))
         var g = try CircuitGraph(m.config)
