@@ -42,12 +42,7 @@ public struct CircuitExperiment: Sendable {
         for (s, step) in steps.sorted(by: >).enumerated() {
             let model = try Checkpoint.load(TrainingRun.checkpointPath(patch.runDir, step: step)).model
             for (d, set) in sets.enumerated() {
-                let batches = try (set.layouts + set.smallLayouts).map { layout in
-                    (try PatchRuns(model: model, pairs: PatchPairs(clean: layout.clean, corrupted: layout.corrupted, position: layout.position,
-                                                                   correct: layout.correct, wrong: layout.wrong), metric: metric),
-                     try patch.ablation(layout))
-                }
-                let runs = try CircuitRuns(batches: batches)
+                let runs = try CircuitRuns(batches: try batches(set.layouts + set.smallLayouts, model: model, metric: metric))
                 let record = try checkpoint(runs, step: step, decision: set.decision.rawValue, exact: exactSteps.contains(step), outDir: outDir)
                 decisions[d].steps.insert(record, at: 0)
                 let empty = try CircuitGraph(model.config)
@@ -76,6 +71,18 @@ public struct CircuitExperiment: Sendable {
         return CircuitRecord(experiment: spec.name, task: spec.task, run: patch.run.name, runDir: patch.runDir, model: "\(patch.run.model.n_layers) layers, d_model \(patch.run.model.d_model), \(patch.run.model.n_heads) heads",
                              seed: patch.run.seed, metric: spec.metric, ablation: spec.ablation, settings: settings, graph: size,
                              decisions: decisions)
+    }
+
+    /// The pairs of every layout as batches. Under resample or zero ablation, one batch: each row padded on
+    /// the right to the longest, which changes nothing the metric reads (attention is causal, so a token
+    /// after a pair's metric position never reaches it, in either run or under any cut). Under mean
+    /// ablation, one batch per layout, each with the mean over its own prompts (the spec's reference).
+    func batches(_ layouts: [PairLayout], model: Transformer, metric: PatchMetric) throws -> [(PatchRuns, PatchAblation)] {
+        let sets = try layouts.map { try PatchPairs(clean: $0.clean, corrupted: $0.corrupted, position: $0.position, correct: $0.correct, wrong: $0.wrong) }
+        if spec.ablation == "mean" {
+            return try zip(layouts, sets).map { (try PatchRuns(model: model, pairs: $1, metric: metric), try patch.ablation($0)) }
+        }
+        return [(try PatchRuns(model: model, pairs: try CircuitRuns.padded(sets), metric: metric), try patch.ablation(layouts[0]))]
     }
 
     func checkpoint(_ runs: CircuitRuns, step: Int, decision: String, exact: Bool, outDir: String) throws -> CircuitStepRecord {

@@ -68,6 +68,23 @@ final class EdgePassTests: XCTestCase {
         XCTAssertThrowsError(try m.componentForward(tokens: tokens, batch: N, length: T, readAt: [T] + Array(pairs.position.dropFirst())))
     }
 
+    /// Pairs of two lengths padded into one batch: the same per-pair metrics, the same scores, as two batches.
+    func testPaddingLayoutsIntoOneBatchChangesNothingTheMetricReads() throws {
+        let m = randomCircuitModel()
+        let short = randomCircuitPairs(m, count: 4, length: 5, seed: 1), long = randomCircuitPairs(m, count: 5, length: 7, seed: 2)
+        let apart = try CircuitRuns(batches: [(try PatchRuns(model: m, pairs: short), .resample), (try PatchRuns(model: m, pairs: long), .resample)])
+        let one = try CircuitRuns(try PatchRuns(model: m, pairs: try CircuitRuns.padded([short, long])))
+        XCTAssertEqual(one.batches.count, 1); XCTAssertEqual(one.batches[0].pairs.length, 7)
+        for i in 0..<9 {
+            XCTAssertEqual(apart.clean[i], one.clean[i], accuracy: 1e-4); XCTAssertEqual(apart.ablated[i], one.ablated[i], accuracy: 1e-4)
+        }
+        for method in [ScoringMethod.exact, .eap, .eapIG(steps: 3)] {
+            var a = try CircuitGraph(m.config), b = a
+            try apart.attribute(&a, method: method); try one.attribute(&b, method: method)
+            for (x, y) in zip(a.edges, b.edges) { XCTAssertEqual(x.score, y.score, accuracy: 1e-4 + 1e-3 * abs(x.score), "\(method.name) \(x.name)") }
+        }
+    }
+
     func testCuttingEveryEdgeGivesTheCorruptedRun() throws {
         let m = randomCircuitModel(), pairs = randomCircuitPairs(m)
         let runs = try PatchRuns(model: m, pairs: pairs, metric: .logitDiff)
