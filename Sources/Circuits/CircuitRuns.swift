@@ -84,7 +84,7 @@ public struct CircuitRuns: Sendable {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length
             let pass = try circuitEngine { () throws(ModelError) in
                 try model.componentForward(tokens: b.tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: b.replacement),
-                                           reuse: b.cleanPass, fromLayer: fromLayer, readAt: b.pairs.position)
+                                           reuse: b.cleanPass, fromLayer: fromLayer, readAt: b.pairs.position, keepOutputs: false)
             }
             out += b.runs.metrics(logits: pass.logits, firstRow: 0)
         }

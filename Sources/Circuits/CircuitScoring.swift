@@ -84,13 +84,19 @@ extension CircuitRuns {
             let cleanState = b.runs.forwardState(.clean)
             if let steps {
                 // the input writer (blocks.0.hook_resid_pre) moves from the replacement's to the clean one
+                // (one copy of the clean pass, rerun in place from that hook at each step: nothing before it changes)
                 let hook = Hook.residPre.name(layer: 0)
+                var scratch: ForwardState? = nil
                 for k in 1...steps {
                     let alpha = Float(k) / Float(steps)
                     var x = [Float](repeating: 0, count: n)
                     for j in 0..<n { x[j] = b.replacement[j] + alpha * (b.cleanPass.outputs[j] - b.replacement[j]) }
+                    let input = Tensor(shape: [N, T, config.d_model], data: x)
                     let g = try circuitEngine { () throws(ModelError) in
-                        let out = try model.forward(startingAt: hook, with: Tensor(shape: [N, T, config.d_model], data: x), base: cleanState)
+                        let out: ForwardOutput
+                        if let scratch { out = try model.forward(startingAt: hook, with: input, inPlace: scratch) }
+                        else { out = try model.forward(startingAt: hook, with: input, base: cleanState) }
+                        scratch = out.state
                         return try model.readerGradients(out.state, dlogits: b.runs.metricGradient(logits: out.logits.data))
                     }
                     for j in 0..<(R * n) { gradient[j] += g[j] / Float(steps) }

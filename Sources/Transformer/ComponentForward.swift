@@ -64,10 +64,12 @@ extension Transformer {
     /// the caller vouches that `reuse` is a pass of the same tokens whose cuts below that layer are these.
     /// `readAt` (one position per sequence): only those rows' logits are wanted, so the last layer's
     /// attention, head outputs and MLP and the unembedding run at those rows alone; the other rows of the
-    /// last layer's outputs and of the logits are left 0.
+    /// last layer's outputs and of the logits are left 0. `keepOutputs` false: only the logits are wanted,
+    /// so the reused writers are read in place, not copied, and `outputs` comes back empty.
     /// tokens [B * T] -> ComponentPass (outputs [writers, B, T, D], logits [B, T, V])
     public func componentForward(tokens: [Int32], batch B: Int, length T: Int, edges: EdgeCut? = nil,
-                                 reuse: ComponentPass? = nil, fromLayer: Int = 0, readAt: [Int]? = nil) throws(ModelError) -> ComponentPass {
+                                 reuse: ComponentPass? = nil, fromLayer: Int = 0, readAt: [Int]? = nil,
+                                 keepOutputs: Bool = true) throws(ModelError) -> ComponentPass {
         let c = config, D = c.d_model, H = c.n_heads, dh = c.d_head, M = c.d_mlp, V = c.d_vocab, L = c.n_layers
         let BT = B * T, W = ResidualGraph.writers(c), R = ResidualGraph.readers(c), eps = Float(c.eps)
         try config.checkFits(length: T)
@@ -90,15 +92,17 @@ extension Transformer {
             throw .shapeMismatch("the reused pass is of another shape")
         }
         let n = BT * D
-        var out = reuse.map { Array($0.outputs.prefix((1 + start * (H + 1)) * n)) } ?? []
-        out.reserveCapacity(W * n)
-        out += [Float](repeating: 0, count: W * n - out.count)
+        // This pass's writers from `firstLocal` on live in `out`; those below it are read from `reuse` in place.
+        let firstLocal = keepOutputs || start == 0 ? 0 : 1 + start * (H + 1)
+        var out = keepOutputs ? reuse.map { Array($0.outputs.prefix((1 + start * (H + 1)) * n)) } ?? [] : []
+        out.reserveCapacity((W - firstLocal) * n)
+        out += [Float](repeating: 0, count: (W - firstLocal) * n - out.count)
         var logits = [Float](repeating: 0, count: BT * V)
         // Scratch: one reader's input, its LayerNorm, the heads' q / k / v, attention, the MLP.
         var x = [Float](repeating: 0, count: n), xn = [Float](repeating: 0, count: n)
         var mean = [Float](repeating: 0, count: BT), scale = [Float](repeating: 0, count: BT)
         var q = [Float](repeating: 0, count: BT * H * dh), k = q, v = q, z = q
-        var scores = [Float](repeating: 0, count: B * H * T * T), pattern = scores
+        var scores = [Float](repeating: 0, count: H * T * T), pattern = scores      // one sequence at a time
         var pre = [Float](repeating: 0, count: BT * M), post = pre, saved = pre
         let cut = edges?.cut, rep = edges?.replacement ?? []
         let act = Activation(c.act_fn)
@@ -106,8 +110,12 @@ extension Transformer {
         params.data.withUnsafeBufferPointer { pb in
             let P = pb.baseAddress!
             func w(_ name: String) -> UnsafePointer<Float> { P + params.layout.offset(name) }
+            let reused = reuse?.outputs ?? []
+            reused.withUnsafeBufferPointer { ub in
             out.withUnsafeMutableBufferPointer { ob in
-                let O = ob.baseAddress!
+                // writer wi's output: this pass's, or the reused pass's below `firstLocal`
+                let O = ob.baseAddress! - firstLocal * n
+                func source(_ wi: Int) -> UnsafePointer<Float> { wi < firstLocal ? ub.baseAddress! + wi * n : UnsafePointer(O + wi * n) }
                 if start == 0 {
                     tokens.withUnsafeBufferPointer { tk in
                         // the input writer: W_E[token] + W_pos[position]
@@ -129,7 +137,7 @@ extension Transformer {
                         X.update(repeating: 0, count: count * D)
                         rep.withUnsafeBufferPointer { rb in
                             for wi in 0..<up {
-                                let src = (cut?[wi * R + r] ?? false ? UnsafePointer(rb.baseAddress!) : UnsafePointer(O)) + wi * n
+                                let src = cut?[wi * R + r] ?? false ? UnsafePointer(rb.baseAddress!) + wi * n : source(wi)
                                 if let rows { for (k, row) in rows.enumerated() { accumulate(X + k * D, src + row * D, n: D) } }
                                 else { accumulate(X, src, n: n) }
                             }
@@ -183,15 +191,16 @@ extension Transformer {
                             switch slot { case 0: project(&q); case 1: project(&k); default: project(&v) }
                         }
                     }
-                    q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in scores.withUnsafeMutableBufferPointer { sb in
-                        attentionScores(q: qb.baseAddress!, k: kb.baseAddress!, scores: sb.baseAddress!, B: B, T: T, H: H, dh: dh, queries: queries)
-                    } } }
-                    scores.withUnsafeBufferPointer { sb in pattern.withUnsafeMutableBufferPointer { pb in
-                        attentionSoftmax(causal: true, scores: sb.baseAddress!, pattern: pb.baseAddress!, rows: B * H * T, T: T, queries: queries, H: H)
-                    } }
-                    pattern.withUnsafeBufferPointer { pb in v.withUnsafeBufferPointer { vb in z.withUnsafeMutableBufferPointer { zb in
-                        attentionMix(pattern: pb.baseAddress!, v: vb.baseAddress!, z: zb.baseAddress!, B: B, T: T, H: H, dh: dh, queries: queries)
-                    } } }
+                    // attention one sequence at a time: scores and pattern [H, T, T] stay small
+                    q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                    z.withUnsafeMutableBufferPointer { zb in scores.withUnsafeMutableBufferPointer { sb in pattern.withUnsafeMutableBufferPointer { pb in
+                        for b in 0..<B {
+                            let off = b * T * H * dh, one = queries.map { [$0[b]] }
+                            attentionScores(q: qb.baseAddress! + off, k: kb.baseAddress! + off, scores: sb.baseAddress!, B: 1, T: T, H: H, dh: dh, queries: one)
+                            attentionSoftmax(causal: true, scores: sb.baseAddress!, pattern: pb.baseAddress!, rows: H * T, T: T, queries: one, H: H)
+                            attentionMix(pattern: pb.baseAddress!, v: vb.baseAddress! + off, z: zb.baseAddress! + off, B: 1, T: T, H: H, dh: dh, queries: one)
+                        }
+                    } } } } } }
                     // head h writes z[:, h] W_O[h] ([BT, dh] x [dh, D]), without b_O (in the tail, the read rows only)
                     z.withUnsafeBufferPointer { zb in
                         for h in 0..<H {
@@ -244,8 +253,9 @@ extension Transformer {
                     }
                 } }
             }
+            }
         }
-        return ComponentPass(batch: B, length: T, outputs: out, logits: logits)
+        return ComponentPass(batch: B, length: T, outputs: keepOutputs ? out : [], logits: logits)
     }
 
     /// d metric / d (each reader's own input) [readers, B, T, D] in the pass `state` (a plain pass, or
