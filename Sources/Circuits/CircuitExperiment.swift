@@ -9,8 +9,9 @@ import Transformer
 /// spec is a `lens patch` spec: task, corruption, decisions, pairs, metric, ablation), every layout of a
 /// decision pooled, since the graph has no position axis; its kinds and directions do not apply (a circuit
 /// is the clean run's computation, each cut edge carrying the ablation, EAP-IG's noising). At each step:
-/// EAP and EAP-IG scores, their faithfulness curves and circuits; at `exactSteps` also exact edge patching,
-/// ACDC, agreement with exact, and the completeness and minimality of the circuit method's circuit.
+/// EAP and EAP-IG scores, and the circuit method's faithfulness curve and circuit; at `exactSteps` also
+/// exact edge patching, ACDC, every method's curve and circuit, agreement with exact, and the completeness
+/// and minimality of the circuit method's circuit.
 public struct CircuitExperiment: Sendable {
     public let patch: PatchExperiment
     public var settings: CircuitSettings
@@ -108,7 +109,9 @@ public struct CircuitExperiment: Sendable {
                 circuit = g.includedEdgeCount > 0 ? g : nil
             } else {
                 scored[method.name] = g
-                if record.gapResolved {
+                // Every method's curve and circuit at the exact steps (where they are compared); elsewhere the
+                // circuit method's alone, the others' scores only (each curve is a dozen evaluations).
+                if record.gapResolved && (exact || method.name == settings.circuitMethod) {
                     m.curve = try runs.curve(g, method: method.name)
                     circuit = try runs.smallestCircuit(g, target: settings.target, curve: m.curve)
                 }

@@ -26,7 +26,10 @@ extension CircuitStudyRecord {
                 for st in d.steps {
                     func cell(_ name: String) -> String {
                         guard let m = st.methods.first(where: { $0.method == name }) else { return "" }
-                        guard let c = m.circuit else { return st.gapResolved ? "none reaches \(fmt(r.settings.target))" : "not searched" }
+                        guard let c = m.circuit else {
+                            if !st.gapResolved { return "not searched" }
+                            return m.curve == nil && m.method != "acdc" ? "scores only" : "none reaches \(fmt(r.settings.target))"
+                        }
                         let f = c.faithfulness
                         return "\(c.edges) edges, F \(fmt(f.value)) [\(fmt(f.low)), \(fmt(f.high))]"
                     }
