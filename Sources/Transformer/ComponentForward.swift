@@ -101,8 +101,8 @@ extension Transformer {
         // Scratch: one reader's input, its LayerNorm, the heads' q / k / v, attention, the MLP.
         var x = [Float](repeating: 0, count: n), xn = [Float](repeating: 0, count: n)
         var mean = [Float](repeating: 0, count: BT), scale = [Float](repeating: 0, count: BT)
-        var q = [Float](repeating: 0, count: BT * H * dh), k = q, v = q, z = q
-        var scores = [Float](repeating: 0, count: H * T * T), pattern = scores      // one sequence at a time
+        var q = [Float](repeating: 0, count: BT * dh), k = q, v = q, z = q      // one head at a time
+        var scores = [Float](repeating: 0, count: B * T * T), pattern = scores
         var pre = [Float](repeating: 0, count: BT * M), post = pre, saved = pre
         let cut = edges?.cut, rep = edges?.replacement ?? []
         let act = Activation(c.act_fn)
@@ -113,9 +113,10 @@ extension Transformer {
             let reused = reuse?.outputs ?? []
             reused.withUnsafeBufferPointer { ub in
             out.withUnsafeMutableBufferPointer { ob in
-                // writer wi's output: this pass's, or the reused pass's below `firstLocal`
+                // writer wi's output: this pass's, or the reused pass's (below `firstLocal`, and unchanged heads)
                 let O = ob.baseAddress! - firstLocal * n
-                func source(_ wi: Int) -> UnsafePointer<Float> { wi < firstLocal ? ub.baseAddress! + wi * n : UnsafePointer(O + wi * n) }
+                var fromReuse = (0..<W).map { $0 < firstLocal }
+                func source(_ wi: Int) -> UnsafePointer<Float> { fromReuse[wi] ? ub.baseAddress! + wi * n : UnsafePointer(O + wi * n) }
                 if start == 0 {
                     tokens.withUnsafeBufferPointer { tk in
                         // the input writer: W_E[token] + W_pos[position]
@@ -171,49 +172,51 @@ extension Transformer {
                 for l in start..<L {
                     let lp = "blocks.\(l).", tail = l == L - 1 ? readRows : nil
                     let queries = tail == nil ? nil : readAt!.map { $0..<($0 + 1) }
+                    // A head of the first recomputed layer whose three inputs are all uncut computes what it
+                    // computed in the reused pass: its output is taken from there.
+                    func unchanged(_ h: Int) -> Bool {
+                        guard reuse != nil, l == start else { return false }
+                        return (0..<3).allSatisfy { !key(ResidualGraph.headReader(c, layer: l, head: h, slot: $0)).contains(true) }
+                    }
                     var lastKey: [Bool]? = nil
-                    for (slot, name) in ["W_Q", "W_K", "W_V"].enumerated() {
-                        for h in 0..<H {
+                    for h in 0..<H {
+                        let wi = ResidualGraph.headWriter(c, layer: l, head: h), dst = O + wi * n
+                        if unchanged(h) {
+                            if keepOutputs { dst.update(from: ub.baseAddress! + wi * n, count: n) } else { fromReuse[wi] = true }
+                            continue
+                        }
+                        for (slot, name) in ["W_Q", "W_K", "W_V"].enumerated() {
                             let r = ResidualGraph.headReader(c, layer: l, head: h, slot: slot)
                             let kk = key(r)
                             if kk != lastKey { gather(r); normalize(lp + "ln1"); lastKey = kk }
-                            // [BT, D] x W[h] [D, dh] + b[h] -> the head's slice of q / k / v [BT, H, dh]
+                            // [BT, D] x W[h] [D, dh] + b[h] -> this head's q / k / v [BT, dh]
                             let Wh = w(lp + "attn." + name) + h * D * dh, bh = w(lp + "attn.b_" + name.dropFirst(2)) + h * dh
-                            func project(_ dst: inout [Float]) {
-                                dst.withUnsafeMutableBufferPointer { db in
-                                    let Y = db.baseAddress! + h * dh
-                                    for i in 0..<BT { (Y + i * H * dh).update(from: bh, count: dh) }
+                            func project(_ out: inout [Float]) {
+                                out.withUnsafeMutableBufferPointer { db in
+                                    let Y = db.baseAddress!
+                                    for i in 0..<BT { (Y + i * dh).update(from: bh, count: dh) }
                                     xn.withUnsafeBufferPointer { nb in
-                                        BLAS.gemm(m: BT, n: dh, k: D, a: nb.baseAddress!, lda: D, b: Wh, ldb: dh, beta: 1, c: Y, ldc: H * dh)
+                                        BLAS.gemm(m: BT, n: dh, k: D, a: nb.baseAddress!, lda: D, b: Wh, ldb: dh, beta: 1, c: Y, ldc: dh)
                                     }
                                 }
                             }
                             switch slot { case 0: project(&q); case 1: project(&k); default: project(&v) }
                         }
-                    }
-                    // attention one sequence at a time: scores and pattern [H, T, T] stay small
-                    q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
-                    z.withUnsafeMutableBufferPointer { zb in scores.withUnsafeMutableBufferPointer { sb in pattern.withUnsafeMutableBufferPointer { pb in
-                        for b in 0..<B {
-                            let off = b * T * H * dh, one = queries.map { [$0[b]] }
-                            attentionScores(q: qb.baseAddress! + off, k: kb.baseAddress! + off, scores: sb.baseAddress!, B: 1, T: T, H: H, dh: dh, queries: one)
-                            attentionSoftmax(causal: true, scores: sb.baseAddress!, pattern: pb.baseAddress!, rows: H * T, T: T, queries: one, H: H)
-                            attentionMix(pattern: pb.baseAddress!, v: vb.baseAddress! + off, z: zb.baseAddress! + off, B: 1, T: T, H: H, dh: dh, queries: one)
-                        }
-                    } } } } } }
-                    // head h writes z[:, h] W_O[h] ([BT, dh] x [dh, D]), without b_O (in the tail, the read rows only)
-                    z.withUnsafeBufferPointer { zb in
-                        for h in 0..<H {
-                            let dst = O + ResidualGraph.headWriter(c, layer: l, head: h) * n
+                        // this head's attention: q, k, v, z [B, T, 1, dh]; scores, pattern [B, 1, T, T]
+                        q.withUnsafeBufferPointer { qb in k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                        z.withUnsafeMutableBufferPointer { zb in scores.withUnsafeMutableBufferPointer { sb in pattern.withUnsafeMutableBufferPointer { pb in
+                            attentionScores(q: qb.baseAddress!, k: kb.baseAddress!, scores: sb.baseAddress!, B: B, T: T, H: 1, dh: dh, queries: queries)
+                            attentionSoftmax(causal: true, scores: sb.baseAddress!, pattern: pb.baseAddress!, rows: B * T, T: T, queries: queries, H: 1)
+                            attentionMix(pattern: pb.baseAddress!, v: vb.baseAddress!, z: zb.baseAddress!, B: B, T: T, H: 1, dh: dh, queries: queries)
+                        } } } } } }
+                        // it writes z W_O[h] ([BT, dh] x [dh, D]), without b_O (in the tail, the read rows only)
+                        z.withUnsafeBufferPointer { zb in
+                            let WO = w(lp + "attn.W_O") + h * dh * D
                             if let tail {
                                 dst.update(repeating: 0, count: n)
-                                for row in tail {
-                                    BLAS.gemm(m: 1, n: D, k: dh, a: zb.baseAddress! + row * H * dh + h * dh, lda: H * dh,
-                                              b: w(lp + "attn.W_O") + h * dh * D, ldb: D, beta: 0, c: dst + row * D, ldc: D)
-                                }
+                                for row in tail { BLAS.gemm(m: 1, n: D, k: dh, a: zb.baseAddress! + row * dh, lda: dh, b: WO, ldb: D, beta: 0, c: dst + row * D, ldc: D) }
                             } else {
-                                BLAS.gemm(m: BT, n: D, k: dh, a: zb.baseAddress! + h * dh, lda: H * dh, b: w(lp + "attn.W_O") + h * dh * D, ldb: D,
-                                          beta: 0, c: dst, ldc: D)
+                                BLAS.gemm(m: BT, n: D, k: dh, a: zb.baseAddress!, lda: dh, b: WO, ldb: D, beta: 0, c: dst, ldc: D)
                             }
                         }
                     }
