@@ -126,28 +126,57 @@ extension Transformer {
                         }
                     }
                 }
+                // Running sums over the writers so far (and the biases b_O of the layers so far): of this pass's
+                // outputs, and of the replacements. A reader's input is then the first plus, for each cut
+                // writer, (replacement - output); or, when most are cut, the second plus, for each uncut
+                // writer, (output - replacement): the cost of a reader grows with the smaller set, not with
+                // every writer upstream.
+                var summed = 0, biased = 0
+                var sumThis = [Float](repeating: 0, count: n), sumRep = [Float](repeating: 0, count: cut == nil ? 0 : n)
+                func advance(writers up: Int, biases: Int) {
+                    sumThis.withUnsafeMutableBufferPointer { st in sumRep.withUnsafeMutableBufferPointer { sr in rep.withUnsafeBufferPointer { rb in
+                        for wi in summed..<max(summed, up) {
+                            accumulate(st.baseAddress!, source(wi), n: n)
+                            if cut != nil { accumulate(sr.baseAddress!, rb.baseAddress! + wi * n, n: n) }
+                        }
+                        for bl in biased..<max(biased, biases) {
+                            let b = w("blocks.\(bl).attn.b_O")
+                            for i in 0..<BT {
+                                accumulate(st.baseAddress! + i * D, b, n: D)
+                                if cut != nil { accumulate(sr.baseAddress! + i * D, b, n: D) }
+                            }
+                        }
+                    } } }
+                    summed = max(summed, up); biased = max(biased, biases)
+                }
                 // reader r's input into x: the biases b_O below its layer (and of its own layer for an MLP),
                 // plus each upstream writer from this pass or, where cut, from the replacement. With `rows`,
                 // only those rows, packed at the front of x.
                 func gather(_ r: Int, rows: [Int]? = nil) {
                     let l = ResidualGraph.layer(ofReader: r, c), up = ResidualGraph.upstream(ofReader: r, c)
-                    let biasLayers = r == ResidualGraph.logitsReader(c) ? L : (r == ResidualGraph.mlpReader(c, layer: l) ? l + 1 : l)
-                    let count = rows?.count ?? BT
-                    x.withUnsafeMutableBufferPointer { xb in
-                        let X = xb.baseAddress!
-                        X.update(repeating: 0, count: count * D)
-                        rep.withUnsafeBufferPointer { rb in
-                            for wi in 0..<up {
-                                let src = cut?[wi * R + r] ?? false ? UnsafePointer(rb.baseAddress!) + wi * n : source(wi)
-                                if let rows { for (k, row) in rows.enumerated() { accumulate(X + k * D, src + row * D, n: D) } }
-                                else { accumulate(X, src, n: n) }
+                    advance(writers: up, biases: r == ResidualGraph.logitsReader(c) ? L : (r == ResidualGraph.mlpReader(c, layer: l) ? l + 1 : l))
+                    let cutHere = cut.map { cut in (0..<up).filter { cut[$0 * R + r] } } ?? []
+                    let fromReplacement = 2 * cutHere.count > up
+                    let terms = fromReplacement ? (0..<up).filter { !cut![$0 * R + r] } : cutHere
+                    x.withUnsafeMutableBufferPointer { xb in sumThis.withUnsafeBufferPointer { st in sumRep.withUnsafeBufferPointer { sr in
+                    rep.withUnsafeBufferPointer { rb in
+                        let X = xb.baseAddress!, base = fromReplacement ? sr.baseAddress! : st.baseAddress!
+                        if let rows { for (k, row) in rows.enumerated() { (X + k * D).update(from: base + row * D, count: D) } }
+                        else { X.update(from: base, count: n) }
+                        // + (replacement - output) per cut writer, or + (output - replacement) per uncut one
+                        for wi in terms {
+                            let plus = fromReplacement ? source(wi) : rb.baseAddress! + wi * n
+                            let minus = fromReplacement ? rb.baseAddress! + wi * n : source(wi)
+                            if let rows {
+                                for (k, row) in rows.enumerated() {
+                                    let o = X + k * D, a = plus + row * D, b = minus + row * D
+                                    for d in 0..<D { o[d] += a[d] - b[d] }
+                                }
+                            } else {
+                                for j in 0..<n { X[j] += plus[j] - minus[j] }
                             }
                         }
-                        for bl in 0..<biasLayers {
-                            let b = w("blocks.\(bl).attn.b_O")
-                            for i in 0..<count { accumulate(X + i * D, b, n: D) }
-                        }
-                    }
+                    } } } }
                 }
                 // LayerNorm of the first `count` rows of x into xn (or a copy without LayerNorm): ln [D] gain and bias names.
                 func normalize(_ ln: String, count: Int = BT) {

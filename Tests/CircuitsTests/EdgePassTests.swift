@@ -192,7 +192,8 @@ final class EdgePassTests: XCTestCase {
         let m = randomCircuitModel(), cr = try CircuitRuns(try PatchRuns(model: m, pairs: randomCircuitPairs(m)))
         var g = try CircuitGraph(m.config)
         for i in g.edges.indices { g[edge: i].inGraph = true }
-        XCTAssertEqual(try cr.faithfulness(g).value, 1, accuracy: 1e-9)
+        // up to Float rounding: the evaluation sums the same outputs in another order than the clean pass
+        XCTAssertEqual(try cr.faithfulness(g).value, 1, accuracy: 1e-6)
         for i in g.edges.indices { g[edge: i].inGraph = false }
         XCTAssertEqual(try cr.faithfulness(g).value, 0, accuracy: 1e-9)
     }
