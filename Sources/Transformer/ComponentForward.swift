@@ -133,18 +133,23 @@ extension Transformer {
                 // every writer upstream.
                 var summed = 0, biased = 0
                 var sumThis = [Float](repeating: 0, count: n), sumRep = [Float](repeating: 0, count: cut == nil ? 0 : n)
-                func advance(writers up: Int, biases: Int) {
+                // `rows`: only those rows are read from here on (the last layer's MLP and the logits), so only
+                // they are summed; the others go stale, and nothing reads them again.
+                func advance(writers up: Int, biases: Int, rows: [Int]?) {
                     sumThis.withUnsafeMutableBufferPointer { st in sumRep.withUnsafeMutableBufferPointer { sr in rep.withUnsafeBufferPointer { rb in
+                        func add(_ to: UnsafeMutablePointer<Float>, _ from: UnsafePointer<Float>, everyRow: Bool) {
+                            if let rows { for row in rows { accumulate(to + row * D, from + (everyRow ? row * D : 0), n: D) } }
+                            else if everyRow { accumulate(to, from, n: n) }
+                            else { for i in 0..<BT { accumulate(to + i * D, from, n: D) } }
+                        }
                         for wi in summed..<max(summed, up) {
-                            accumulate(st.baseAddress!, source(wi), n: n)
-                            if cut != nil { accumulate(sr.baseAddress!, rb.baseAddress! + wi * n, n: n) }
+                            add(st.baseAddress!, source(wi), everyRow: true)
+                            if cut != nil { add(sr.baseAddress!, rb.baseAddress! + wi * n, everyRow: true) }
                         }
                         for bl in biased..<max(biased, biases) {
                             let b = w("blocks.\(bl).attn.b_O")
-                            for i in 0..<BT {
-                                accumulate(st.baseAddress! + i * D, b, n: D)
-                                if cut != nil { accumulate(sr.baseAddress! + i * D, b, n: D) }
-                            }
+                            add(st.baseAddress!, b, everyRow: false)
+                            if cut != nil { add(sr.baseAddress!, b, everyRow: false) }
                         }
                     } } }
                     summed = max(summed, up); biased = max(biased, biases)
@@ -154,7 +159,7 @@ extension Transformer {
                 // only those rows, packed at the front of x.
                 func gather(_ r: Int, rows: [Int]? = nil) {
                     let l = ResidualGraph.layer(ofReader: r, c), up = ResidualGraph.upstream(ofReader: r, c)
-                    advance(writers: up, biases: r == ResidualGraph.logitsReader(c) ? L : (r == ResidualGraph.mlpReader(c, layer: l) ? l + 1 : l))
+                    advance(writers: up, biases: r == ResidualGraph.logitsReader(c) ? L : (r == ResidualGraph.mlpReader(c, layer: l) ? l + 1 : l), rows: rows)
                     let cutHere = cut.map { cut in (0..<up).filter { cut[$0 * R + r] } } ?? []
                     let fromReplacement = 2 * cutHere.count > up
                     let terms = fromReplacement ? (0..<up).filter { !cut![$0 * R + r] } : cutHere
