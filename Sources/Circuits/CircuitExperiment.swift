@@ -161,7 +161,7 @@ public struct CircuitExperiment: Sendable {
                         tau: method.method == "acdc" ? settings.tau : nil)
         var body = try g.eapigJSON()
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         body.removeLast()      // the closing brace: EAP-IG's reader ignores the extra top-level key
         body += Data(", \"meta\": ".utf8) + (try encoder.encode(meta)) + Data("}".utf8)

@@ -49,7 +49,7 @@ extension CircuitStudyRecord {
                         if let m = c.minimality {
                             s += "Minimality: \(m.minimal) of \(m.edges) edges lower faithfulness by more than \(fmt(m.fraction)) when removed.\n"
                         }
-                        if let fig = c.figure { s += "\n![\(r.experiment) \(d.decision) circuit](\(fig))\n" }
+                        if let fig = c.figure { s += "\n![\(r.experiment) \(d.decision) circuit](\(fig))\n\n" }
                         let q = c.faithfulness.perPairQuantiles
                         if q.count == 5 {
                             s += "Per-pair faithfulness (\(c.faithfulness.pairsUsed) pairs): 10/25/50/75/90% quantiles "

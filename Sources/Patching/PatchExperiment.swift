@@ -22,6 +22,10 @@ public struct PatchExperiment: Sendable {
     public var randomDraws = 20
 
     public init(spec: PatchSpec, runDir: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: runDir, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw PatchSpecError(file: runDir, problem: "not a directory (give the run directory holding run.json and checkpoints/)")
+        }
         let path = runDir + "/run.json"
         let data: Data
         do { data = try InputFile.read(path, atMost: 1 << 20) } catch { throw PatchSpecError(file: path, problem: error.problem) }

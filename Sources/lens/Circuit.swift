@@ -4,6 +4,7 @@ import Foundation
 import Patching
 import Runs
 import Tensors
+import Transformer
 
 struct CircuitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,10 +33,10 @@ struct CircuitCommand: ParsableCommand {
     @Option(help: "A study directory: every run in it.") var study: String?
     @Option(help: "Checkpoint steps: all, last, or a comma-separated list (which may name last).") var steps = "all"
     @Option(name: .customLong("exact-steps"), help: "Steps with exact edge patching and ACDC too: all, last, none, or a list.") var exactSteps = "last"
-    @Option(help: "Faithfulness the circuit must reach.") var target = 0.8
+    @Option(parsing: .unconditional, help: "Faithfulness the circuit must reach, in (0, 1].") var target = 0.8
     @Option(name: .customLong("circuit-method"), help: "Method whose top-n edges make \"the circuit\": eap, eap-ig or exact.") var circuitMethod = "eap-ig"
     @Option(name: .customLong("ig-steps"), help: "EAP-IG interpolation steps.") var igSteps = 5
-    @Option(help: "ACDC threshold: the KL increase in nats (metric kl), else the metric change as a share of |clean - all cut|, in [0, 1].")
+    @Option(parsing: .unconditional, help: "ACDC threshold: the KL increase in nats (metric kl), else the metric change as a share of |clean - all cut|, in [0, 1].")
     var tau = 0.02
     @Option(help: "Bootstrap resamples per interval (over pairs).") var resamples = 1000
     @Option(help: "Output directory (default: <study>/circuits, or the run's parent's circuits/).") var out: String?
@@ -45,7 +46,7 @@ struct CircuitCommand: ParsableCommand {
         guard !specs.isEmpty else { throw ValidationError("give at least one --spec") }
         guard runs.isEmpty != (study == nil) else { throw ValidationError("give either --run or --study") }
         guard target.isFinite, target > 0, target <= 1 else { throw ValidationError("--target must be in (0, 1], got \(target)") }
-        guard ["eap", "eap-ig", "exact"].contains(circuitMethod) else { throw ValidationError("--circuit-method must be eap, eap-ig or exact") }
+        guard ["eap", "eap-ig", "exact"].contains(circuitMethod) else { throw ValidationError("--circuit-method must be eap, eap-ig or exact, got \(circuitMethod)") }
         try checkRange(igSteps, 1...1000, flag: "--ig-steps")
         guard tau.isFinite, tau >= 0 else { throw ValidationError("--tau must be a finite number >= 0, got \(tau)") }
         try checkRange(resamples, 100...100_000, flag: "--resamples")
@@ -66,6 +67,8 @@ struct CircuitCommand: ParsableCommand {
                 let available = try experiment.patch.availableSteps()
                 let chosen = try PatchCommand.steps(steps, available: available, flag: "--steps", runDir: dir)
                 let exact = Set(try PatchCommand.steps(exactSteps, available: chosen, flag: "--exact-steps", runDir: dir))
+                // every checkpoint read now: a truncated one fails before anything is written
+                for step in chosen { _ = try Checkpoint.load(TrainingRun.checkpointPath(dir, step: step)) }
                 if circuitMethod == "exact" && exact != Set(chosen) {
                     throw ValidationError("--circuit-method exact needs exact scores at every step: give --exact-steps \(steps)")
                 }
