@@ -74,45 +74,46 @@ extension CircuitRuns {
     }
 
     /// EAP (steps nil) and EAP-IG: sum over pairs and positions of (replacement - clean) . gradient, over
-    /// the pairs of every batch.
+    /// the pairs of every batch. The scores are linear in the gradient, so each IG step adds its own
+    /// product (difference [W, n] x gradient^T [n, R], scaled by 1 / (steps x pairs)) and no averaged
+    /// gradient is kept.
     func gradientScores(_ graph: CircuitGraph, steps: Int?) throws(CircuitError) -> [Float] {
         let W = writers, R = readers
         var products = [Float](repeating: 0, count: W * R)
         for b in batches {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length, n = N * T * config.d_model
-            var gradient = [Float](repeating: 0, count: R * n)
             let cleanState = b.runs.forwardState(.clean)
-            if let steps {
-                // the input writer (blocks.0.hook_resid_pre) moves from the replacement's to the clean one
-                // (one copy of the clean pass, rerun in place from that hook at each step: nothing before it changes)
-                let hook = Hook.residPre.name(layer: 0)
-                var scratch: ForwardState? = nil
-                for k in 1...steps {
-                    let alpha = Float(k) / Float(steps)
-                    var x = [Float](repeating: 0, count: n)
-                    for j in 0..<n { x[j] = b.replacement[j] + alpha * (b.cleanPass.outputs[j] - b.replacement[j]) }
-                    let input = Tensor(shape: [N, T, config.d_model], data: x)
-                    let g = try circuitEngine { () throws(ModelError) in
-                        let out: ForwardOutput
-                        if let scratch { out = try model.forward(startingAt: hook, with: input, inPlace: scratch) }
-                        else { out = try model.forward(startingAt: hook, with: input, base: cleanState) }
-                        scratch = out.state
-                        return try model.readerGradients(out.state, dlogits: b.runs.metricGradient(logits: out.logits.data))
-                    }
-                    for j in 0..<(R * n) { gradient[j] += g[j] / Float(steps) }
-                }
-            } else {
-                gradient = try circuitEngine { () throws(ModelError) in
-                    try model.readerGradients(cleanState, dlogits: b.runs.metricGradient(logits: cleanState.logitsTensor.data))
-                }
-            }
-            // difference [W, n] x gradient^T [n, R] -> [W, R], accumulated over batches
             var difference = [Float](repeating: 0, count: W * n)
             for j in 0..<(W * n) { difference[j] = b.replacement[j] - b.cleanPass.outputs[j] }
-            difference.withUnsafeBufferPointer { a in gradient.withUnsafeBufferPointer { g in products.withUnsafeMutableBufferPointer { p in
-                BLAS.gemm(transB: true, m: W, n: R, k: n, alpha: 1 / Float(pairCount), a: a.baseAddress!, lda: n, b: g.baseAddress!, ldb: n,
-                          beta: 1, c: p.baseAddress!, ldc: R)
-            } } }
+            func add(_ gradient: [Float], weight: Float) {
+                difference.withUnsafeBufferPointer { a in gradient.withUnsafeBufferPointer { g in products.withUnsafeMutableBufferPointer { p in
+                    BLAS.gemm(transB: true, m: W, n: R, k: n, alpha: weight / Float(pairCount), a: a.baseAddress!, lda: n, b: g.baseAddress!, ldb: n,
+                              beta: 1, c: p.baseAddress!, ldc: R)
+                } } }
+            }
+            guard let steps else {
+                add(try circuitEngine { () throws(ModelError) in
+                    try model.readerGradients(cleanState, dlogits: b.runs.metricGradient(logits: cleanState.logitsTensor.data))
+                }, weight: 1)
+                continue
+            }
+            // the input writer (blocks.0.hook_resid_pre) moves from the replacement's to the clean one
+            // (one copy of the clean pass, rerun in place from that hook at each step: nothing before it changes)
+            let hook = Hook.residPre.name(layer: 0)
+            var scratch: ForwardState? = nil
+            for k in 1...steps {
+                let alpha = Float(k) / Float(steps)
+                var x = [Float](repeating: 0, count: n)
+                for j in 0..<n { x[j] = b.replacement[j] + alpha * (b.cleanPass.outputs[j] - b.replacement[j]) }
+                let input = Tensor(shape: [N, T, config.d_model], data: x)
+                add(try circuitEngine { () throws(ModelError) in
+                    let out: ForwardOutput
+                    if let scratch { out = try model.forward(startingAt: hook, with: input, inPlace: scratch) }
+                    else { out = try model.forward(startingAt: hook, with: input, base: cleanState) }
+                    scratch = out.state
+                    return try model.readerGradients(out.state, dlogits: b.runs.metricGradient(logits: out.logits.data))
+                }, weight: 1 / Float(steps))
+            }
         }
         return graph.edges.map { products[$0.source * R + $0.input] }
     }

@@ -318,7 +318,7 @@ extension Transformer {
                     dln.withUnsafeMutableBufferPointer { g in
                         guard c.hasLayerNorm, let norm, let scale else { dst.update(from: g.baseAddress!, count: n); return }
                         layernormAffineBackward(dout: g.baseAddress!, norm: norm.ptr, w: w(ln + ".w"), dnorm: g.baseAddress!, dw: nil, db: nil, N: BT, C: D)
-                        dst.update(repeating: 0, count: n)
+                        // dst is still zero (each reader is written once): layernormBackward adds into it
                         layernormBackward(dnorm: g.baseAddress!, norm: norm.ptr, scale: scale.ptr, dinp: dst, dscale: nil, N: BT, C: D)
                     }
                 }

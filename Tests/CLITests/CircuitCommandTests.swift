@@ -123,13 +123,19 @@ import TestSupport
                 let method = try #require(m["method"] as? String)
                 let at = "step \(step) \(method)"
                 #expect(m["file"] as? String == "\(Self.experiment)/step_\(step)/\(method).json", "\(at)")
+                // Away from the exact steps only the circuit method (eap-ig) gets a curve and a circuit; EAP's
+                // scores are written, nothing more.
+                if step != 7000 && method == "eap" {
+                    #expect(m["curve"] == nil && m["circuit"] == nil, "\(at): scores only")
+                    continue
+                }
                 if method != "acdc" {
                     let curve = try #require(m["curve"] as? [String: Any], "\(at): curve")
                     let sizes = curve["edges"] as? [Int] ?? [], kept = curve["kept"] as? [Int] ?? []
                     let f = curve["faithfulness"] as? [Double] ?? []
                     #expect(!sizes.isEmpty && sizes.count == kept.count && sizes.count == f.count, "\(at): curve lengths")
                     #expect(sizes == sizes.sorted() && sizes.last == 310 && zip(kept, sizes).allSatisfy { $0 <= $1 }, "\(at): curve sizes")
-                    #expect(abs((f.last ?? 0) - 1) < 1e-9, "\(at): the whole graph is the clean model")
+                    #expect(abs((f.last ?? 0) - 1) < 1e-6, "\(at): the whole graph is the clean model (up to Float rounding)")
                 }
                 let c = try #require(m["circuit"] as? [String: Any], "\(at): the fixture has a circuit for every method")
                 let edgeNames = try #require(c["edgeNames"] as? [String]), nodeNames = try #require(c["nodeNames"] as? [String])
@@ -214,7 +220,8 @@ import TestSupport
                 #expect(edges["a0.h1->a1.h2<q>"] != nil && edges["input->logits"] != nil && edges["m0->m1"] != nil, "\(at)")
                 // The edges in the graph are the record's circuit.
                 let inGraph = Set(edges.filter { $0.value["in_graph"] as? Bool == true }.keys)
-                let circuit = try #require((m["circuit"] as? [String: Any])?["edgeNames"] as? [String])
+                let circuit = (m["circuit"] as? [String: Any])?["edgeNames"] as? [String] ?? []
+                #expect(!circuit.isEmpty || (step != 7000 && method == "eap"), "\(at): a circuit")
                 #expect(inGraph == Set(circuit), "\(at): in-graph edges differ from the record's circuit")
                 let nodesIn = Set(nodes.filter { $0.value["in_graph"] as? Bool == true }.keys)
                 #expect(nodesIn == Set((m["circuit"] as? [String: Any])?["nodeNames"] as? [String] ?? []), "\(at): nodes")
@@ -222,10 +229,12 @@ import TestSupport
                 #expect(meta["run"] as? String == "base-s1" && meta["step"] as? Int == step, "\(at): meta")
                 #expect(meta["experiment"] as? String == "sub-operand" && meta["method"] as? String == method, "\(at): meta")
                 #expect(meta["metric"] as? String == "logit_diff" && meta["decision"] as? String == "answer", "\(at): meta")
-                #expect(meta["pairs"] as? Int == d["pairs"] as? Int && meta["circuit_edges"] as? Int == circuit.count, "\(at): meta")
+                #expect(meta["pairs"] as? Int == d["pairs"] as? Int && (meta["circuit_edges"] as? Int ?? 0) == circuit.count, "\(at): meta")
                 #expect((meta["ig_steps"] != nil) == (method == "eap-ig") && (meta["tau"] != nil) == (method == "acdc"), "\(at): meta")
-                // The drawing of the circuit.
-                #expect(Self.parsesAsXML(runs.first + "/" + file.replacingOccurrences(of: ".json", with: ".svg")), "\(at): its .svg is not XML")
+                // The drawing of the circuit, when there is one.
+                if !circuit.isEmpty {
+                    #expect(Self.parsesAsXML(runs.first + "/" + file.replacingOccurrences(of: ".json", with: ".svg")), "\(at): its .svg is not XML")
+                }
                 checked += 1
             }
         }
