@@ -1,4 +1,5 @@
 import Foundation
+import Patching
 import Tensors
 
 /// A circuit's faithfulness on the pairs: (m(circuit) - m(ablated)) / (m(clean) - m(ablated)) of the mean
@@ -186,34 +187,15 @@ public func agreement(_ scored: CircuitGraph, exact: CircuitGraph, truth: Circui
     return ScoreAgreement(method: method, spearman: spearman(a, b), auc: rocAUC(a.map(abs), labels), positives: labels.filter { $0 }.count)
 }
 
-/// Spearman's rho: Pearson of average ranks; nan when either side is constant.
-public func spearman(_ x: [Double], _ y: [Double]) -> Double {
-    let rx = averageRanks(x), ry = averageRanks(y)
-    let mx = mean(rx), my = mean(ry)
-    var sxy = 0.0, sxx = 0.0, syy = 0.0
-    for i in x.indices { sxy += (rx[i] - mx) * (ry[i] - my); sxx += (rx[i] - mx) * (rx[i] - mx); syy += (ry[i] - my) * (ry[i] - my) }
-    return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : .nan
-}
+/// Spearman's rho: Pearson of average ranks (Patching's); nan when either side is constant.
+public func spearman(_ x: [Double], _ y: [Double]) -> Double { pearson(ranks(x), ranks(y)) }
 
 /// ROC AUC (Mann-Whitney): the chance a positive outscores a negative, ties counting half; nan without both.
 public func rocAUC(_ score: [Double], _ positive: [Bool]) -> Double {
-    let r = averageRanks(score)
+    let r = ranks(score)
     let p = positive.filter { $0 }.count, q = positive.count - p
     guard p > 0, q > 0 else { return .nan }
     var sum = 0.0
     for i in r.indices where positive[i] { sum += r[i] }
     return (sum - Double(p * (p + 1)) / 2) / Double(p * q)
-}
-
-func averageRanks(_ x: [Double]) -> [Double] {
-    let order = x.indices.sorted { (x[$0], $0) < (x[$1], $1) }
-    var r = [Double](repeating: 0, count: x.count)
-    var i = 0
-    while i < order.count {
-        var j = i
-        while j + 1 < order.count && x[order[j + 1]] == x[order[i]] { j += 1 }
-        for t in i...j { r[order[t]] = Double(i + j) / 2 + 1 }
-        i = j + 1
-    }
-    return r
 }

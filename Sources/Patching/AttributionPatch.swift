@@ -77,7 +77,7 @@ public func pearson(_ x: [Double], _ y: [Double]) -> Double {
 }
 
 /// Ranks from 1, ties given their average rank (so Spearman is Pearson of ranks).
-func ranks(_ x: [Double]) -> [Double] {
+public func ranks(_ x: [Double]) -> [Double] {
     let order = x.indices.sorted { (x[$0], $0) < (x[$1], $1) }
     var r = [Double](repeating: 0, count: x.count)
     var i = 0
