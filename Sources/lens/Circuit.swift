@@ -78,14 +78,28 @@ struct CircuitCommand: ParsableCommand {
         }
         let progress = ProgressReporter()
         let total = plans.reduce(0) { $0 + $1.1.count }
-        var done = 0
         let record = try ProbeOutput(directory: outDir, probe: "circuits", command: "circuit").write { () throws -> CircuitStudyRecord in
-            var records: [CircuitRecord] = []
-            for (experiment, chosen, exact) in plans {
-                let r = try experiment.run(steps: chosen, exactSteps: exact, outDir: outDir) { d, _ in
-                    progress.update("circuit \(experiment.spec.name)", done: done + d, total: total, detail: experiment.patch.run.name)
+            // Experiments on runs are independent: one per thread (single-threaded inside, as Engine.shards
+            // runs them), the records kept in plan order so the output does not depend on the schedule.
+            let workers = min(common.threads, plans.count)
+            let counter = DoneCounter()
+            var results = [Result<CircuitRecord, any Error>?](repeating: nil, count: plans.count)
+            results.withUnsafeMutableBufferPointer { slots in
+                Engine.shards(workers) { w in
+                    for i in stride(from: w, to: plans.count, by: workers) {
+                        let (experiment, chosen, exact) = plans[i]
+                        slots[i] = Result {
+                            try experiment.run(steps: chosen, exactSteps: exact, outDir: outDir) { _, _ in
+                                progress.update("circuit", done: counter.add(1), total: total,
+                                                detail: "\(experiment.spec.name) \(experiment.patch.run.name)")
+                            }
+                        }
+                    }
                 }
-                done += chosen.count
+            }
+            var records: [CircuitRecord] = []
+            for (i, result) in results.enumerated() {
+                let r = try result!.get(), experiment = plans[i].0
                 for d in r.decisions {
                     let folder = outDir + "/" + experiment.folder(d.decision)
                     if let svg = CircuitFigures.curves(r, d) { try AtomicFile.write(Data(svg.utf8), to: folder + "/curves.svg") }
@@ -107,4 +121,11 @@ struct CircuitCommand: ParsableCommand {
             print("wrote \(outDir)/circuits.json, circuits.md, scored graphs (EAP-IG JSON) and drawings")
         }
     }
+}
+
+/// Checkpoints done across threads (the progress line's count).
+final class DoneCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func add(_ n: Int) -> Int { lock.lock(); defer { lock.unlock() }; value += n; return value }
 }
