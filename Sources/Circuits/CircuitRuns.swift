@@ -20,6 +20,8 @@ public struct CircuitRuns: Sendable {
         /// What each writer's output is replaced by on a cut edge [writers, N, T, D].
         public let replacement: [Float]
         let tokens: [Int32]
+        /// Lent to this batch's evaluations, one at a time (a CircuitRuns is used by one thread at a time).
+        let scratch = ComponentScratch()
         public var pairs: PatchPairs { runs.pairs }
     }
 
@@ -84,7 +86,8 @@ public struct CircuitRuns: Sendable {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length
             let pass = try circuitEngine { () throws(ModelError) in
                 try model.componentForward(tokens: b.tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: b.replacement),
-                                           reuse: b.cleanPass, fromLayer: fromLayer, readAt: b.pairs.position, keepOutputs: false)
+                                           reuse: b.cleanPass, fromLayer: fromLayer, readAt: b.pairs.position, keepOutputs: false,
+                                           scratch: b.scratch)
             }
             out += b.runs.metrics(logits: pass.logits, firstRow: 0)
         }

@@ -48,6 +48,14 @@ public struct ComponentPass: Sendable {
     }
 }
 
+/// Storage a caller lends to many component passes in a row (one at a time): the writers' outputs
+/// of a pass that keeps none (`keepOutputs: false`) live here, so a search of hundreds of passes does
+/// not map and zero tens of megabytes for each (glibc maps every allocation above 32 MB afresh).
+public final class ComponentScratch: @unchecked Sendable {
+    var outputs: [Float] = []
+    public init() {}
+}
+
 /// Which edges a component pass cuts: `cut[w * readers + r]` (EAP-IG's [n_forward, n_backward] layout)
 /// makes reader r read writer w from `replacement` [writers, B, T, D] instead of from the pass itself.
 public struct EdgeCut: Sendable {
@@ -69,7 +77,7 @@ extension Transformer {
     /// tokens [B * T] -> ComponentPass (outputs [writers, B, T, D], logits [B, T, V])
     public func componentForward(tokens: [Int32], batch B: Int, length T: Int, edges: EdgeCut? = nil,
                                  reuse: ComponentPass? = nil, fromLayer: Int = 0, readAt: [Int]? = nil,
-                                 keepOutputs: Bool = true) throws(ModelError) -> ComponentPass {
+                                 keepOutputs: Bool = true, scratch: ComponentScratch? = nil) throws(ModelError) -> ComponentPass {
         let c = config, D = c.d_model, H = c.n_heads, dh = c.d_head, M = c.d_mlp, V = c.d_vocab, L = c.n_layers
         let BT = B * T, W = ResidualGraph.writers(c), R = ResidualGraph.readers(c), eps = Float(c.eps)
         try config.checkFits(length: T)
@@ -94,9 +102,18 @@ extension Transformer {
         let n = BT * D
         // This pass's writers from `firstLocal` on live in `out`; those below it are read from `reuse` in place.
         let firstLocal = keepOutputs || start == 0 ? 0 : 1 + start * (H + 1)
-        var out = keepOutputs ? reuse.map { Array($0.outputs.prefix((1 + start * (H + 1)) * n)) } ?? [] : []
-        out.reserveCapacity((W - firstLocal) * n)
-        out += [Float](repeating: 0, count: (W - firstLocal) * n - out.count)
+        var out: [Float]
+        if !keepOutputs, let scratch {
+            // every writer this pass reads from `out` is written before it is read, so stale values are fine
+            out = scratch.outputs
+            scratch.outputs = []
+            if out.count < (W - firstLocal) * n { out = [Float](repeating: 0, count: (W - firstLocal) * n) }
+        } else {
+            out = keepOutputs ? reuse.map { Array($0.outputs.prefix((1 + start * (H + 1)) * n)) } ?? [] : []
+            out.reserveCapacity((W - firstLocal) * n)
+            out += [Float](repeating: 0, count: (W - firstLocal) * n - out.count)
+        }
+        defer { if !keepOutputs, let scratch { scratch.outputs = out } }
         var logits = [Float](repeating: 0, count: BT * V)
         // Scratch: one reader's input, its LayerNorm, the heads' q / k / v, attention, the MLP.
         var x = [Float](repeating: 0, count: n), xn = [Float](repeating: 0, count: n)
