@@ -85,16 +85,20 @@ extension CircuitRuns {
             let cleanState = b.runs.forwardState(.clean)
             var difference = [Float](repeating: 0, count: W * n)
             for j in 0..<(W * n) { difference[j] = b.replacement[j] - b.cleanPass.outputs[j] }
-            func add(_ gradient: [Float], weight: Float) {
-                difference.withUnsafeBufferPointer { a in gradient.withUnsafeBufferPointer { g in products.withUnsafeMutableBufferPointer { p in
-                    BLAS.gemm(transB: true, m: W, n: R, k: n, alpha: weight / Float(pairCount), a: a.baseAddress!, lda: n, b: g.baseAddress!, ldb: n,
-                              beta: 1, c: p.baseAddress!, ldc: R)
-                } } }
+            // products[:, first ..< first + count] += weight / pairs x difference [W, n] x gradients^T [n, count],
+            // a few readers at a time (their gradients are [readers, n]: hundreds of megabytes all at once)
+            func add(_ state: ForwardState, _ logits: [Float], weight: Float) throws(CircuitError) {
+                try circuitEngine { () throws(ModelError) in
+                    try model.readerGradients(state, dlogits: b.runs.metricGradient(logits: logits), group: 8) { first, count, g in
+                        difference.withUnsafeBufferPointer { a in products.withUnsafeMutableBufferPointer { p in
+                            BLAS.gemm(transB: true, m: W, n: count, k: n, alpha: weight / Float(pairCount), a: a.baseAddress!, lda: n,
+                                      b: g, ldb: n, beta: 1, c: p.baseAddress! + first, ldc: R)
+                        } }
+                    }
+                }
             }
             guard let steps else {
-                add(try circuitEngine { () throws(ModelError) in
-                    try model.readerGradients(cleanState, dlogits: b.runs.metricGradient(logits: cleanState.logitsTensor.data))
-                }, weight: 1)
+                try add(cleanState, cleanState.logitsTensor.data, weight: 1)
                 continue
             }
             // the input writer (blocks.0.hook_resid_pre) moves from the replacement's to the clean one
@@ -106,13 +110,12 @@ extension CircuitRuns {
                 var x = [Float](repeating: 0, count: n)
                 for j in 0..<n { x[j] = b.replacement[j] + alpha * (b.cleanPass.outputs[j] - b.replacement[j]) }
                 let input = Tensor(shape: [N, T, config.d_model], data: x)
-                add(try circuitEngine { () throws(ModelError) in
-                    let out: ForwardOutput
-                    if let scratch { out = try model.forward(startingAt: hook, with: input, inPlace: scratch) }
-                    else { out = try model.forward(startingAt: hook, with: input, base: cleanState) }
-                    scratch = out.state
-                    return try model.readerGradients(out.state, dlogits: b.runs.metricGradient(logits: out.logits.data))
-                }, weight: 1 / Float(steps))
+                let out = try circuitEngine { () throws(ModelError) in
+                    if let scratch { return try model.forward(startingAt: hook, with: input, inPlace: scratch) }
+                    return try model.forward(startingAt: hook, with: input, base: cleanState)
+                }
+                scratch = out.state
+                try add(out.state, out.logits.data, weight: 1 / Float(steps))
             }
         }
         return graph.edges.map { products[$0.source * R + $0.input] }
