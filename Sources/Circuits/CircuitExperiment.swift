@@ -116,8 +116,9 @@ public struct CircuitExperiment: Sendable {
                     circuit = try runs.smallestCircuit(g, target: settings.target, curve: m.curve)
                 }
             }
-            var written = circuit ?? g
-            if circuit == nil { for i in written.edges.indices { written[edge: i].inGraph = false }; written.prune() }
+            // without a circuit the scored graph has nothing in it but `logits` (scoring sets scores only; an
+            // empty ACDC circuit is pruned to that)
+            let written = circuit ?? g
             if let c = circuit {
                 circuits[method.name] = c
                 let full = exact && method.name == settings.circuitMethod

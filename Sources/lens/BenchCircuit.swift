@@ -25,10 +25,7 @@ struct BenchCircuit: ParsableCommand {
           lens circuit-exact        attribute(.exact): each edge cut alone; eap_speedup = its median / EAP's
           lens circuit-acdc         attribute(.acdc(tau: --tau)): kept = edges in its circuit; median_s is the time
                                     per checkpoint (one model), per_edge_ms per edge tried
-        --methods times a subset (e.g. eap, to profile it). --profile adds `lens circuit-eap-profile`: EAP's phases timed
-        apart (the library's steps, re-run here), and `lens circuit-eap-fused` (and -eap-ig-fused): a prototype that sums the
-        same products over chunks of token rows (FusedEAP below), with its speedup over the library and the largest score
-        difference as a share of the largest |score|.
+        --methods times a subset (e.g. eap, to profile it with perf).
           lens bench circuit
           lens bench circuit --checkpoint Tests/CircuitsTests/Fixtures/base-s1/checkpoints/step_007000.safetensors
         """)
@@ -42,15 +39,13 @@ struct BenchCircuit: ParsableCommand {
     @Option(help: "Times each measurement is taken; the median is reported.") var repeats = 5
     @Option(help: "Scoring methods timed, comma-separated: eap, eap-ig, exact, acdc (the passes are always timed).")
     var methods = "eap,eap-ig,exact,acdc"
-    @Flag(help: "Also time EAP's phases apart, and the chunked prototype (FusedEAP) against the library's EAP and EAP-IG.")
-    var profile = false
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
         try checkRange(pairs, 1...100_000, flag: "--pairs")
         try checkRange(length, 1...100_000, flag: "--length")
-        // EAP holds a [readers, tokens, d_model] gradient at once: 1.25 GB for the base model at this bound
-        try checkRange(pairs * length, 1...100_000, flag: "--pairs x --length", why: " (EAP's reader gradients are held at once)")
+        // the passes hold [writers, tokens, d_model] arrays (the clean outputs, the replacements, their difference)
+        try checkRange(pairs * length, 1...100_000, flag: "--pairs x --length", why: " (the passes hold every writer's output at once)")
         try checkRange(igSteps, 1...1000, flag: "--ig-steps")
         try checkRange(repeats, 1...1000, flag: "--repeats")
         guard tau.isFinite, tau >= 0, tau <= 1 else { throw ValidationError("--tau must be in [0, 1], got \(tau)") }
@@ -59,7 +54,6 @@ struct BenchCircuit: ParsableCommand {
         guard !chosen.isEmpty, chosen.allSatisfy(Self.allMethods.contains) else {
             throw ValidationError("--methods must list some of \(Self.allMethods.joined(separator: ", ")), got \(methods)")
         }
-        if profile && !chosen.contains("eap") { throw ValidationError("--profile times EAP's phases: --methods must include eap") }
     }
 
     static let allMethods = ["eap", "eap-ig", "exact", "acdc"]
@@ -87,7 +81,6 @@ struct BenchCircuit: ParsableCommand {
         _ = try model.forward(tokens: tokens, batch: N, length: T)
         _ = try model.componentForward(tokens: tokens, batch: N, length: T)
         var kept = 0, circuitLogits: [Float] = [], plainLogits: [Float] = []
-        var scores: [String: [Float]] = [:]   // each method's edge scores (the last repeat's)
         for _ in 0..<repeats {
             plainLogits = try time("forward") { try model.forward(tokens: tokens, batch: N, length: T).logits.data }
             circuitLogits = try time("component") { try model.componentForward(tokens: tokens, batch: N, length: T).logits }
@@ -97,15 +90,6 @@ struct BenchCircuit: ParsableCommand {
                 var graph = try CircuitGraph(c)
                 try time(name) { try runs.attribute(&graph, method: scoring[name]!) }
                 if name == "acdc" { kept = graph.includedEdgeCount }
-                scores[name] = graph.edges.map(\.score)
-            }
-            if profile {
-                try profileEAP(runs, into: &times)
-                let graph = try CircuitGraph(c)
-                scores["eap-fused"] = try time("eap-fused") { try FusedEAP.scores(runs, graph, steps: nil) }
-                if chosen.contains("eap-ig") {
-                    scores["eap-ig-fused"] = try time("eap-ig-fused") { try FusedEAP.scores(runs, graph, steps: igSteps) }
-                }
             }
         }
         // the component pass is the plain pass up to the order of the additions
@@ -144,59 +128,8 @@ struct BenchCircuit: ParsableCommand {
             add("acdc", "acdc", [("tau", tau, "%g"), ("kept", Double(kept), "%.0f"), ("per_checkpoint_s", acdc, "%.4f"),
                                  ("per_edge_ms", acdc / Double(edges) * 1000, "%.3f")])
         }
-        if profile {
-            let phases = ["metric_gradient", "backward", "reader_gradients", "reader_alloc", "difference", "score_gemm"]
-            var fields = head, entry: [String: Any] = [:]
-            for p in phases {
-                fields.append((p + "_s", f(med[p]!))); entry[p + "_s"] = med[p]!
-            }
-            // readerGradients runs the backward itself: the reader part alone is the difference of the medians
-            let readers = med["reader_gradients"]! - med["backward"]!
-            fields.append(("readers_only_s", f(readers))); entry["readers_only_s"] = readers
-            lines.append(("eap-profile", fields)); json["eap-profile"] = entry
-            // the prototype against the library: largest score difference, as a share of the largest |score|
-            for (name, reference) in [("eap-fused", "eap"), ("eap-ig-fused", "eap-ig")] where med[name] != nil {
-                let a = scores[name]!, r = scores[reference]!
-                let diff = zip(a, r).map { Double(abs($0 - $1)) }.max()!, top = r.map { Double(abs($0)) }.max()!
-                add(name, name, [("library_s", med[reference]!, "%.4f"), ("speedup", med[reference]! / med[name]!, "%.1f"),
-                                 ("max_rel_diff", top > 0 ? diff / top : diff, "%.1e")])
-            }
-        }
         if common.json { try JSONOut.print(json); return }
-        for (what, fields) in lines { printLine("circuit-" + what, fields) }
-    }
-
-    /// EAP's steps as CircuitRuns.gradientScores takes them (one batch), each timed.
-    private func profileEAP(_ runs: CircuitRuns, into times: inout [String: [Double]]) throws {
-        func time<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let r = try body()
-            times[name, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-            return r
-        }
-        let b = runs.batches[0], model = b.runs.model, c = runs.config
-        let W = runs.writers, R = runs.readers, n = b.pairs.count * b.pairs.length * c.d_model
-        let state = b.runs.forwardState(.clean)
-        let dlogits = time("metric_gradient") { b.runs.metricGradient(logits: state.logitsTensor.data) }
-        var names = Set<String>()
-        for l in 0..<c.n_layers { for h in [Hook.q, .k, .v, .mlpPre] { names.insert(h.name(layer: l)) } }
-        _ = try time("backward") { try model.activationGradients(state, dlogits: dlogits, hooks: names) }
-        // gradientScores zero-fills [R, n] before readerGradients returns its own
-        let zeros = time("reader_alloc") { [Float](repeating: 0, count: R * n) }
-        let gradient = try time("reader_gradients") { try model.readerGradients(state, dlogits: dlogits) }
-        let difference = time("difference") { () -> [Float] in
-            var d = [Float](repeating: 0, count: W * n)
-            for j in 0..<(W * n) { d[j] = b.replacement[j] - b.cleanPass.outputs[j] }
-            return d
-        }
-        var products = [Float](repeating: 0, count: W * R)
-        time("score_gemm") {
-            difference.withUnsafeBufferPointer { a in gradient.withUnsafeBufferPointer { g in products.withUnsafeMutableBufferPointer { p in
-                BLAS.gemm(transB: true, m: W, n: R, k: n, alpha: 1 / Float(runs.pairCount), a: a.baseAddress!, lda: n,
-                          b: g.baseAddress!, ldb: n, beta: 1, c: p.baseAddress!, ldc: R)
-            } } }
-        }
-        withExtendedLifetime(zeros) {}
+        for (what, fields) in lines { BenchLine.print("circuit-" + what, fields) }
     }
 
     /// The default study's base model (its run base-s1's config), initialised with `seed`.
@@ -223,154 +156,4 @@ struct BenchCircuit: ParsableCommand {
     }
 }
 
-private func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 private func f(_ x: Double) -> String { String(format: "%.4f", x) }
-
-/// BenchLine.print for fields built at run time (KeyValuePairs has only a literal initialiser): the same
-/// `lens <what> key=value ...` line, flushed.
-private func printLine(_ what: String, _ fields: [(String, String)]) {
-    Swift.print((["lens", what] + fields.map { "\($0.0)=\($0.1)" }).joined(separator: " "), terminator: "\n")
-    fflush(nil)
-}
-
-/// A prototype of the proposed EAP / EAP-IG scoring (not the library's): the same sums, taken over chunks
-/// of `chunk` token rows so that nothing of [readers, B, T, D] or [writers, B, T, D] is ever allocated.
-/// Per chunk: each reader's input gradient (its dq / dk / dv head slice, d mlp_pre or dlogits through the
-/// weight and its LayerNorm's backward) into a [readers, rows * D] scratch, the writers' (replacement -
-/// clean) rows into a [writers, rows * D] scratch, and one gemm into the [writers, readers] products. The
-/// chunks are split over the engine's threads (single-threaded BLAS in each), products summed at the end.
-/// LayerNorm models only (the bench's base model); the library's scores are the reference it is checked against.
-enum FusedEAP {
-    /// EAP (steps nil) or EAP-IG scores in `graph`'s edge order.
-    static func scores(_ runs: CircuitRuns, _ graph: CircuitGraph, steps: Int?, chunk: Int = 64) throws -> [Float] {
-        let W = runs.writers, R = runs.readers
-        var products = [Float](repeating: 0, count: W * R)
-        for b in runs.batches {
-            let model = b.runs.model, c = runs.config, N = b.pairs.count, T = b.pairs.length, D = c.d_model
-            let clean = b.runs.forwardState(.clean)
-            guard let steps else {
-                try accumulate(runs, b, clean, dlogits: b.runs.metricGradient(logits: clean.logitsTensor.data), alpha: 1, chunk: chunk,
-                               into: &products)
-                continue
-            }
-            // one copy of the clean pass, restarted in place at blocks.0.hook_resid_pre for every step
-            let scratch = clean.repeated(1), hook = Hook.residPre.name(layer: 0), n = N * T * D
-            var x = [Float](repeating: 0, count: n)
-            for k in 1...steps {
-                let a = Float(k) / Float(steps)
-                b.replacement.withUnsafeBufferPointer { rp in b.cleanPass.outputs.withUnsafeBufferPointer { cp in
-                    for j in 0..<n { x[j] = rp[j] + a * (cp[j] - rp[j]) }
-                } }
-                let out = try model.forward(startingAt: hook, with: Tensor(shape: [N, T, D], data: x), inPlace: scratch)
-                try accumulate(runs, b, out.state, dlogits: b.runs.metricGradient(logits: out.logits.data), alpha: 1 / Float(steps),
-                               chunk: chunk, into: &products)
-            }
-        }
-        return graph.edges.map { products[$0.source * R + $0.input] }
-    }
-
-    /// products [W, R] += alpha / pairs * sum over rows of (replacement - clean) . reader gradient, in `state`'s pass.
-    private static func accumulate(_ runs: CircuitRuns, _ b: CircuitRuns.Batch, _ state: ForwardState, dlogits: [Float],
-                                   alpha: Float, chunk: Int, into products: inout [Float]) throws {
-        let model = b.runs.model, c = runs.config, L = c.n_layers, H = c.n_heads, dh = c.d_head, D = c.d_model
-        let M = c.d_mlp, V = c.d_vocab, W = runs.writers, R = runs.readers, BT = b.pairs.count * b.pairs.length, n = BT * D
-        guard c.hasLayerNorm else { throw ValidationError("the fused EAP prototype needs a LayerNorm model") }
-        var names = Set<String>()
-        for l in 0..<L { for h in [Hook.q, .k, .v, .mlpPre] { names.insert(h.name(layer: l)) } }
-        let grads = try model.activationGradients(state, dlogits: dlogits, hooks: names)
-        // per LayerNorm (ln1, ln2 of each layer, then ln_final): hook_normalized [BT, D] and hook_scale [BT]
-        let lns = (0..<L).flatMap { ["blocks.\($0).ln1", "blocks.\($0).ln2"] } + ["ln_final"]
-        let norms = lns.map { state.activation($0 + ".hook_normalized")!.data }, scales = lns.map { state.activation($0 + ".hook_scale")!.data }
-        // per reader: its gradient source [BT, width] at a column offset, the weight [D, width-slice]^T, its LayerNorm
-        struct Source { let g: [Float]; let ld: Int; let col: Int; let k: Int; let weight: Int; let ldw: Int; let ln: Int }
-        let layout = model.params.layout
-        var sources: [Source] = []
-        for l in 0..<L {
-            for (hook, name) in [(Hook.q, "W_Q"), (Hook.k, "W_K"), (Hook.v, "W_V")] {
-                let g = grads[hook.name(layer: l)]!.data
-                for h in 0..<H {
-                    sources.append(Source(g: g, ld: H * dh, col: h * dh, k: dh, weight: layout["blocks.\(l).attn.\(name)"]!.offset + h * D * dh,
-                                          ldw: dh, ln: 2 * l))
-                }
-            }
-            sources.append(Source(g: grads[Hook.mlpPre.name(layer: l)]!.data, ld: M, col: 0, k: M, weight: layout["blocks.\(l).mlp.W_in"]!.offset,
-                                  ldw: M, ln: 2 * l + 1))
-        }
-        sources.append(Source(g: dlogits, ld: V, col: 0, k: V, weight: layout["unembed.W_U"]!.offset, ldw: V, ln: 2 * L))
-        precondition(sources.count == R)
-        let gains = lns.map { layout[$0 + ".w"]!.offset }
-        let chunks = (BT + chunk - 1) / chunk, workers = min(Engine.threads, chunks)
-        var partial = [Float](repeating: 0, count: workers * W * R)   // each shard's own [W, R]
-        let scale = alpha / Float(runs.pairCount)
-        model.params.data.withUnsafeBufferPointer { pb in
-            b.replacement.withUnsafeBufferPointer { rp in b.cleanPass.outputs.withUnsafeBufferPointer { cp in
-                partial.withUnsafeMutableBufferPointer { parts in
-                    Engine.shards(workers) { s in
-                        var G = [Float](repeating: 0, count: R * chunk * D), dif = [Float](repeating: 0, count: W * chunk * D)
-                        var dln = [Float](repeating: 0, count: chunk * D)
-                        for ci in stride(from: s, to: chunks, by: workers) {
-                            let i0 = ci * chunk, rows = min(chunk, BT - i0), k = rows * D
-                            for (r, src) in sources.enumerated() {
-                                // d x_ln [rows, D] = g[rows, col ..< col + k] x weight^T, then back through the LayerNorm
-                                src.g.withUnsafeBufferPointer { gb in dln.withUnsafeMutableBufferPointer { d in
-                                    BLAS.gemm(transB: true, m: rows, n: D, k: src.k, a: gb.baseAddress! + i0 * src.ld + src.col, lda: src.ld,
-                                              b: pb.baseAddress! + src.weight, ldb: src.ldw, beta: 0, c: d.baseAddress!, ldc: D)
-                                } }
-                                norms[src.ln].withUnsafeBufferPointer { nb in scales[src.ln].withUnsafeBufferPointer { sb in
-                                    G.withUnsafeMutableBufferPointer { gp in dln.withUnsafeMutableBufferPointer { d in
-                                        layerNormBackward(d.baseAddress!, gain: pb.baseAddress! + gains[src.ln], norm: nb.baseAddress! + i0 * D,
-                                                          scale: sb.baseAddress! + i0, into: gp.baseAddress! + r * k, rows: rows, D: D)
-                                    } }
-                                } }
-                            }
-                            dif.withUnsafeMutableBufferPointer { db in
-                                for w in 0..<W {
-                                    let src = w * n + i0 * D, dst = db.baseAddress! + w * k
-                                    for j in 0..<k { dst[j] = rp[src + j] - cp[src + j] }
-                                }
-                            }
-                            dif.withUnsafeBufferPointer { a in G.withUnsafeBufferPointer { g in
-                                BLAS.gemm(transB: true, m: W, n: R, k: k, alpha: scale, a: a.baseAddress!, lda: k, b: g.baseAddress!, ldb: k,
-                                          beta: 1, c: parts.baseAddress! + s * W * R, ldc: R)
-                            } }
-                        }
-                    }
-                }
-            } }
-        }
-        for s in 0..<workers { for j in 0..<(W * R) { products[j] += partial[s * W * R + j] } }
-    }
-
-    /// dx [rows, D] = (g * gain - mean(g * gain) - xhat * mean(g * gain * xhat)) / scale, per row (TransformerLens's
-    /// LayerNorm backward through its gain); `g` is overwritten. 16 lanes at a time when D allows (a scalar loop
-    /// leaves the two sums unvectorised: the compiler may not reorder float additions).
-    private static func layerNormBackward(_ g: UnsafeMutablePointer<Float>, gain: UnsafePointer<Float>, norm: UnsafePointer<Float>,
-                                          scale: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, rows: Int, D: Int) {
-        typealias V = SIMD16<Float>
-        guard D % V.scalarCount == 0 else {
-            for i in 0..<rows {
-                let gi = g + i * D, x = norm + i * D, o = dst + i * D
-                var m: Float = 0, mx: Float = 0
-                for d in 0..<D { gi[d] *= gain[d]; m += gi[d]; mx += gi[d] * x[d] }
-                m /= Float(D); mx /= Float(D)
-                let r = 1 / scale[i]
-                for d in 0..<D { o[d] = r * (gi[d] - m - x[d] * mx) }
-            }
-            return
-        }
-        let lanes = D / V.scalarCount
-        func load(_ p: UnsafePointer<Float>, _ j: Int) -> V { UnsafeRawPointer(p + j * V.scalarCount).loadUnaligned(as: V.self) }
-        func store(_ v: V, _ p: UnsafeMutablePointer<Float>, _ j: Int) { UnsafeMutableRawPointer(p + j * V.scalarCount).storeBytes(of: v, as: V.self) }
-        for i in 0..<rows {
-            let gi = g + i * D, x = norm + i * D, o = dst + i * D
-            var m = V(), mx = V()
-            for j in 0..<lanes {
-                let v = load(gi, j) * load(gain, j)
-                store(v, gi, j)
-                m += v; mx += v * load(x, j)
-            }
-            let mean = m.sum() / Float(D), meanX = mx.sum() / Float(D), r = 1 / scale[i]
-            for j in 0..<lanes { store(r * (load(gi, j) - mean - load(x, j) * meanX), o, j) }
-        }
-    }
-}

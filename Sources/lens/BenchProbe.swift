@@ -154,7 +154,6 @@ struct BenchProbe: ParsableCommand {
     }
 }
 
-private func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
 /// Examples x = mean[y] + N(0, I), y uniform over `classes`; each class mean is N(0, separation²) in
 /// the first `informative` dimensions and 0 elsewhere.
