@@ -93,9 +93,12 @@ public enum Engine {
     /// Runs body(s) for s in 0..<count at once, one thread each, with single-threaded BLAS and serial
     /// engine loops inside (as the training step runs its shards): for independent passes that are each
     /// too small to split well, such as the patched runs of activation patching. Each s must write only
-    /// its own outputs.
+    /// its own outputs. Inside a shard (a nested call) the shards run one after another on this thread and
+    /// BLAS stays single-threaded: OpenBLAS's thread count is one setting for the whole process, so a nested
+    /// call that restored it on return would hand every running shard a multi-threaded BLAS, whose threads
+    /// then spin against each other (seen: lens circuit over several runs three times slower).
     public static func shards(_ count: Int, _ body: (Int) -> Void) {
-        if count <= 1 { body(0); return }
+        if count <= 1 || ShardFlag.isSet { for s in 0..<max(count, 1) { body(s) }; return }
         BLAS.setThreads(1)
         withoutActuallyEscaping(body) { body in
             let box = UnsafeSendable(body)
