@@ -20,6 +20,8 @@ public struct CircuitRuns: Sendable {
         /// What each writer's output is replaced by on a cut edge [writers, N, T, D].
         public let replacement: [Float]
         let tokens: [Int32]
+        /// The clean pass's and the replacement's layer-start sums, for passes that reuse the clean pass.
+        let sums: ComponentSums
         /// Lent to this batch's evaluations, one at a time (a CircuitRuns is used by one thread at a time).
         let scratch = ComponentScratch()
         public var pairs: PatchPairs { runs.pairs }
@@ -72,7 +74,11 @@ public struct CircuitRuns: Sendable {
             }
             clean += runs.metrics(logits: cleanPass.logits, firstRow: 0)
             ablated += runs.metrics(logits: everything.logits, firstRow: 0)
-            batches.append(Batch(runs: runs, cleanPass: cleanPass, replacement: replacement, tokens: tokens))
+            let sums = try circuitEngine { () throws(ModelError) in
+                ComponentSums(pass: try model.layerStartSums(cleanPass.outputs, batch: N, length: T),
+                              replacement: try model.layerStartSums(replacement, batch: N, length: T))
+            }
+            batches.append(Batch(runs: runs, cleanPass: cleanPass, replacement: replacement, tokens: tokens, sums: sums))
         }
         self.batches = batches; self.clean = clean; self.ablated = ablated
     }
@@ -80,18 +86,28 @@ public struct CircuitRuns: Sendable {
     /// Per-pair metric [pairs] with the edges of `cut` ([writers * readers], EAP-IG's layout) cut.
     /// `fromLayer`: the caller knows nothing below this layer is cut, so those writers are the clean pass's.
     public func metrics(cut: [Bool], fromLayer: Int = 0) throws(CircuitError) -> [Double] {
-        var out: [Double] = []
+        try metrics(cut: cut, fromLayer: fromLayer, from: nil).metrics
+    }
+
+    /// A search's pass: per-pair metric [pairs] with `cut`, the heads of `fromLayer` whose inputs are cut as
+    /// in `from` (one pass per batch, made with `from.cut`; every writer below `fromLayer` clean) taken from
+    /// there; nil: from the clean pass. `capture`: each batch's output of that writer, to update `from` with.
+    func metrics(cut: [Bool], fromLayer: Int, from: (passes: [ComponentPass], cut: [Bool])?,
+                 capture: Int? = nil) throws(CircuitError) -> (metrics: [Double], captured: [[Float]]) {
+        var out: [Double] = [], captured: [[Float]] = []
         out.reserveCapacity(pairCount)
-        for b in batches {
+        for (i, b) in batches.enumerated() {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length
             let pass = try circuitEngine { () throws(ModelError) in
                 try model.componentForward(tokens: b.tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: b.replacement),
-                                           reuse: b.cleanPass, fromLayer: fromLayer, readAt: b.pairs.position, keepOutputs: false,
+                                           reuse: from?.passes[i] ?? b.cleanPass, reuseCut: from?.cut, sums: b.sums,
+                                           fromLayer: fromLayer, readAt: b.pairs.position, keepOutputs: false, capture: capture,
                                            scratch: b.scratch)
             }
             out += b.runs.metrics(logits: pass.logits, firstRow: 0)
+            captured.append(pass.captured)
         }
-        return out
+        return (out, captured)
     }
 
     /// The cut of a circuit: every edge not in the graph is cut.
@@ -174,4 +190,12 @@ public enum CircuitError: Error, CustomStringConvertible, Equatable {
 @inline(__always)
 func circuitEngine<T>(_ body: () throws(ModelError) -> T) throws(CircuitError) -> T {
     do { return try body() } catch { throw .model(error) }
+}
+
+extension ComponentPass {
+    /// Puts `output` [B, T, D] in as writer `w`'s.
+    mutating func replace(writer w: Int, with output: [Float]) {
+        let n = output.count
+        outputs.withUnsafeMutableBufferPointer { o in output.withUnsafeBufferPointer { (o.baseAddress! + w * n).update(from: $0.baseAddress!, count: n) } }
+    }
 }

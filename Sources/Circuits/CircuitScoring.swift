@@ -134,14 +134,26 @@ extension CircuitRuns {
         var cut = [Bool](repeating: false, count: writers * R)
         var current = mean(clean), done = 0
         var scores = [Float](repeating: 0, count: graph.edgeCount), kept = [Bool](repeating: true, count: graph.edgeCount)
+        // Each trial differs from the current cut by one edge, so only its reader's head is recomputed in its
+        // layer: the others come from `state`, the clean pass with the current cut's heads of that layer put
+        // in as each removal is accepted (every reader below that layer is still uncut, so nothing else differs).
+        var state = (passes: batches.map(\.cleanPass), cut: cut)
         for r in stride(from: R - 1, through: 0, by: -1) {
+            let layer = ResidualGraph.layer(ofReader: r, config)
+            let head: Int? = layer < config.n_layers && r != ResidualGraph.mlpReader(config, layer: layer)
+                ? ResidualGraph.headWriter(config, layer: layer, head: r % (3 * config.n_heads + 1) % config.n_heads) : nil
             for i in byReader[r].sorted(by: { graph.edges[$0].source > graph.edges[$1].source }) {
                 let k = graph.edges[i].source * R + r
                 cut[k] = true
-                let m = mean(try metrics(cut: cut, fromLayer: ResidualGraph.layer(ofReader: r, config)))
+                let trial = try metrics(cut: cut, fromLayer: layer, from: state, capture: head)
+                let m = mean(trial.metrics)
                 let change = kl ? m - current : abs(m - current) / gap
                 scores[i] = Float(kl ? m - current : (m - current) / gap)
-                if change < tau { current = m; kept[i] = false } else { cut[k] = false }
+                if change < tau {
+                    current = m; kept[i] = false
+                    state.cut = cut
+                    if let head { for b in state.passes.indices { state.passes[b].replace(writer: head, with: trial.captured[b]) } }
+                } else { cut[k] = false }
                 done += 1
                 progress?(done, graph.edgeCount)
             }

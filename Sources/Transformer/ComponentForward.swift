@@ -42,10 +42,23 @@ public struct ComponentPass: Sendable {
     public let length: Int
     public var outputs: [Float]
     public var logits: [Float]
+    /// The output of the writer the caller asked to `capture` [B, T, D] (empty if none).
+    public var captured: [Float] = []
 
     public init(batch: Int, length: Int, outputs: [Float], logits: [Float]) {
         self.batch = batch; self.length = length; self.outputs = outputs; self.logits = logits
     }
+}
+
+/// What a pass that starts at a layer would otherwise re-add for every call: at each layer l's start, the
+/// sum of the writers below it and of the biases b_O of the layers below it (l = n_layers: the unembedding's
+/// input), for the reused pass and for the replacement [n_layers + 1, B, T, D] each (Transformer.layerStartSums). A search of hundreds of passes
+/// from one reused pass computes them once.
+public struct ComponentSums: Sendable {
+    public let pass: [Float]
+    public let replacement: [Float]
+
+    public init(pass: [Float], replacement: [Float]) { self.pass = pass; self.replacement = replacement }
 }
 
 /// Storage a caller lends to many component passes in a row (one at a time): the writers' outputs
@@ -53,7 +66,15 @@ public struct ComponentPass: Sendable {
 /// not map and zero tens of megabytes for each (glibc maps every allocation above 32 MB afresh).
 public final class ComponentScratch: @unchecked Sendable {
     var outputs: [Float] = []
+    /// The pass's working arrays (a reader's input, q, k, v, attention, the MLP), kept between passes for
+    /// the same reason; each is written before it is read, except the running sums, which are zeroed.
+    var work: [String: [Float]] = [:]
     public init() {}
+
+    func take(_ name: String, _ count: Int) -> [Float] {
+        let a = work.removeValue(forKey: name) ?? []
+        return a.count >= count ? a : [Float](repeating: 0, count: count)
+    }
 }
 
 /// Which edges a component pass cuts: `cut[w * readers + r]` (EAP-IG's [n_forward, n_backward] layout)
@@ -74,10 +95,15 @@ extension Transformer {
     /// attention, head outputs and MLP and the unembedding run at those rows alone; the other rows of the
     /// last layer's outputs and of the logits are left 0. `keepOutputs` false: only the logits are wanted,
     /// so the reused writers are read in place, not copied, and `outputs` comes back empty.
+    /// `reuseCut`: the cut `reuse` was made with (nil: nothing cut); a head of layer `fromLayer` whose three
+    /// inputs are cut alike in both takes its output from `reuse` (so a search that moves one edge at a time
+    /// recomputes one head). `sums`: `reuse`'s and the replacement's layer-start sums, so a pass from a
+    /// layer does not re-add every writer below it. `capture`: also return this writer's output.
     /// tokens [B * T] -> ComponentPass (outputs [writers, B, T, D], logits [B, T, V])
     public func componentForward(tokens: [Int32], batch B: Int, length T: Int, edges: EdgeCut? = nil,
-                                 reuse: ComponentPass? = nil, fromLayer: Int = 0, readAt: [Int]? = nil,
-                                 keepOutputs: Bool = true, scratch: ComponentScratch? = nil) throws(ModelError) -> ComponentPass {
+                                 reuse: ComponentPass? = nil, reuseCut: [Bool]? = nil, sums: ComponentSums? = nil,
+                                 fromLayer: Int = 0, readAt: [Int]? = nil, keepOutputs: Bool = true,
+                                 capture: Int? = nil, scratch: ComponentScratch? = nil) throws(ModelError) -> ComponentPass {
         let c = config, D = c.d_model, H = c.n_heads, dh = c.d_head, M = c.d_mlp, V = c.d_vocab, L = c.n_layers
         let BT = B * T, W = ResidualGraph.writers(c), R = ResidualGraph.readers(c), eps = Float(c.eps)
         try config.checkFits(length: T)
@@ -99,6 +125,11 @@ extension Transformer {
         if let r = reuse, r.batch != B || r.length != T || r.outputs.count != W * BT * D {
             throw .shapeMismatch("the reused pass is of another shape")
         }
+        if let rc = reuseCut, rc.count != W * R { throw .shapeMismatch("reuseCut has \(rc.count) entries, expected \(W) writers x \(R) readers") }
+        if let s = sums, s.pass.count != (L + 1) * BT * D || (edges != nil && s.replacement.count != (L + 1) * BT * D) {
+            throw .shapeMismatch("layer-start sums of another shape")
+        }
+        if let capture, !(0..<W).contains(capture) { throw .shapeMismatch("capture writer \(capture) outside 0..<\(W)") }
         let n = BT * D
         // This pass's writers from `firstLocal` on live in `out`; those below it are read from `reuse` in place.
         let firstLocal = keepOutputs || start == 0 ? 0 : 1 + start * (H + 1)
@@ -114,13 +145,22 @@ extension Transformer {
             out += [Float](repeating: 0, count: (W - firstLocal) * n - out.count)
         }
         defer { if !keepOutputs, let scratch { scratch.outputs = out } }
-        var logits = [Float](repeating: 0, count: BT * V)
-        // Scratch: one reader's input, its LayerNorm, the heads' q / k / v, attention, the MLP.
-        var x = [Float](repeating: 0, count: n), xn = [Float](repeating: 0, count: n)
-        var mean = [Float](repeating: 0, count: BT), scale = [Float](repeating: 0, count: BT)
-        var q = [Float](repeating: 0, count: BT * dh), k = q, v = q, z = q      // one head at a time
-        var scores = [Float](repeating: 0, count: B * T * T), pattern = scores
-        var pre = [Float](repeating: 0, count: BT * M), post = pre, saved = pre
+        var logits = [Float](repeating: 0, count: BT * V), captured: [Float] = []
+        // Working arrays: one reader's input, its LayerNorm, a head's q / k / v, attention, the MLP (the
+        // scratch's when lent one: a search of hundreds of passes would otherwise map and zero them each time).
+        func take(_ name: String, _ count: Int) -> [Float] { scratch?.take(name, count) ?? [Float](repeating: 0, count: count) }
+        var x = take("x", n), xn = take("xn", n), mean = take("mean", BT), scale = take("scale", BT)
+        var q = take("q", BT * dh), k = take("k", BT * dh), v = take("v", BT * dh), z = take("z", BT * dh)    // one head at a time
+        var scores = take("scores", B * T * T), pattern = take("pattern", B * T * T)
+        var pre = take("pre", BT * M), post = take("post", BT * M), saved = take("saved", BT * M)
+        var sumThis = take("sumThis", n), sumRep = take("sumRep", edges == nil ? 0 : n)
+        defer {
+            if let scratch {
+                for (name, a) in [("x", x), ("xn", xn), ("mean", mean), ("scale", scale), ("q", q), ("k", k), ("v", v), ("z", z),
+                                  ("scores", scores), ("pattern", pattern), ("pre", pre), ("post", post), ("saved", saved),
+                                  ("sumThis", sumThis), ("sumRep", sumRep)] { scratch.work[name] = a }
+            }
+        }
         let cut = edges?.cut, rep = edges?.replacement ?? []
         let act = Activation(c.act_fn)
 
@@ -149,7 +189,17 @@ extension Transformer {
                 // writer, (output - replacement): the cost of a reader grows with the smaller set, not with
                 // every writer upstream.
                 var summed = 0, biased = 0
-                var sumThis = [Float](repeating: 0, count: n), sumRep = [Float](repeating: 0, count: cut == nil ? 0 : n)
+                if start > 0, let sums {
+                    // the writers below `start` are reuse's, whose sums the caller gives
+                    sumThis.withUnsafeMutableBufferPointer { st in sums.pass.withUnsafeBufferPointer { st.baseAddress!.update(from: $0.baseAddress! + start * n, count: n) } }
+                    if cut != nil {
+                        sumRep.withUnsafeMutableBufferPointer { sr in sums.replacement.withUnsafeBufferPointer { sr.baseAddress!.update(from: $0.baseAddress! + start * n, count: n) } }
+                    }
+                    summed = 1 + start * (H + 1); biased = start
+                } else {
+                    sumThis.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: n) }
+                    if cut != nil { sumRep.withUnsafeMutableBufferPointer { $0.baseAddress!.update(repeating: 0, count: n) } }
+                }
                 // `rows`: only those rows are read from here on (the last layer's MLP and the logits), so only
                 // they are summed; the others go stale, and nothing reads them again.
                 func advance(writers up: Int, biases: Int, rows: [Int]?) {
@@ -220,14 +270,21 @@ extension Transformer {
                     guard let cut else { return [] }
                     return (0..<ResidualGraph.upstream(ofReader: r, c)).map { cut[$0 * R + r] }
                 }
+                func reusedKey(_ r: Int) -> [Bool] {
+                    (0..<ResidualGraph.upstream(ofReader: r, c)).map { reuseCut?[$0 * R + r] ?? false }
+                }
                 for l in start..<L {
                     let lp = "blocks.\(l).", tail = l == L - 1 ? readRows : nil
                     let queries = tail == nil ? nil : readAt!.map { $0..<($0 + 1) }
-                    // A head of the first recomputed layer whose three inputs are all uncut computes what it
-                    // computed in the reused pass: its output is taken from there.
+                    // A head of the first recomputed layer whose three inputs are cut as in the reused pass
+                    // computes what it computed there: its output is taken from there.
                     func unchanged(_ h: Int) -> Bool {
                         guard reuse != nil, l == start else { return false }
-                        return (0..<3).allSatisfy { !key(ResidualGraph.headReader(c, layer: l, head: h, slot: $0)).contains(true) }
+                        return (0..<3).allSatisfy {
+                            let r = ResidualGraph.headReader(c, layer: l, head: h, slot: $0)
+                            let k = key(r)
+                            return k.isEmpty ? !reusedKey(r).contains(true) : k == reusedKey(r)
+                        }
                     }
                     var lastKey: [Bool]? = nil
                     for h in 0..<H {
@@ -306,9 +363,33 @@ extension Transformer {
                         linearForward(nb.baseAddress! + k * D, W: w("unembed.W_U"), b: w("unembed.b_U"), out: lb.baseAddress! + row * V, N: 1, C: D, OC: V)
                     }
                 } }
+                if let capture { captured = Array(UnsafeBufferPointer(start: source(capture), count: n)) }
             }
             }
         }
-        return ComponentPass(batch: B, length: T, outputs: keepOutputs ? out : [], logits: logits)
+        var pass = ComponentPass(batch: B, length: T, outputs: keepOutputs ? out : [], logits: logits)
+        pass.captured = captured
+        return pass
+    }
+
+    /// The layer-start sums of a pass's writer outputs (see ComponentSums): for each layer l (and for the
+    /// unembedding, l = n_layers), the writers below it, then the biases b_O of the layers below it, added in
+    /// the order a pass started at l adds them.
+    /// outputs [writers, B, T, D] -> [n_layers + 1, B, T, D]
+    public func layerStartSums(_ outputs: [Float], batch B: Int, length T: Int) throws(ModelError) -> [Float] {
+        let c = config, H = c.n_heads, D = c.d_model, L = c.n_layers, n = B * T * D
+        guard outputs.count == ResidualGraph.writers(c) * n else { throw .shapeMismatch("writer outputs of another shape") }
+        var sums = [Float](repeating: 0, count: (L + 1) * n)
+        params.data.withUnsafeBufferPointer { pb in outputs.withUnsafeBufferPointer { ob in sums.withUnsafeMutableBufferPointer { sb in
+            for l in 0...L {
+                let sum = sb.baseAddress! + l * n
+                for wi in 0..<(1 + l * (H + 1)) { accumulate(sum, ob.baseAddress! + wi * n, n: n) }
+                for bl in 0..<l {
+                    let b = pb.baseAddress! + params.layout.offset("blocks.\(bl).attn.b_O")
+                    for i in 0..<(B * T) { accumulate(sum + i * D, b, n: D) }
+                }
+            }
+        } } }
+        return sums
     }
 }

@@ -127,6 +127,38 @@ final class EdgePassTests: XCTestCase {
         XCTAssertEqual(compared, graph.edgeCount - graph.nodes[0].outgoing.count)
     }
 
+    /// ACDC recomputes, in each trial, only the head whose input the trial cuts (the others come from the
+    /// pass of the current cut). Against ACDC written out with every trial a whole fresh pass, on a random
+    /// 3-layer model whose edges ACDC partly keeps and partly removes: the same edges kept, the same scores.
+    func testACDCsIncrementalTrialsEqualWholePasses() throws {
+        let m = randomCircuitModel(layers: 3), c = m.config, pairs = randomCircuitPairs(m)
+        let cr = try CircuitRuns(try PatchRuns(model: m, pairs: pairs, metric: .logitDiff))
+        let tau = 0.02
+        var graph = try CircuitGraph(c)
+        try cr.attribute(&graph, method: .acdc(tau: tau))
+        // the reference: readers from the logits down, writers from the latest down, each trial from scratch
+        let R = cr.readers, gap = abs(mean(cr.clean) - mean(cr.ablated))
+        var cut = [Bool](repeating: false, count: cr.writers * R), current = mean(cr.clean)
+        var kept: Set<String> = [], scores: [String: Double] = [:]
+        let reference = try CircuitGraph(c)
+        for r in stride(from: R - 1, through: 0, by: -1) {
+            for e in reference.edges.filter({ $0.input == r }).sorted(by: { $0.source > $1.source }) {
+                cut[e.source * R + r] = true
+                let value = mean(try cr.metrics(cut: cut, fromLayer: 0))
+                scores[e.name] = (value - current) / gap
+                if abs(value - current) / gap < tau { current = value } else { cut[e.source * R + r] = false; kept.insert(e.name) }
+            }
+        }
+        XCTAssertGreaterThan(kept.count, 5, "the test needs edges kept")
+        XCTAssertLessThan(kept.count, reference.edgeCount - 5, "the test needs edges removed")
+        // the graph is pruned after ACDC: an edge kept by the search whose nodes dangle is dropped from it
+        var expected = reference
+        for i in expected.edges.indices { expected[edge: i].inGraph = kept.contains(expected.edges[i].name) }
+        expected.prune()
+        XCTAssertEqual(Set(graph.edges.filter(\.inGraph).map(\.name)), Set(expected.edges.filter(\.inGraph).map(\.name)))
+        for e in graph.edges { XCTAssertEqual(Double(e.score), scores[e.name]!, accuracy: 1e-4, e.name) }
+    }
+
     /// EAP's score is the first-order change: cutting an edge to clean + eps (replacement - clean)
     /// changes the metric by eps times it. Checked by central differences for every edge.
     func testEAPScoresAreTheDirectionalDerivativesOfEachCut() throws {
