@@ -15,10 +15,13 @@ import Transformer
 public struct CircuitExperiment: Sendable {
     public let patch: PatchExperiment
     public var settings: CircuitSettings
+    /// The pairs of each decision (built from the run's held-out items once: the composite's take seconds).
+    public let sets: [MinimalPairSet]
 
     public init(spec: PatchSpec, runDir: String, settings: CircuitSettings = CircuitSettings()) throws {
         patch = try PatchExperiment(spec: spec, runDir: runDir)
         self.settings = settings
+        sets = try patch.pairSets()
     }
 
     public var spec: PatchSpec { patch.spec }
@@ -31,7 +34,6 @@ public struct CircuitExperiment: Sendable {
     public func run(steps: [Int], exactSteps: Set<Int>, outDir: String,
                     progress: (Int, Int) -> Void = { _, _ in }) throws -> CircuitRecord {
         guard let metric = PatchMetric(rawValue: spec.metric) else { throw PatchSpecError(file: patch.runDir, problem: "unknown metric \(spec.metric)") }
-        let sets = try patch.pairSets()
         var decisions: [CircuitDecisionRecord] = sets.map {
             CircuitDecisionRecord(decision: $0.decision.rawValue, pairs: $0.pooledPairCount, layouts: $0.layouts.count + $0.smallLayouts.count,
                                   steps: [], formation: nil)

@@ -34,6 +34,9 @@ public struct CircuitRuns: Sendable {
     /// Per-pair metric with nothing cut, and with every edge cut [pairs of every batch].
     public let clean: [Double]
     public let ablated: [Double]
+    /// Per-pair metrics of the cuts already measured: a curve's sizes that prune to one circuit, the
+    /// circuit it then picks, and its interval are one pass, not three.
+    let measured = MeasuredCuts()
 
     public var writers: Int { ResidualGraph.writers(config) }
     public var readers: Int { ResidualGraph.readers(config) }
@@ -86,7 +89,12 @@ public struct CircuitRuns: Sendable {
     /// Per-pair metric [pairs] with the edges of `cut` ([writers * readers], EAP-IG's layout) cut.
     /// `fromLayer`: the caller knows nothing below this layer is cut, so those writers are the clean pass's.
     public func metrics(cut: [Bool], fromLayer: Int = 0) throws(CircuitError) -> [Double] {
-        try metrics(cut: cut, fromLayer: fromLayer, from: nil).metrics
+        let key = MeasuredCuts.Key(cut: cut, fromLayer: fromLayer)
+        if let m = measured.values[key] { return m }
+        let m = try metrics(cut: cut, fromLayer: fromLayer, from: nil).metrics
+        if measured.values.count >= MeasuredCuts.capacity { measured.values.removeAll() }
+        measured.values[key] = m
+        return m
     }
 
     /// A search's pass: per-pair metric [pairs] with `cut`, the heads of `fromLayer` whose inputs are cut as
@@ -198,4 +206,12 @@ extension ComponentPass {
         let n = output.count
         outputs.withUnsafeMutableBufferPointer { o in output.withUnsafeBufferPointer { (o.baseAddress! + w * n).update(from: $0.baseAddress!, count: n) } }
     }
+}
+
+/// Measured cuts of one CircuitRuns (used by one thread at a time, as its scratch is). The layer is part of
+/// the key: a pass from a later layer adds the same numbers in another order.
+final class MeasuredCuts: @unchecked Sendable {
+    struct Key: Hashable { let cut: [Bool]; let fromLayer: Int }
+    static let capacity = 4096
+    var values: [Key: [Double]] = [:]
 }

@@ -72,7 +72,6 @@ struct CircuitCommand: ParsableCommand {
                 if circuitMethod == "exact" && exact != Set(chosen) {
                     throw ValidationError("--circuit-method exact needs exact scores at every step: give --exact-steps \(steps)")
                 }
-                _ = try experiment.patch.pairSets()
                 plans.append((experiment, chosen, exact))
             }
         }
