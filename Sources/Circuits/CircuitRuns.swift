@@ -214,4 +214,6 @@ final class MeasuredCuts: @unchecked Sendable {
     struct Key: Hashable { let cut: [Bool]; let fromLayer: Int }
     static let capacity = 4096
     var values: [Key: [Double]] = [:]
+    /// EAP's products [writers, readers] (EAP-IG's last step).
+    var eap: [Float]?
 }

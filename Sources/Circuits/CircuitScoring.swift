@@ -76,10 +76,31 @@ extension CircuitRuns {
     /// EAP (steps nil) and EAP-IG: sum over pairs and positions of (replacement - clean) . gradient, over
     /// the pairs of every batch. The scores are linear in the gradient, so each IG step adds its own
     /// product (difference [W, n] x gradient^T [n, R], scaled by 1 / (steps x pairs)) and no averaged
-    /// gradient is kept.
+    /// gradient is kept. IG's last step (alpha = 1) is the clean input itself, EAP's gradient: EAP's
+    /// products, computed once per CircuitRuns, stand in for it.
     func gradientScores(_ graph: CircuitGraph, steps: Int?) throws(CircuitError) -> [Float] {
+        let R = readers
+        var products = try eapProducts()
+        if let steps {
+            for i in products.indices { products[i] /= Float(steps) }
+            if steps > 1 { try addProducts(to: &products, steps: steps) }
+        }
+        return graph.edges.map { products[$0.source * R + $0.input] }
+    }
+
+    /// EAP's products [W, R]: the gradient at the clean input.
+    func eapProducts() throws(CircuitError) -> [Float] {
+        if let p = measured.eap { return p }
+        var products = [Float](repeating: 0, count: writers * readers)
+        try addProducts(to: &products, steps: nil)
+        measured.eap = products
+        return products
+    }
+
+    /// products[w, r] += weight / pairs x sum over rows of difference[w] . gradient[r], at the clean input
+    /// (steps nil, weight 1) or at IG's inputs alpha = k / steps for k = 1 ..< steps (weight 1 / steps).
+    private func addProducts(to products: inout [Float], steps: Int?) throws(CircuitError) {
         let W = writers, R = readers
-        var products = [Float](repeating: 0, count: W * R)
         for b in batches {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length, n = N * T * config.d_model
             let cleanState = b.runs.forwardState(.clean)
@@ -105,7 +126,7 @@ extension CircuitRuns {
             // (one copy of the clean pass, rerun in place from that hook at each step: nothing before it changes)
             let hook = Hook.residPre.name(layer: 0)
             var scratch: ForwardState? = nil
-            for k in 1...steps {
+            for k in 1..<steps {
                 let alpha = Float(k) / Float(steps)
                 var x = [Float](repeating: 0, count: n)
                 for j in 0..<n { x[j] = b.replacement[j] + alpha * (b.cleanPass.outputs[j] - b.replacement[j]) }
@@ -118,7 +139,6 @@ extension CircuitRuns {
                 try add(out.state, out.logits.data, weight: 1 / Float(steps))
             }
         }
-        return graph.edges.map { products[$0.source * R + $0.input] }
     }
 
     /// ACDC over readers from the logits down; within a reader, its writers from the latest down.

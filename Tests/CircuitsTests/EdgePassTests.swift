@@ -201,6 +201,35 @@ final class EdgePassTests: XCTestCase {
         XCTAssertNotEqual(ig5.edges.map(\.score), eap.edges.map(\.score), "five steps interpolate, so they differ on a nonlinear model")
     }
 
+    /// EAP-IG written out: at alpha = k / 5 for k = 1 ... 5 (the last one interpolated too, not taken from
+    /// EAP as the library does), every reader's input gradient from a pass started at the interpolated
+    /// input embedding, dotted with each writer's (replacement - clean) output, averaged over steps and pairs.
+    func testEAPIGIsTheMeanOfGradientsAlongTheInterpolation() throws {
+        let m = randomCircuitModel(), c = m.config, pairs = randomCircuitPairs(m), N = pairs.count, T = pairs.length
+        let runs = try PatchRuns(model: m, pairs: pairs, metric: .logitDiff)
+        let cr = try CircuitRuns(runs)
+        var ig = try CircuitGraph(c)
+        try cr.attribute(&ig, method: .eapIG(steps: 5))
+        let b = cr.batches[0], n = N * T * c.d_model, R = cr.readers
+        var sums = [Double](repeating: 0, count: cr.writers * R)
+        for k in 1...5 {
+            let alpha = Float(k) / 5
+            let x = (0..<n).map { b.replacement[$0] + alpha * (b.cleanPass.outputs[$0] - b.replacement[$0]) }
+            let out = try m.forward(startingAt: Hook.residPre.name(layer: 0), with: Tensor(shape: [N, T, c.d_model], data: x),
+                                    base: runs.forwardState(.clean))
+            let g = try m.readerGradients(out.state, dlogits: runs.metricGradient(logits: out.logits.data))
+            for w in 0..<cr.writers { for r in 0..<R {
+                var dot = 0.0
+                for j in 0..<n { dot += Double(b.replacement[w * n + j] - b.cleanPass.outputs[w * n + j]) * Double(g[r * n + j]) }
+                sums[w * R + r] += dot / Double(5 * N)
+            } }
+        }
+        for e in ig.edges {
+            let expected = sums[e.source * R + e.input]
+            XCTAssertEqual(Double(e.score), expected, accuracy: 1e-4 + 1e-3 * abs(expected), e.name)
+        }
+    }
+
     /// No LayerNorm, attention that reads no input (W_Q = W_K = 0, so every pattern is uniform), MLPs that
     /// read nothing (W_in = 0, a constant output): the metric is linear in every writer, so EAP is exact.
     func testEAPEqualsExactPatchingOnAModelLinearAlongEveryPath() throws {
