@@ -68,6 +68,7 @@ enum SlurmSubmit {
             print("study \(spec.name): all \(runs.count) runs in \(dir) are trained; nothing to submit")
             return
         }
+        _ = try SlurmCommand.locate("sbatch")   // before anything is written
         let active = try SlurmStatus.activeJobs(dir: dir)
         guard active.isEmpty else {
             throw SlurmError("\(dir): jobs of an earlier submission are still queued or running (\(active.joined(separator: ", "))); wait for them or scancel them")
@@ -105,13 +106,18 @@ enum SlurmSubmit {
 
 /// One Slurm client command (sbatch, scontrol), run to completion; its stdout, or a one-line error.
 enum SlurmCommand {
-    static func run(_ args: [String]) throws -> String {
-        let name = args[0]
+    /// The command's path on PATH, or an error saying where it comes from.
+    static func locate(_ name: String) throws -> String {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
             .map { $0 + "/" + name }.first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let path else {
             throw SlurmError("\(name): not found on PATH; run this on a Slurm login node, or install Slurm's client commands (Debian: apt-get install slurm-client)")
         }
+        return path
+    }
+
+    static func run(_ args: [String]) throws -> String {
+        let path = try locate(args[0])
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = Array(args.dropFirst())
