@@ -109,6 +109,7 @@ done
 slurm_wait "$train"
 scontrol show job -o "$train" | grep -q 'ArrayTaskId=1 .*JobState=CANCELLED' || fail "array task ${train}_1 is not CANCELLED"
 status=$("$LENS" sweep --study "$work/slow.yaml" --out "$study" --slurm --status)
+echo "slurm-test: lens sweep --slurm --status after the cancel:"; echo "$status" | sed 's/^/    /'
 echo "$status" | grep -q '^m-s1  done' || fail "status after the cancel: $status"
 echo "$status" | grep -q '^m-s2  failed' || fail "status after the cancel: $status"
 left=$(last_step m-s2)
