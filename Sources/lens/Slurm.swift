@@ -57,6 +57,11 @@ enum SlurmSubmit {
         let finished = Set(runs.indices.filter { TrainingRun(spec: runs[$0], dir: dir + "/" + runs[$0].name).isComplete })
         let plan = SlurmPlan(dir: dir, studyName: spec.name, study: studyArgument, runs: runs.map(\.name), finished: finished,
                              withStages: withStages, studyFlags: studyFlags, options: options.planOptions)
+        if options.dryRun && json {
+            return try JSONOut.print(["study": spec.name, "out": dir, "already_trained": finished.sorted().map { runs[$0].name },
+                                      "jobs": zip(plan.jobs, plan.commandLines).map { job, line in
+                                          ["stage": job.stage, "script_path": job.scriptPath, "script": job.script, "sbatch": line] }])
+        }
         if options.dryRun {
             if studyCopy != nil { print("# \(studyArgument): a copy of \(study ?? "")") }
             for job in plan.jobs { print("# \(job.scriptPath)\n\(job.script)") }

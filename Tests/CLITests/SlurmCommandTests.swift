@@ -36,6 +36,29 @@ import TestSupport
         #expect(again.out.contains("(1 of 2 runs already trained)"))
     }
 
+    /// A Slurm job's dump must be the local dump's bytes: two processes dumping one checkpoint write the
+    /// same file (the writer wrote its datasets in dictionary order, which changes from process to process,
+    /// so chunk addresses differed while every dataset was equal). Several processes, so that an order
+    /// that depends on the process shows up.
+    @Test func twoProcessesDumpTheSameBytes() throws {
+        let temp = try TempDir("slurm-dump-bytes")
+        try Self.study.write(toFile: temp.root + "/s.yaml", atomically: true, encoding: .utf8)
+        let trained = try runLens(["sweep", "--study", temp.root + "/s.yaml", "--out", temp.root + "/out", "--run", "d16-s1", "--threads", "1"])
+        #expect(trained.status == 0, "\(trained.err)")
+        var first: [String: Data] = [:]
+        for i in 0..<4 {
+            let out = temp.root + "/dump\(i)"
+            let r = try runLens(["dump", "--run", temp.root + "/out/d16-s1", "--steps", "20", "--n", "20", "--out", out, "--threads", "1"])
+            #expect(r.status == 0, "\(r.err)")
+            let files = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasSuffix(".h5") }.sorted()
+            #expect(files == ["step_000020.h5"])
+            for f in files {
+                let data = try Data(contentsOf: URL(fileURLWithPath: out + "/" + f))
+                if let earlier = first[f] { #expect(data == earlier, "dump \(i): \(f) differs from the first dump's") } else { first[f] = data }
+            }
+        }
+    }
+
     static let badInput: [(args: [String], words: String)] = [
         (["sweep", "--dry-run"], "--dry-run needs --slurm"),
         (["study", "--status"], "--status needs --slurm"),
