@@ -4,7 +4,8 @@
 # directory, no systemd). Three checks, each against a local run of the same study in the same directory
 # (so that paths inside the results are the same):
 #   1. lens sweep --slurm of a two-run study: every file of the runs is the same bytes as a local lens sweep.
-#   2. the same with one array task cancelled (scancel) mid-run: its run is left incomplete and --status
+#   2. the same with one array task requeued (scontrol requeue) and another cancelled (scancel) mid-run:
+#      the requeued one resumes from its last checkpoint; the cancelled run is left incomplete and --status
 #      says failed; submitting again submits only that run (--array=1), which resumes from its last
 #      checkpoint; then every file is the same bytes as a local lens sweep.
 #   3. lens study --slurm: the training array, the dump array and the probes, patching, circuits and report
@@ -106,7 +107,20 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 [ -n "$cancelled_at" ] || fail "run m-s2 never reached step 2000"
+# Meanwhile m-s1 is requeued by Slurm (as after a node failure or preemption): killed, queued again (its
+# begin time, which a requeue puts 2 minutes ahead, brought back to now), and resumed by the same task.
+requeued_at=$(last_step m-s1)
+[ "$((10#$requeued_at))" -lt 20000 ] || fail "run m-s1 finished before it could be requeued"
+scontrol requeue "${train}_0"
+for _ in $(seq 1 100); do
+  scontrol show job -o "${train}_0" | grep -q 'JobState=PENDING' && break
+  sleep 0.1
+done
+scontrol update JobId="${train}_0" StartTime=now
 slurm_wait "$train"
+scontrol show job -o "${train}_0" | grep -q 'Restarts=1 ' || fail "array task ${train}_0 was not requeued once"
+first=$(grep -o ' [0-9]*/20000 ' "$study/slurm/logs/train-0.err" | sed -n 2p | tr -d ' ' | cut -d/ -f1)
+[ -n "$first" ] && [ "$first" -gt 1 ] || fail "the requeued m-s1 started again from step 1: $(head -c 400 "$study/slurm/logs/train-0.err")"
 scontrol show job -o "$train" | grep -q 'ArrayTaskId=1 .*JobState=CANCELLED' || fail "array task ${train}_1 is not CANCELLED"
 status=$("$LENS" sweep --study "$work/slow.yaml" --out "$study" --slurm --status)
 echo "slurm-test: lens sweep --slurm --status after the cancel:"; echo "$status" | sed 's/^/    /'
@@ -125,7 +139,7 @@ t1=$(date +%s)
 mv "$study" "$work/cancel-slurm"
 "$LENS" sweep --study "$work/slow.yaml" --out "$study" --jobs 2 --threads 2 >/dev/null 2>&1
 n=$(same_files "$work/cancel-slurm" "$study")
-echo "slurm-test: 2. m-s2 cancelled at step $cancelled_at (last checkpoint $((10#$left))), resubmitted as --array=1, resumed ($(( t1 - t0 )) s through Slurm): $n files, the same bytes as an uninterrupted local lens sweep"
+echo "slurm-test: 2. m-s1 requeued by scontrol (its last checkpoint then: step $((10#$requeued_at))), resumed from its checkpoint at step $(( first - 1 )); m-s2 cancelled at step $cancelled_at (last checkpoint $((10#$left))), resubmitted as --array=1, resumed ($(( t1 - t0 )) s through Slurm): $n files, the same bytes as an uninterrupted local lens sweep"
 rm -rf "$study" "$work/cancel-slurm"
 
 # 3. lens study --slurm: the whole dependent chain, with a small probe and patching spec.
