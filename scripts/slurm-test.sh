@@ -119,7 +119,9 @@ done
 scontrol update JobId="${train}_0" StartTime=now
 slurm_wait "$train"
 scontrol show job -o "${train}_0" | grep -q 'Restarts=1 ' || fail "array task ${train}_0 was not requeued once"
-first=$(grep -o ' [0-9]*/20000 ' "$study/slurm/logs/train-0.err" | sed -n 2p | tr -d ' ' | cut -d/ -f1)
+# The first progress line after a checkpoint (every 1000 steps): a restart there; a fresh start would print 1/20000 again.
+first=$(grep -o ' [0-9]*/20000 ' "$study/slurm/logs/train-0.err" | tr -d ' ' | cut -d/ -f1 | awk '$1 > 1 && $1 % 1000 == 1' | head -1)
+[ "$(grep -c ' 1/20000 ' "$study/slurm/logs/train-0.err")" = 1 ] || fail "the requeued m-s1 started again from step 1"
 [ -n "$first" ] && [ "$first" -gt 1 ] || fail "the requeued m-s1 started again from step 1: $(head -c 400 "$study/slurm/logs/train-0.err")"
 scontrol show job -o "$train" | grep -q 'ArrayTaskId=1 .*JobState=CANCELLED' || fail "array task ${train}_1 is not CANCELLED"
 status=$("$LENS" sweep --study "$work/slow.yaml" --out "$study" --slurm --status)
