@@ -26,7 +26,13 @@ enum SlurmStatus {
             if e.description.contains("Invalid job id") { return [] }
             throw e
         }
-        return text.split(separator: "\n").map { line in
+        return parse(text, id: id)
+    }
+
+    /// The lines of `scontrol show job -o <id>`: one per array task that has started or ended (ArrayTaskId=3),
+    /// one for the tasks still pending together (ArrayTaskId=4-9%2), one for a job that is not an array.
+    static func parse(_ text: String, id: String) -> [Entry] {
+        text.split(separator: "\n").map { line in
             var f: [String: String] = [:]
             for word in line.split(separator: " ") {
                 guard let eq = word.firstIndex(of: "=") else { continue }
@@ -60,7 +66,10 @@ enum SlurmStatus {
         for (i, run) in runs.enumerated() {
             let r = TrainingRun(spec: run, dir: dir + "/" + run.name)
             let step = TrainingRun.completedSteps(r.dir).last ?? 0
-            let task = train.first { $0.tasks?.contains(i) ?? false }
+            // a task still pending with others shares their line: name it as Slurm does, <array job>_<index>
+            let task = train.first { $0.tasks?.contains(i) ?? false }.map { e in
+                var e = e; if e.tasks?.count ?? 0 > 1 { e.id += "_\(i)" }; return e
+            }
             let state: String, detail: String
             if r.isComplete { state = "done"; detail = "" }
             else if let task, task.state == "RUNNING" || task.state == "COMPLETING" { state = "running"; detail = "job \(task.id)" }
