@@ -110,14 +110,16 @@ public final class ActivationFileWriter {
         try lengths.write(rows: rows, len)
         try prompts.write(rows: rows, strings: pr)
         try tasks.write(rows: rows, strings: ta)
-        for (name, v) in pos { try positions[name]!.write(rows: rows, v) }
-        for (name, v) in lab {
+        // In name order, not the dictionaries' (which changes from process to process): the chunks are
+        // allocated in the order they are written, so the same batches give the same file bytes.
+        for (name, v) in pos.sorted(by: { $0.key < $1.key }) { try positions[name]!.write(rows: rows, v) }
+        for (name, v) in lab.sorted(by: { $0.key < $1.key }) {
             switch v {
             case .int32(let x): try labels[name]!.0.write(rows: rows, x)
             case .float32(let x): try labels[name]!.0.write(rows: rows, x)
             }
         }
-        for (name, v) in act { try hooks[name]!.0.write(rows: rows, v) }
+        for (name, v) in act.sorted(by: { $0.key < $1.key }) { try hooks[name]!.0.write(rows: rows, v) }
         rowsWritten += b
     }
 
@@ -144,9 +146,10 @@ public final class ActivationFileWriter {
 
     private func closeDatasets() {
         for d in [tokens, lengths, prompts, tasks] { d.close() }
-        positions.values.forEach { $0.close() }
-        labels.values.forEach { $0.0.close() }
-        hooks.values.forEach { $0.0.close() }
+        // In name order: a dataset's cached chunks get their file space when it closes.
+        positions.sorted { $0.key < $1.key }.forEach { $0.value.close() }
+        labels.sorted { $0.key < $1.key }.forEach { $0.value.0.close() }
+        hooks.sorted { $0.key < $1.key }.forEach { $0.value.0.close() }
     }
 
     deinit {

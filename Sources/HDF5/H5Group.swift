@@ -33,7 +33,12 @@ public final class H5Group: H5Node, @unchecked Sendable {
             let lcpl = try c.check(H5Pcreate(lens_h5p_link_create()), "cannot create group")
             defer { h5close(lcpl, H5Pclose) }
             try c.check(H5Pset_create_intermediate_group(lcpl, 1), "cannot create group")
-            let gid = try c.check(H5Gcreate2(id, path, lcpl, HDF5.P_DEFAULT, HDF5.P_DEFAULT), "cannot create group")
+            // No modification times in the group's header either (as for datasets): the same groups written
+            // twice, or by a Slurm job and by a local run, give the same bytes.
+            let gcpl = try c.check(H5Pcreate(lens_h5p_group_create()), "cannot create group")
+            defer { h5close(gcpl, H5Pclose) }
+            try c.check(H5Pset_obj_track_times(gcpl, false), "cannot create group")
+            let gid = try c.check(H5Gcreate2(id, path, lcpl, gcpl, HDF5.P_DEFAULT), "cannot create group")
             return H5Group(id: gid, ctx: c)
         }
     }

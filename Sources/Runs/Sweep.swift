@@ -9,21 +9,34 @@ public struct Sweep: Sendable {
     public let study: StudySpec
     public let outDir: String
     public let jobs: Int
+    /// Train only the runs of these names (a Slurm array task trains one); nil: every run.
+    public let only: Set<String>?
 
-    public init(study: StudySpec, outDir: String, jobs: Int) { self.study = study; self.outDir = outDir; self.jobs = jobs }
+    public init(study: StudySpec, outDir: String, jobs: Int, only: Set<String>? = nil) {
+        self.study = study; self.outDir = outDir; self.jobs = jobs; self.only = only
+    }
 
     public func runDirectory(_ run: RunSpec) -> String { outDir + "/" + run.name }
 
     public func run() throws -> [TrainingRun] {
-        let runs = try study.runs().map { TrainingRun(spec: $0, dir: runDirectory($0)) }
+        let all = try study.runs()
+        if let only, let unknown = only.first(where: { name in !all.contains { $0.name == name } }) {
+            throw StudyError(file: study.name, problem: "no run \(unknown) (have: \(all.map(\.name).joined(separator: ", ")))")
+        }
+        let runs = all.filter { only?.contains($0.name) ?? true }.map { TrainingRun(spec: $0, dir: runDirectory($0)) }
         try AtomicFile.createDirectory(outDir)
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-        AtomicFile.removeStaleTemporaries(of: outDir + "/study.json")
-        try AtomicFile.write(try enc.encode(study), to: outDir + "/study.json")
+        // Rewritten only when it differs: Slurm array tasks on other nodes start sweeps of single runs at
+        // once, and one must not remove another's temporary file as stale (its process id means nothing here).
+        let studyJSON = try enc.encode(study)
+        if FileManager.default.contents(atPath: outDir + "/study.json") != studyJSON {
+            AtomicFile.removeStaleTemporaries(of: outDir + "/study.json")
+            try AtomicFile.write(studyJSON, to: outDir + "/study.json")
+        }
         let pending = runs.filter { !$0.isComplete }
         let workers = max(1, min(jobs, pending.count))
         let threads = Engine.threads
-        // Threads per run follow from the whole study, not from what is left to do: a run's shard count
+        // Threads per run follow from the runs asked for, not from what is left to do: a run's shard count
         // (and so its floating-point sums) must not change when a resumed sweep has fewer runs pending.
         Engine.setThreads(max(1, threads / max(1, min(jobs, runs.count))))
         defer { Engine.setThreads(threads) }

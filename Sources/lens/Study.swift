@@ -28,9 +28,14 @@ struct StudyCommand: ParsableCommand {
           lens study --study cot --compare runs/default   # direct answer instead of the scratchpad, its report compared with the default study's
           lens study --study my.yaml --full  # exact patching at every checkpoint
           lens study --specs-only --out DIR  # write the shipped specs to DIR/specs and stop
+        --slurm submits the stages as Slurm jobs instead: a job array over the runs still to train, then
+        afterok-dependent jobs for the dumps (an array over the runs), probes, patching, circuits and the
+        report, each running this command with --stage; --dry-run prints the batch scripts and sbatch
+        lines, --status each run's state (README "Running on Slurm"):
+          lens study --study extended --out /shared/extended --slurm --partition cpu --time 4:00:00 --cpus-per-task 2
         """)
 
-    @Option(help: "Study file (YAML), or the name of a shipped study (default, cot).") var study: String?
+    @Option(help: "Study file (YAML), or the name of a shipped study (default, cot, extended, extended-cot).") var study: String?
     @Option(help: "Output directory (default: runs/<study name>).") var out: String?
     @Option(help: "Runs trained at the same time, and dumps, probes and patching experiments run at the same time (default: cores).")
     var jobs: Int = ProcessInfoCores.count
@@ -41,6 +46,10 @@ struct StudyCommand: ParsableCommand {
     var specs: String?
     @Option(help: "A study of the composite's other form, for the report's direct-against-scratchpad section (lens report --compare).")
     var compare: String?
+    @Option(help: "Run only this stage (repeat for more): train, dump, probes, patching, circuits, report; what each Slurm job runs.")
+    var stage: [String] = []
+    @Option(name: .customLong("run"), help: "With --stage train or dump: only this run (e.g. base-s2).") var onlyRun: String?
+    @OptionGroup var slurm: SlurmOptions
     @OptionGroup var common: CommonOptions
 
     /// Exact patching at the last step unless --full (attribution runs at every sampled step): every kind
@@ -52,12 +61,24 @@ struct StudyCommand: ParsableCommand {
     func validate() throws {
         try checkRange(jobs, 1...CommonOptions.maxThreads, flag: "--jobs")
         try checkPaths([(study, "--study"), (out, "--out"), (specs, "--specs"), (compare, "--compare")])
+        let stages = ["train"] + SlurmPlan.stages
+        if let bad = stage.first(where: { !stages.contains($0) }) {
+            throw ValidationError("--stage \(bad): not a stage (\(stages.joined(separator: ", ")))")
+        }
+        if onlyRun != nil && !(stage.contains("train") || stage.contains("dump")) { throw ValidationError("--run needs --stage train or dump") }
+        if slurm.slurm && (!stage.isEmpty || specsOnly) { throw ValidationError("--slurm submits every stage; it takes no --stage or --specs-only") }
     }
 
     func run() throws {
         common.apply()
         let spec = try study.map(SweepCommand.load) ?? DefaultStudy.spec()
         let dir = out ?? "runs/" + spec.name
+        // The jobs run the stages with these flags (paths absolute: they start elsewhere).
+        let slurmFlags = (full ? ["--full"] : []) + (specs.map { ["--specs", SlurmSubmit.absolute($0)] } ?? [])
+            + (compare.map { ["--compare", SlurmSubmit.absolute($0)] } ?? [])
+        if slurm.slurm && (slurm.dryRun || slurm.status) {
+            return try SlurmSubmit.run(spec: spec, study: study, dir: dir, withStages: true, studyFlags: slurmFlags, options: slurm, json: common.json)
+        }
         let written = try specs.map(Self.listSpecs) ?? writeSpecs(dir + "/specs")
         if specsOnly {
             print("wrote \(written.probes.count) probe, \(written.patching.count) patching and \(written.circuits.count) circuit specs to \(dir)/specs")
@@ -107,9 +128,13 @@ struct StudyCommand: ParsableCommand {
         // composite's circuits are compared with the sub-skills').
         let circuitSpecs = patching + (try written.circuits.filter(evaluates))
         let chosen = (probes: probes, patching: patching, circuits: circuitSpecs)
+        if slurm.slurm {   // the specs are written and narrowed above, once, before any job starts
+            return try SlurmSubmit.run(spec: spec, study: study, dir: dir, withStages: true, studyFlags: slurmFlags, options: slurm, json: common.json)
+        }
         let threads = ["--threads", String(common.threads)]
         var timings: [(String, Double)] = []
         func stage(_ name: String, _ body: () throws -> Void) throws {
+            guard self.stage.isEmpty || self.stage.contains(name) else { return }
             let start = Date()
             FileHandle.standardError.write(Data("lens study: \(name)\n".utf8))
             try body()
@@ -134,10 +159,13 @@ struct StudyCommand: ParsableCommand {
             try AtomicFile.write(Data(k.content.utf8), to: k.file)
         }
         try stage("train") {
-            let sweep = try SweepCommand.parse((study.map { ["--study", $0] } ?? []) + ["--out", dir, "--jobs", String(jobs)] + threads)
+            let sweep = try SweepCommand.parse((study.map { ["--study", $0] } ?? []) + ["--out", dir, "--jobs", String(jobs)] + threads
+                                               + (onlyRun.map { ["--run", $0] } ?? []))
             try quietly { try sweep.run() }
         }
         let runs = try PatchCommand.runDirectories(dir)
+        let dumped = runs.filter { r in onlyRun.map { ($0 == (r as NSString).lastPathComponent) } ?? true }
+        if let onlyRun, dumped.isEmpty { throw CLIError(dir, "no run \(onlyRun)") }
         let exactSteps = full ? "all" : Self.sampledExactSteps
         // Dumps, probes and patching at the half-decade sample of the checkpoints (every run of a study shares
         // its schedule; the sample holds the last step); --full: every checkpoint.
@@ -149,7 +177,7 @@ struct StudyCommand: ParsableCommand {
         // Children of one thread each, `jobs` at a time (ChildJobs: these commands are mostly single-threaded).
         let childThreads = ["--threads", String(max(1, common.threads / max(1, jobs)))]
         try stage("dump") {
-            let commands = chosen.probes.isEmpty ? [] : runs.map { run in
+            let commands = chosen.probes.isEmpty ? [] : dumped.map { run in
                 ["dump", "--run", run, "--steps", steps, "--hooks", "blocks.*.hook_resid_post", "--n", String(Self.dumpItems)]
                     + (dumpTasks.isEmpty ? [] : ["--tasks"] + dumpTasks) + ["--for-probes"] + chosen.probes + childThreads
             }

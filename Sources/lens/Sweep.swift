@@ -13,15 +13,22 @@ struct SweepCommand: ParsableCommand {
         Kill it at any time: running it again resumes every run from its last checkpoint and gives
         the same files an uninterrupted sweep would (for the same --threads and --jobs).
           lens sweep --study my.yaml --check    # only check the study file: keys, types, sizes; lists its runs
+        --slurm submits the training as one Slurm job array instead (one array task = one run, only the runs
+        not yet trained; --dry-run prints the batch script and the sbatch line; README "Running on Slurm"):
+          lens sweep --study extended --out /shared/extended --slurm --partition cpu --time 2:00:00 --cpus-per-task 2
+          lens sweep --study extended --out /shared/extended --slurm --status
         """)
 
-    @Option(help: "Study file (YAML), or the name of a shipped study (default, cot). Schema: see README or `lens sweep --show-default`.")
+    @Option(help: "Study file (YAML), or the name of a shipped study (default, cot, extended, extended-cot). Schema: see README or `lens sweep --show-default`.")
     var study: String?
     @Option(help: "Output directory.") var out = "runs/default"
     @Option(help: "Runs trained at the same time (default: cores).") var jobs: Int = ProcessInfoCores.count
     @Flag(help: "Print the embedded default study and exit.") var showDefault = false
     @Flag(help: "Check the study (keys, types, sizes against this machine's memory), list its runs and exit without training.")
     var check = false
+    @Option(name: .customLong("run"), help: "Train only this run (repeat for more), e.g. base-s2; a Slurm array task trains one.")
+    var onlyRuns: [String] = []
+    @OptionGroup var slurm: SlurmOptions
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
@@ -41,7 +48,10 @@ struct SweepCommand: ParsableCommand {
             }
             return
         }
-        let runs = try Sweep(study: spec, outDir: outDir, jobs: jobs).run()
+        if slurm.slurm {
+            return try SlurmSubmit.run(spec: spec, study: study, dir: outDir, withStages: false, options: slurm, json: common.json)
+        }
+        let runs = try Sweep(study: spec, outDir: outDir, jobs: jobs, only: onlyRuns.isEmpty ? nil : Set(onlyRuns)).run()
         let finals = runs.map { ($0, $0.readMetrics().last) }
         if common.json {
             let summary = finals.map { r, last -> [String: Any] in
