@@ -21,7 +21,9 @@ struct BenchCircuit: ParsableCommand {
           lens circuit-component    one component pass (Transformer.componentForward), nothing cut
           lens circuit-setup        PatchRuns (clean and corrupted forward) and CircuitRuns (3 component passes)
           lens circuit-eap          attribute(.eap): metric gradient, one backward, reader gradients, score gemm
-          lens circuit-eap-ig       attribute(.eapIG(steps: --ig-steps))
+          lens circuit-eap-ig       attribute(.eapIG(steps: --ig-steps)); its last step (alpha = 1) is EAP's products,
+                                    taken from the EAP line's run when --methods has eap (as lens circuit runs them),
+                                    computed here when not (--methods eap-ig times it alone)
           lens circuit-exact        attribute(.exact): each edge cut alone; eap_speedup = its median / EAP's
           lens circuit-acdc         attribute(.acdc(tau: --tau)): kept = edges in its circuit; median_s is the time
                                     per checkpoint (one model), per_edge_ms per edge tried
