@@ -70,6 +70,11 @@ EOF
 slurm_stop() {
   [ -n "${SLURM_DIR:-}" ] || return 0
   local f pid
+  # every job first: a job's steps outlive slurmd, and a failed test must not leave trainings running
+  if [ -f "$SLURM_DIR/slurmctld.pid" ] && kill -0 "$(cat "$SLURM_DIR/slurmctld.pid")" 2>/dev/null; then
+    scancel --full --user="$(id -un)" 2>/dev/null || true
+    for _ in $(seq 1 50); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.2; done
+  fi
   for f in "$SLURM_DIR/slurmd.pid" "$SLURM_DIR/slurmctld.pid" "$SLURM_DIR/munge/munged.pid"; do
     [ -f "$f" ] || continue
     pid=$(cat "$f")

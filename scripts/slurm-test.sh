@@ -136,6 +136,7 @@ slurm_wait $(jobs_of)
 all_completed
 # The resubmitted task resumed: its progress (appended to the first attempt's) starts after the checkpoint.
 grep -q " $(( 10#$left + 1 ))/20000 " "$study/slurm/logs/train-1.err" || fail "the resubmitted m-s2 did not resume from step $((10#$left)): $(tail -3 "$study/slurm/logs/train-1.err")"
+[ "$(grep -c ' 1/20000 ' "$study/slurm/logs/train-1.err")" = 1 ] || fail "the resubmitted m-s2 started again from step 1"
 t1=$(date +%s)
 "$LENS" sweep --study "$work/slow.yaml" --out "$study" --slurm --status | grep -q '^m-s2  done' || fail "m-s2 not done after the resubmission"
 mv "$study" "$work/cancel-slurm"

@@ -18,21 +18,26 @@ public struct Sweep: Sendable {
 
     public func runDirectory(_ run: RunSpec) -> String { outDir + "/" + run.name }
 
+    /// <out>/study.json, rewritten only when it differs: Slurm array tasks on other nodes start sweeps of
+    /// single runs at once, and one must not remove another's temporary file as stale (its process id means
+    /// nothing here); `lens study --slurm` writes it before submitting, so the tasks find it equal.
+    public func writeStudyJSON() throws {
+        try AtomicFile.createDirectory(outDir)
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let studyJSON = try enc.encode(study)
+        if FileManager.default.contents(atPath: outDir + "/study.json") != studyJSON {
+            AtomicFile.removeStaleTemporaries(of: outDir + "/study.json")
+            try AtomicFile.write(studyJSON, to: outDir + "/study.json")
+        }
+    }
+
     public func run() throws -> [TrainingRun] {
         let all = try study.runs()
         if let only, let unknown = only.first(where: { name in !all.contains { $0.name == name } }) {
             throw StudyError(file: study.name, problem: "no run \(unknown) (have: \(all.map(\.name).joined(separator: ", ")))")
         }
         let runs = all.filter { only?.contains($0.name) ?? true }.map { TrainingRun(spec: $0, dir: runDirectory($0)) }
-        try AtomicFile.createDirectory(outDir)
-        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys, .prettyPrinted]
-        // Rewritten only when it differs: Slurm array tasks on other nodes start sweeps of single runs at
-        // once, and one must not remove another's temporary file as stale (its process id means nothing here).
-        let studyJSON = try enc.encode(study)
-        if FileManager.default.contents(atPath: outDir + "/study.json") != studyJSON {
-            AtomicFile.removeStaleTemporaries(of: outDir + "/study.json")
-            try AtomicFile.write(studyJSON, to: outDir + "/study.json")
-        }
+        try writeStudyJSON()
         let pending = runs.filter { !$0.isComplete }
         let workers = max(1, min(jobs, pending.count))
         let threads = Engine.threads

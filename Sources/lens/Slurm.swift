@@ -47,7 +47,10 @@ enum SlurmSubmit {
         // A shipped study is named (the binary holds it); a file is copied beside the scripts, where every node reads it.
         var studyArgument = study ?? "default"
         var studyCopy: Data?
-        if let study, ShippedStudies.named(study) == nil || FileManager.default.fileExists(atPath: study) {
+        // as SweepCommand.load: a regular file wins over a shipped name, a directory (`--out extended`) does not
+        var isDirectory: ObjCBool = false
+        let isFile = study.map { FileManager.default.fileExists(atPath: $0, isDirectory: &isDirectory) && !isDirectory.boolValue } ?? false
+        if let study, ShippedStudies.named(study) == nil || isFile {
             let text = try InputFile.text(study, atMost: 1 << 20)
             // read twice (a pipe gives nothing the second time): the copy must be the study that was loaded
             guard (try? StudySpec.parse(text, file: study)) == spec else { throw SlurmError("\(study): cannot be read a second time to copy it for the jobs; give a regular file") }
@@ -73,12 +76,11 @@ enum SlurmSubmit {
             print("study \(spec.name): all \(runs.count) runs in \(dir) are trained; nothing to submit")
             return
         }
-        _ = try SlurmCommand.locate("sbatch")   // before anything is written
-        let active = try SlurmStatus.activeJobs(dir: dir)
-        guard active.isEmpty else {
-            throw SlurmError("\(dir): jobs of an earlier submission are still queued or running (\(active.joined(separator: ", "))); wait for them or scancel them")
-        }
+        try checkSubmittable(dir: dir)   // before anything is written
         try AtomicFile.createDirectory(dir + "/slurm/logs")
+        // study.json before any task starts: tasks on several nodes would otherwise each write it at once,
+        // and one node cannot tell whether another node's temporary file is stale
+        try Sweep(study: spec, outDir: dir, jobs: 1).writeStudyJSON()
         if let studyCopy { try AtomicFile.write(studyCopy, to: studyArgument) }
         var ids: [String: String] = [:]
         var submitted: [[String: Any]] = []
@@ -89,17 +91,28 @@ enum SlurmSubmit {
             let id = String(out.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             guard !id.isEmpty, id.allSatisfy(\.isNumber) else { throw SlurmError("sbatch printed no job id for \(job.scriptPath): \(out)") }
             ids[job.stage] = id
+            // recorded as each is accepted: if a later sbatch fails, --status and the next submission still see it
+            try AtomicFile.write(try JSONSerialization.data(withJSONObject: ["study": spec.name, "runs": runs.map(\.name), "jobs": ids] as [String: Any],
+                                                            options: [.sortedKeys, .prettyPrinted]), to: dir + "/slurm/jobs.json")
             submitted.append(["stage": job.stage, "job": id, "array": job.array.map(SlurmPlan.arrayRange) ?? "", "script": job.scriptPath])
             if !json { print("\(job.stage): job \(id)" + (job.array.map { " array \(SlurmPlan.arrayRange($0))" } ?? "")
                              + (job.after.map { " after \($0) (\(ids[$0] ?? ""))" } ?? "") + "  " + args.joined(separator: " ")) }
         }
-        let record: [String: Any] = ["study": spec.name, "runs": runs.map(\.name), "jobs": ids]
-        try AtomicFile.write(try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys, .prettyPrinted]), to: dir + "/slurm/jobs.json")
         if json {
             try JSONOut.print(["study": spec.name, "out": dir, "jobs": submitted, "already_trained": finished.sorted().map { runs[$0].name }])
         } else {
             print("study \(spec.name): \(plan.jobs.count) jobs submitted (\(finished.count) of \(runs.count) runs already trained); "
                   + "logs in \(dir)/slurm/logs; its state: lens \(withStages ? "study" : "sweep") --study \(study ?? "default") --out \(dir) --slurm --status")
+        }
+    }
+
+    /// sbatch on PATH and no job of an earlier submission queued or running: checked before a submission
+    /// writes anything.
+    static func checkSubmittable(dir: String) throws {
+        _ = try SlurmCommand.locate("sbatch")
+        let active = try SlurmStatus.activeJobs(dir: absolute(dir))
+        guard active.isEmpty else {
+            throw SlurmError("\(absolute(dir)): jobs of an earlier submission are still queued or running (\(active.joined(separator: ", "))); wait for them or scancel them")
         }
     }
 

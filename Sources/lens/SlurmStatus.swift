@@ -7,7 +7,8 @@ import Runs
 enum SlurmStatus {
     /// Job states after which a job no longer runs (sbatch's man page, JOB STATE CODES).
     static let ended: Set<String> = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY",
-                                     "PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT"]
+                                     "PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED"]
+    // not SPECIAL_EXIT: a job requeued and held, which can still be released and run
 
     /// One `scontrol show job -o` line: the array tasks it covers (nil: not an array) and its state.
     struct Entry { var tasks: [Int]?; var state: String; var reason: String; var id: String }

@@ -79,6 +79,7 @@ struct StudyCommand: ParsableCommand {
         if slurm.slurm && (slurm.dryRun || slurm.status) {
             return try SlurmSubmit.run(spec: spec, study: study, dir: dir, withStages: true, studyFlags: slurmFlags, options: slurm, json: common.json)
         }
+        if slurm.slurm { try SlurmSubmit.checkSubmittable(dir: dir) }   // before the specs are written
         let written = try specs.map(Self.listSpecs) ?? writeSpecs(dir + "/specs")
         if specsOnly {
             print("wrote \(written.probes.count) probe, \(written.patching.count) patching and \(written.circuits.count) circuit specs to \(dir)/specs")

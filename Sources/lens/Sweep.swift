@@ -34,6 +34,7 @@ struct SweepCommand: ParsableCommand {
     func validate() throws {
         try checkRange(jobs, 1...CommonOptions.maxThreads, flag: "--jobs")
         try checkPaths([(study, "--study"), (out, "--out")])
+        if slurm.slurm && !onlyRuns.isEmpty { throw ValidationError("--run with --slurm: the array covers every run still to train; submit a study of that run alone instead") }
     }
 
     func run() throws {

@@ -71,6 +71,7 @@ import TestSupport
         (["study", "--slurm", "--stage", "dump"], "--slurm submits every stage"),
         (["study", "--stage", "dumps"], "--stage dumps: not a stage (train, dump, probes, patching, circuits, report)"),
         (["study", "--run", "tiny-s1"], "--run needs --stage train or dump"),
+        (["sweep", "--slurm", "--run", "tiny-s1"], "--run with --slurm"),
     ]
 
     @Test(arguments: 0..<badInput.count)
@@ -90,6 +91,17 @@ import TestSupport
         #expect(r.status != 0)
         let lines = r.err.split(separator: "\n")
         #expect(lines.count == 1 && lines[0].contains("sbatch: not found on PATH") && lines[0].contains("apt-get install slurm-client"), "\(r.err)")
+    }
+
+    /// lens study writes <out>/specs before it runs anything: with --slurm and no sbatch it must not.
+    @Test func withoutSbatchAStudySubmissionWritesNothing() throws {
+        let temp = try TempDir("slurm-nosbatch-study")
+        try Self.study.write(toFile: temp.root + "/s.yaml", atomically: true, encoding: .utf8)
+        let r = try runLens(["study", "--study", temp.root + "/s.yaml", "--out", temp.root + "/out", "--slurm"],
+                            environment: ["PATH": temp.root])
+        #expect(r.status != 0)
+        #expect(r.err.split(separator: "\n").count == 1 && r.err.contains("sbatch: not found on PATH"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: temp.root + "/out"), "the study directory was created")
     }
 
     @Test func anUnknownRunIsAnError() throws {
