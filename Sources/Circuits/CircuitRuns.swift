@@ -214,6 +214,7 @@ final class MeasuredCuts: @unchecked Sendable {
     struct Key: Hashable { let cut: [Bool]; let fromLayer: Int }
     static let capacity = 4096
     var values: [Key: [Double]] = [:]
-    /// EAP's products [writers, readers] (EAP-IG's last step).
+    /// EAP's products [writers, readers] (EAP-IG's last step), and each batch's replacement - clean outputs.
     var eap: [Float]?
+    var differences: [[Float]]?
 }

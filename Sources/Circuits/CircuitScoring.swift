@@ -97,15 +97,22 @@ extension CircuitRuns {
         return products
     }
 
+    /// Each batch's (replacement - clean) writer outputs [W, n], which EAP and EAP-IG both read.
+    private func differences() -> [[Float]] {
+        if let d = measured.differences { return d }
+        let d = batches.map { b in zip(b.replacement, b.cleanPass.outputs).map { $0 - $1 } }
+        measured.differences = d
+        return d
+    }
+
     /// products[w, r] += weight / pairs x sum over rows of difference[w] . gradient[r], at the clean input
     /// (steps nil, weight 1) or at IG's inputs alpha = k / steps for k = 1 ..< steps (weight 1 / steps).
     private func addProducts(to products: inout [Float], steps: Int?) throws(CircuitError) {
         let W = writers, R = readers
-        for b in batches {
+        for (bi, b) in batches.enumerated() {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length, n = N * T * config.d_model
             let cleanState = b.runs.forwardState(.clean)
-            var difference = [Float](repeating: 0, count: W * n)
-            for j in 0..<(W * n) { difference[j] = b.replacement[j] - b.cleanPass.outputs[j] }
+            let difference = differences()[bi]
             // products[:, first ..< first + count] += weight / pairs x difference [W, n] x gradients^T [n, count],
             // a few readers at a time (their gradients are [readers, n]: hundreds of megabytes all at once)
             func add(_ state: ForwardState, _ logits: [Float], weight: Float) throws(CircuitError) {
@@ -159,9 +166,7 @@ extension CircuitRuns {
         // in as each removal is accepted (every reader below that layer is still uncut, so nothing else differs).
         var state = (passes: batches.map(\.cleanPass), cut: cut)
         for r in stride(from: R - 1, through: 0, by: -1) {
-            let layer = ResidualGraph.layer(ofReader: r, config)
-            let head: Int? = layer < config.n_layers && r != ResidualGraph.mlpReader(config, layer: layer)
-                ? ResidualGraph.headWriter(config, layer: layer, head: r % (3 * config.n_heads + 1) % config.n_heads) : nil
+            let layer = ResidualGraph.layer(ofReader: r, config), head = ResidualGraph.headWriter(ofReader: r, config)
             for i in byReader[r].sorted(by: { graph.edges[$0].source > graph.edges[$1].source }) {
                 let k = graph.edges[i].source * R + r
                 cut[k] = true

@@ -27,6 +27,12 @@ public enum ResidualGraph {
     /// The layer a reader belongs to (n_layers for the logits).
     public static func layer(ofReader r: Int, _ c: ModelConfig) -> Int { r / (3 * c.n_heads + 1) }
 
+    /// The writer of the head whose q, k or v input reader r is (nil for an MLP or the logits).
+    public static func headWriter(ofReader r: Int, _ c: ModelConfig) -> Int? {
+        let l = layer(ofReader: r, c), slot = r - l * (3 * c.n_heads + 1)
+        return l < c.n_layers && slot < 3 * c.n_heads ? headWriter(c, layer: l, head: slot % c.n_heads) : nil
+    }
+
     /// How many writers (a prefix of the writer order) a reader can read: a head reads the input and
     /// the layers below it; an MLP also its own layer's heads; the logits everything.
     public static func upstream(ofReader r: Int, _ c: ModelConfig) -> Int {
@@ -52,8 +58,8 @@ public struct ComponentPass: Sendable {
 
 /// What a pass that starts at a layer would otherwise re-add for every call: at each layer l's start, the
 /// sum of the writers below it and of the biases b_O of the layers below it (l = n_layers: the unembedding's
-/// input), for the reused pass and for the replacement [n_layers + 1, B, T, D] each (Transformer.layerStartSums). A search of hundreds of passes
-/// from one reused pass computes them once.
+/// input), for the reused pass and for the replacement [n_layers + 1, B, T, D] each
+/// (Transformer.layerStartSums). A search of hundreds of passes from one reused pass computes them once.
 public struct ComponentSums: Sendable {
     public let pass: [Float]
     public let replacement: [Float]
@@ -266,12 +272,8 @@ extension Transformer {
                     }
                 }
                 // Readers that read the same sum share it: the key is which upstream writers are cut.
-                func key(_ r: Int) -> [Bool] {
-                    guard let cut else { return [] }
-                    return (0..<ResidualGraph.upstream(ofReader: r, c)).map { cut[$0 * R + r] }
-                }
-                func reusedKey(_ r: Int) -> [Bool] {
-                    (0..<ResidualGraph.upstream(ofReader: r, c)).map { reuseCut?[$0 * R + r] ?? false }
+                func key(_ r: Int, in edges: [Bool]? = cut) -> [Bool] {
+                    (0..<ResidualGraph.upstream(ofReader: r, c)).map { edges?[$0 * R + r] ?? false }
                 }
                 for l in start..<L {
                     let lp = "blocks.\(l).", tail = l == L - 1 ? readRows : nil
@@ -282,8 +284,7 @@ extension Transformer {
                         guard reuse != nil, l == start else { return false }
                         return (0..<3).allSatisfy {
                             let r = ResidualGraph.headReader(c, layer: l, head: h, slot: $0)
-                            let k = key(r)
-                            return k.isEmpty ? !reusedKey(r).contains(true) : k == reusedKey(r)
+                            return key(r) == key(r, in: reuseCut)
                         }
                     }
                     var lastKey: [Bool]? = nil
