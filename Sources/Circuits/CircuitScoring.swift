@@ -113,17 +113,23 @@ extension CircuitRuns {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length, n = N * T * config.d_model
             let cleanState = b.runs.forwardState(.clean)
             let difference = differences()[bi]
-            // products[:, first ..< first + count] += weight / pairs x difference [W, n] x gradients^T [n, count],
-            // a few readers at a time (their gradients are [readers, n]: hundreds of megabytes all at once)
+            // products += weight / pairs x difference [W, n] x gradients^T [n, R], 64 token rows at a time (the
+            // gradients stay in cache), the chunks split over the engine's threads, each into its own [W, R],
+            // added in shard order: the same sums for a given --threads, however many run at once
             func add(_ state: ForwardState, _ logits: [Float], weight: Float) throws(CircuitError) {
+                let shards = Engine.threads, D = config.d_model
+                let partial = UnsafeMutablePointer<Float>.allocate(capacity: shards * W * R)
+                defer { partial.deallocate() }
+                partial.initialize(repeating: 0, count: shards * W * R)
                 try circuitEngine { () throws(ModelError) in
-                    try model.readerGradients(state, dlogits: b.runs.metricGradient(logits: logits), group: 8) { first, count, g in
-                        difference.withUnsafeBufferPointer { a in products.withUnsafeMutableBufferPointer { p in
-                            BLAS.gemm(transB: true, m: W, n: count, k: n, alpha: weight / Float(pairCount), a: a.baseAddress!, lda: n,
-                                      b: g, ldb: n, beta: 1, c: p.baseAddress! + first, ldc: R)
-                        } }
+                    try model.readerGradients(state, dlogits: b.runs.metricGradient(logits: logits), shards: shards) { s, row0, rows, g in
+                        difference.withUnsafeBufferPointer { a in
+                            BLAS.gemm(transB: true, m: W, n: R, k: rows * D, alpha: weight / Float(pairCount), a: a.baseAddress! + row0 * D, lda: n,
+                                      b: g, ldb: rows * D, beta: 1, c: partial + s * W * R, ldc: R)
+                        }
                     }
                 }
+                for s in 0..<shards { for j in 0..<(W * R) { products[j] += partial[s * W * R + j] } }
             }
             guard let steps else {
                 try add(cleanState, cleanState.logitsTensor.data, weight: 1)

@@ -9,70 +9,79 @@ extension Transformer {
     /// q, dq[:, h] W_Q[h]^T through ln1; for an MLP, d mlp_pre W_in^T through ln2; for the logits, dlogits
     /// W_U^T through ln_final. One backward pass of activation gradients gives all of them.
     public func readerGradients(_ state: ForwardState, dlogits: [Float]) throws(ModelError) -> [Float] {
-        let n = state.batch * state.length * config.d_model
-        var out = [Float](repeating: 0, count: ResidualGraph.readers(config) * n)
-        try readerGradients(state, dlogits: dlogits, group: ResidualGraph.readers(config)) { first, count, g in
-            out.withUnsafeMutableBufferPointer { ob in (ob.baseAddress! + first * n).update(from: g, count: count * n) }
+        let R = ResidualGraph.readers(config), D = config.d_model, n = state.batch * state.length * D
+        let out = UnsafeMutablePointer<Float>.allocate(capacity: R * n)
+        defer { out.deallocate() }
+        try readerGradients(state, dlogits: dlogits) { _, row0, rows, g in
+            for r in 0..<R { (out + r * n + row0 * D).initialize(from: g + r * rows * D, count: rows * D) }
         }
-        return out
+        return Array(UnsafeBufferPointer(start: out, count: R * n))
     }
 
-    /// The same, handed over `group` readers at a time, in reader order: consume(first reader, count,
-    /// gradients [count, B, T, D]). The buffer is reused, so memory stays at `group` readers, not all of them.
-    public func readerGradients(_ state: ForwardState, dlogits: [Float], group: Int,
-                                consume: (_ first: Int, _ count: Int, _ gradients: UnsafePointer<Float>) -> Void) throws(ModelError) {
-        let c = config, B = state.batch, T = state.length, BT = B * T, D = c.d_model, H = c.n_heads, dh = c.d_head
-        let M = c.d_mlp, V = c.d_vocab, L = c.n_layers, n = BT * D, G = max(1, group)
+    /// The same gradients, `rowsPerChunk` token rows (of B x T) at a time: consume(shard, first row, rows,
+    /// gradients [readers, rows, D]), the buffer reused for the next chunk. EAP only ever needs these
+    /// gradients multiplied into a small [writers, readers] matrix, so a chunk at a time keeps them in cache
+    /// instead of writing [readers, B, T, D] (hundreds of megabytes) out and reading it back.
+    /// Chunk i goes to shard i % `shards`, and the shards run at once (`Engine.shards`: one thread each,
+    /// single-threaded BLAS; one after another when called inside a shard), so consume must write only its
+    /// shard's memory; within a shard, chunks come in row order.
+    public func readerGradients(_ state: ForwardState, dlogits: [Float], rowsPerChunk: Int = 64, shards: Int = 1,
+                                consume: (_ shard: Int, _ firstRow: Int, _ rows: Int, _ gradients: UnsafePointer<Float>) -> Void) throws(ModelError) {
+        let c = config, BT = state.batch * state.length, D = c.d_model, H = c.n_heads, dh = c.d_head
+        let L = c.n_layers, R = ResidualGraph.readers(c), C = max(1, rowsPerChunk), S = max(1, shards)
         var names = Set<String>()
         for l in 0..<L { for h in [Hook.q, .k, .v, .mlpPre] { names.insert(h.name(layer: l)) } }
         let grads = try activationGradients(state, dlogits: dlogits, hooks: names)
-        var buffer = [Float](repeating: 0, count: G * n)
-        var dln = [Float](repeating: 0, count: n)
-        var first = 0, filled = 0
+
+        // Reader r's input gradient is sources[r].data's rows [BT, ld], columns col ..< col + k, times the
+        // weight slice [D, k]^T at `weight` (row stride ldw), then back through the LayerNorm before it.
+        struct Source { let data: Int, ld: Int, col: Int, k: Int, weight: Int, ldw: Int, gain: Int, norm: Buffer?, scale: Buffer? }
+        var data: [[Float]] = [], sources: [Source] = []
+        let layout = params.layout
+        for l in 0..<L {
+            let a = state.layers[l], lp = "blocks.\(l)."
+            for (slot, (hook, name)) in [(Hook.q, "W_Q"), (Hook.k, "W_K"), (Hook.v, "W_V")].enumerated() {
+                data.append(grads[hook.name(layer: l)]!.data)
+                for h in 0..<H {
+                    assert(ResidualGraph.headReader(c, layer: l, head: h, slot: slot) == sources.count, "readers out of order")
+                    sources.append(Source(data: data.count - 1, ld: H * dh, col: h * dh, k: dh, weight: layout.offset(lp + "attn." + name) + h * D * dh,
+                                          ldw: dh, gain: c.hasLayerNorm ? layout.offset(lp + "ln1.w") : 0, norm: a.ln1Norm, scale: a.ln1Scale))
+                }
+            }
+            data.append(grads[Hook.mlpPre.name(layer: l)]!.data)
+            assert(ResidualGraph.mlpReader(c, layer: l) == sources.count, "readers out of order")
+            sources.append(Source(data: data.count - 1, ld: c.d_mlp, col: 0, k: c.d_mlp, weight: layout.offset(lp + "mlp.W_in"), ldw: c.d_mlp,
+                                  gain: c.hasLayerNorm ? layout.offset(lp + "ln2.w") : 0, norm: a.ln2Norm, scale: a.ln2Scale))
+        }
+        data.append(dlogits)
+        assert(ResidualGraph.logitsReader(c) == sources.count && sources.count + 1 == R, "readers out of order")
+        sources.append(Source(data: data.count - 1, ld: c.d_vocab, col: 0, k: c.d_vocab, weight: layout.offset("unembed.W_U"), ldw: c.d_vocab,
+                              gain: c.hasLayerNorm ? layout.offset("ln_final.w") : 0, norm: state.lnfNorm, scale: state.lnfScale))
+
+        let chunks = (BT + C - 1) / C
         params.data.withUnsafeBufferPointer { pb in
             let P = pb.baseAddress!
-            func w(_ name: String) -> UnsafePointer<Float> { P + params.layout.offset(name) }
-            buffer.withUnsafeMutableBufferPointer { ob in
-                // dln [BT, D] (the gradient at the LayerNorm's output) -> the next reader's input gradient;
-                // readers come in reader order, so the buffer is flushed whenever it is full
-                func through(_ ln: String, norm: Buffer?, scale: Buffer?, reader r: Int) {
-                    precondition(r == first + filled, "readers out of order")
-                    let dst = ob.baseAddress! + filled * n
-                    dln.withUnsafeMutableBufferPointer { g in
-                        guard c.hasLayerNorm, let norm, let scale else { dst.update(from: g.baseAddress!, count: n); return }
-                        layernormAffineBackward(dout: g.baseAddress!, norm: norm.ptr, w: w(ln + ".w"), dnorm: g.baseAddress!, dw: nil, db: nil, N: BT, C: D)
-                        dst.update(repeating: 0, count: n)
-                        layernormBackward(dnorm: g.baseAddress!, norm: norm.ptr, scale: scale.ptr, dinp: dst, dscale: nil, N: BT, C: D)
-                    }
-                    filled += 1
-                    if filled == G { consume(first, filled, ob.baseAddress!); first += filled; filled = 0 }
-                }
-                for l in 0..<L {
-                    let a = state.layers[l], lp = "blocks.\(l)."
-                    for (slot, (hook, name)) in [(Hook.q, "W_Q"), (Hook.k, "W_K"), (Hook.v, "W_V")].enumerated() {
-                        let g = grads[hook.name(layer: l)]!.data
-                        for h in 0..<H {
-                            // d x_ln = d slot[:, h] [BT, dh] x W[h]^T [dh, D]
-                            g.withUnsafeBufferPointer { gb in dln.withUnsafeMutableBufferPointer { d in
-                                BLAS.gemm(transB: true, m: BT, n: D, k: dh, a: gb.baseAddress! + h * dh, lda: H * dh,
-                                          b: w(lp + "attn." + name) + h * D * dh, ldb: dh, beta: 0, c: d.baseAddress!, ldc: D)
-                            } }
-                            through(lp + "ln1", norm: a.ln1Norm, scale: a.ln1Scale, reader: ResidualGraph.headReader(c, layer: l, head: h, slot: slot))
+            Engine.shards(S) { s in
+                var G = [Float](repeating: 0, count: R * C * D), dln = [Float](repeating: 0, count: C * D)
+                G.withUnsafeMutableBufferPointer { gp in dln.withUnsafeMutableBufferPointer { dp in
+                    let d = dp.baseAddress!
+                    for ci in stride(from: s, to: chunks, by: S) {
+                        let row0 = ci * C, rows = min(C, BT - row0), k = rows * D
+                        for (r, src) in sources.enumerated() {
+                            // d x_ln [rows, D] = source rows [rows, k] x weight [D, k]^T
+                            data[src.data].withUnsafeBufferPointer { g in
+                                BLAS.gemm(transB: true, m: rows, n: D, k: src.k, a: g.baseAddress! + row0 * src.ld + src.col, lda: src.ld,
+                                          b: P + src.weight, ldb: src.ldw, beta: 0, c: d, ldc: D)
+                            }
+                            let dst = gp.baseAddress! + r * k
+                            guard c.hasLayerNorm, let norm = src.norm, let scale = src.scale else { dst.update(from: d, count: k); continue }
+                            layernormAffineBackward(dout: d, norm: norm.ptr + row0 * D, w: P + src.gain, dnorm: d, dw: nil, db: nil, N: rows, C: D)
+                            dst.update(repeating: 0, count: k)
+                            layernormBackward(dnorm: d, norm: norm.ptr + row0 * D, scale: scale.ptr + row0, dinp: dst, dscale: nil, N: rows, C: D)
                         }
+                        consume(s, row0, rows, gp.baseAddress!)
                     }
-                    let g = grads[Hook.mlpPre.name(layer: l)]!.data
-                    g.withUnsafeBufferPointer { gb in dln.withUnsafeMutableBufferPointer { d in
-                        BLAS.gemm(transB: true, m: BT, n: D, k: M, a: gb.baseAddress!, lda: M, b: w(lp + "mlp.W_in"), ldb: M,
-                                  beta: 0, c: d.baseAddress!, ldc: D)
-                    } }
-                    through(lp + "ln2", norm: a.ln2Norm, scale: a.ln2Scale, reader: ResidualGraph.mlpReader(c, layer: l))
-                }
-                dlogits.withUnsafeBufferPointer { gb in dln.withUnsafeMutableBufferPointer { d in
-                    BLAS.gemm(transB: true, m: BT, n: D, k: V, a: gb.baseAddress!, lda: V, b: w("unembed.W_U"), ldb: V,
-                              beta: 0, c: d.baseAddress!, ldc: D)
                 } }
-                through("ln_final", norm: state.lnfNorm, scale: state.lnfScale, reader: ResidualGraph.logitsReader(c))
-                if filled > 0 { consume(first, filled, ob.baseAddress!) }
             }
         }
     }

@@ -189,6 +189,64 @@ final class EdgePassTests: XCTestCase {
         XCTAssertGreaterThan(largest, 0.05, "the check needs edges that matter")
     }
 
+    /// The same check on a batch of 161 token rows: EAP takes its gradients 64 rows at a time, split over
+    /// the engine's threads (chunks of 64, 64 and 33, on two shards), so a row dropped, counted twice or
+    /// read at another row's offset shows up against the finite differences.
+    func testEAPScoresInChunksOfRowsAreTheDirectionalDerivatives() throws {
+        let m = randomCircuitModel(heads: 2), pairs = randomCircuitPairs(m, count: 23, length: 7)
+        let N = pairs.count, T = pairs.length
+        XCTAssertGreaterThan(N * T, 128)
+        let runs = try PatchRuns(model: m, pairs: pairs, metric: .logitDiff)
+        let cr = try CircuitRuns(runs)
+        var graph = try CircuitGraph(m.config)
+        try cr.attribute(&graph, method: .eap)
+        let W = cr.writers, R = cr.readers, eps: Float = 1e-2, tokens = Array(pairs.clean.joined()), batch = cr.batches[0]
+        var largest = 0.0
+        for e in graph.edges {
+            func metricMean(_ scale: Float) throws -> Double {
+                var rep = batch.cleanPass.outputs
+                for j in 0..<rep.count { rep[j] += scale * (batch.replacement[j] - batch.cleanPass.outputs[j]) }
+                var cut = [Bool](repeating: false, count: W * R)
+                cut[e.source * R + e.input] = true
+                let pass = try m.componentForward(tokens: tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: rep))
+                return runs.metrics(logits: pass.logits, firstRow: 0).reduce(0, +) / Double(N)
+            }
+            let fd = (try metricMean(eps) - metricMean(-eps)) / Double(2 * eps)
+            XCTAssertEqual(Double(e.score), fd, accuracy: 2e-3 + 2e-2 * abs(fd), e.name)
+            largest = max(largest, abs(fd))
+        }
+        XCTAssertGreaterThan(largest, 0.05, "the check needs edges that matter")
+    }
+
+    /// Reader gradients handed over in chunks: every row once, in row order within a shard, and the same
+    /// numbers for every chunk size and shard count (each row's gradient depends on that row alone).
+    func testReaderGradientsAreTheSameInAnyChunksAndShards() throws {
+        let m = randomCircuitModel(), pairs = randomCircuitPairs(m, count: 9, length: 7)
+        let runs = try PatchRuns(model: m, pairs: pairs, metric: .logprob)
+        let state = runs.forwardState(.clean), dlogits = runs.metricGradient(logits: state.logitsTensor.data)
+        let D = m.config.d_model, BT = pairs.count * pairs.length, n = BT * D, R = ResidualGraph.readers(m.config)
+        let whole = try m.readerGradients(state, dlogits: dlogits)
+        XCTAssertGreaterThan(whole.map(abs).max()!, 1e-3)
+        for (chunk, shards) in [(1, 1), (5, 2), (64, 1), (10, 3), (1000, 2)] {
+            // the shards run at once: each writes only its own counters and its own rows, through pointers
+            let seen = UnsafeMutablePointer<Int>.allocate(capacity: shards * BT), order = UnsafeMutablePointer<Int>.allocate(capacity: shards * 2)
+            let got = UnsafeMutablePointer<Float>.allocate(capacity: R * n)
+            defer { seen.deallocate(); order.deallocate(); got.deallocate() }
+            seen.initialize(repeating: 0, count: shards * BT); got.initialize(repeating: .nan, count: R * n)
+            for s in 0..<shards { order[2 * s] = -1; order[2 * s + 1] = 0 }   // last first row, chunks out of order
+            try m.readerGradients(state, dlogits: dlogits, rowsPerChunk: chunk, shards: shards) { s, row0, rows, g in
+                if row0 <= order[2 * s] { order[2 * s + 1] += 1 }
+                order[2 * s] = row0
+                for i in row0..<(row0 + rows) { seen[s * BT + i] += 1 }
+                for r in 0..<R { for j in 0..<(rows * D) { got[r * n + row0 * D + j] = g[r * rows * D + j] } }
+            }
+            XCTAssertEqual((0..<shards).map { order[2 * $0 + 1] }, [Int](repeating: 0, count: shards), "chunk \(chunk), shards \(shards)")
+            let counts = (0..<BT).map { i in (0..<shards).reduce(0) { $0 + seen[$1 * BT + i] } }
+            XCTAssertEqual(counts, [Int](repeating: 1, count: BT), "chunk \(chunk), shards \(shards)")
+            for i in 0..<(R * n) { XCTAssertEqual(got[i], whole[i], accuracy: 1e-5 + 1e-4 * abs(whole[i]), "chunk \(chunk), shards \(shards), \(i)") }
+        }
+    }
+
     func testEAPIGWithOneStepIsEAP() throws {
         let m = randomCircuitModel(), pairs = randomCircuitPairs(m)
         let cr = try CircuitRuns(try PatchRuns(model: m, pairs: pairs, metric: .logitDiff))
