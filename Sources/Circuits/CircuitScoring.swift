@@ -114,22 +114,22 @@ extension CircuitRuns {
             let cleanState = b.runs.forwardState(.clean)
             let difference = differences()[bi]
             // products += weight / pairs x difference [W, n] x gradients^T [n, R], 64 token rows at a time (the
-            // gradients stay in cache), the chunks split over the engine's threads, each into its own [W, R],
-            // added in shard order: the same sums for a given --threads, however many run at once
+            // gradients stay in cache), the chunks split over the engine's threads; each chunk's [W, R] has its
+            // own slot and the slots are added in row order, so the bits do not depend on --threads
             func add(_ state: ForwardState, _ logits: [Float], weight: Float) throws(CircuitError) {
-                let shards = Engine.threads, D = config.d_model
-                let partial = UnsafeMutablePointer<Float>.allocate(capacity: shards * W * R)
+                let D = config.d_model, rowsPerChunk = 64, chunks = (N * T + rowsPerChunk - 1) / rowsPerChunk
+                let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * W * R)
                 defer { partial.deallocate() }
-                partial.initialize(repeating: 0, count: shards * W * R)
                 try circuitEngine { () throws(ModelError) in
-                    try model.readerGradients(state, dlogits: b.runs.metricGradient(logits: logits), shards: shards) { s, row0, rows, g in
+                    try model.readerGradients(state, dlogits: b.runs.metricGradient(logits: logits), rowsPerChunk: rowsPerChunk,
+                                              shards: Engine.threads) { _, row0, rows, g in
                         difference.withUnsafeBufferPointer { a in
                             BLAS.gemm(transB: true, m: W, n: R, k: rows * D, alpha: weight / Float(pairCount), a: a.baseAddress! + row0 * D, lda: n,
-                                      b: g, ldb: rows * D, beta: 1, c: partial + s * W * R, ldc: R)
+                                      b: g, ldb: rows * D, beta: 0, c: partial + row0 / rowsPerChunk * W * R, ldc: R)
                         }
                     }
                 }
-                for s in 0..<shards { for j in 0..<(W * R) { products[j] += partial[s * W * R + j] } }
+                for ci in 0..<chunks { for j in 0..<(W * R) { products[j] += partial[ci * W * R + j] } }
             }
             guard let steps else {
                 try add(cleanState, cleanState.logitsTensor.data, weight: 1)

@@ -193,6 +193,9 @@ final class EdgePassTests: XCTestCase {
     /// the engine's threads (chunks of 64, 64 and 33, on two shards), so a row dropped, counted twice or
     /// read at another row's offset shows up against the finite differences.
     func testEAPScoresInChunksOfRowsAreTheDirectionalDerivatives() throws {
+        let before = Engine.threads
+        Engine.setThreads(2)
+        defer { Engine.setThreads(before) }
         let m = randomCircuitModel(heads: 2), pairs = randomCircuitPairs(m, count: 23, length: 7)
         let N = pairs.count, T = pairs.length
         XCTAssertGreaterThan(N * T, 128)
@@ -216,6 +219,24 @@ final class EdgePassTests: XCTestCase {
             largest = max(largest, abs(fd))
         }
         XCTAssertGreaterThan(largest, 0.05, "the check needs edges that matter")
+    }
+
+    /// EAP's scores are the same bits on one thread and on three (each chunk of rows has its own product,
+    /// added in row order), as every other result of a given seed is.
+    func testEAPScoresDoNotDependOnTheThreadCount() throws {
+        let before = Engine.threads
+        defer { Engine.setThreads(before) }
+        let m = randomCircuitModel(), pairs = randomCircuitPairs(m, count: 31, length: 7)
+        var scores: [[Float]] = []
+        for threads in [1, 3] {
+            Engine.setThreads(threads)
+            let cr = try CircuitRuns(try PatchRuns(model: m, pairs: pairs, metric: .logitDiff))
+            var g = try CircuitGraph(m.config)
+            try cr.attribute(&g, method: .eapIG(steps: 3))
+            scores.append(g.edges.map(\.score))
+        }
+        XCTAssertEqual(scores[0], scores[1])
+        XCTAssertGreaterThan(scores[0].map(abs).max()!, 1e-3)
     }
 
     /// Reader gradients handed over in chunks: every row once, in row order within a shard, and the same
