@@ -10,12 +10,14 @@ extension Transformer {
     /// W_U^T through ln_final. One backward pass of activation gradients gives all of them.
     public func readerGradients(_ state: ForwardState, dlogits: [Float]) throws(ModelError) -> [Float] {
         let R = ResidualGraph.readers(config), D = config.d_model, n = state.batch * state.length * D
-        let out = UnsafeMutablePointer<Float>.allocate(capacity: R * n)
-        defer { out.deallocate() }
+        var out = [Float](repeating: 0, count: R * n)
+        // one shard: the chunks come one after another
         try readerGradients(state, dlogits: dlogits) { _, row0, rows, g in
-            for r in 0..<R { (out + r * n + row0 * D).initialize(from: g + r * rows * D, count: rows * D) }
+            out.withUnsafeMutableBufferPointer { ob in
+                for r in 0..<R { (ob.baseAddress! + r * n + row0 * D).update(from: g + r * rows * D, count: rows * D) }
+            }
         }
-        return Array(UnsafeBufferPointer(start: out, count: R * n))
+        return out
     }
 
     /// The same gradients, `rowsPerChunk` token rows (of B x T) at a time: consume(shard, first row, rows,
@@ -23,8 +25,8 @@ extension Transformer {
     /// gradients multiplied into a small [writers, readers] matrix, so a chunk at a time keeps them in cache
     /// instead of writing [readers, B, T, D] (hundreds of megabytes) out and reading it back.
     /// Chunk i goes to shard i % `shards`, and the shards run at once (`Engine.shards`: one thread each,
-    /// single-threaded BLAS; one after another when called inside a shard), so consume must write only its
-    /// shard's memory; within a shard, chunks come in row order.
+    /// single-threaded BLAS; one after another when called inside a shard), so consume must write only
+    /// memory that no other chunk's call writes; within a shard, chunks come in row order.
     public func readerGradients(_ state: ForwardState, dlogits: [Float], rowsPerChunk: Int = 64, shards: Int = 1,
                                 consume: (_ shard: Int, _ firstRow: Int, _ rows: Int, _ gradients: UnsafePointer<Float>) -> Void) throws(ModelError) {
         let c = config, BT = state.batch * state.length, D = c.d_model, H = c.n_heads, dh = c.d_head
@@ -33,9 +35,9 @@ extension Transformer {
         for l in 0..<L { for h in [Hook.q, .k, .v, .mlpPre] { names.insert(h.name(layer: l)) } }
         let grads = try activationGradients(state, dlogits: dlogits, hooks: names)
 
-        // Reader r's input gradient is sources[r].data's rows [BT, ld], columns col ..< col + k, times the
-        // weight slice [D, k]^T at `weight` (row stride ldw), then back through the LayerNorm before it.
-        struct Source { let data: Int, ld: Int, col: Int, k: Int, weight: Int, ldw: Int, gain: Int, norm: Buffer?, scale: Buffer? }
+        // Reader r's input gradient is sources[r].data's rows [BT, ld], columns col ..< col + width, times the
+        // weight slice [D, width]^T at `weight` (row stride ldw), then back through the LayerNorm before it.
+        struct Source { let data: Int, ld: Int, col: Int, width: Int, weight: Int, ldw: Int, gain: Int, norm: Buffer?, scale: Buffer? }
         var data: [[Float]] = [], sources: [Source] = []
         let layout = params.layout
         for l in 0..<L {
@@ -44,18 +46,18 @@ extension Transformer {
                 data.append(grads[hook.name(layer: l)]!.data)
                 for h in 0..<H {
                     assert(ResidualGraph.headReader(c, layer: l, head: h, slot: slot) == sources.count, "readers out of order")
-                    sources.append(Source(data: data.count - 1, ld: H * dh, col: h * dh, k: dh, weight: layout.offset(lp + "attn." + name) + h * D * dh,
+                    sources.append(Source(data: data.count - 1, ld: H * dh, col: h * dh, width: dh, weight: layout.offset(lp + "attn." + name) + h * D * dh,
                                           ldw: dh, gain: c.hasLayerNorm ? layout.offset(lp + "ln1.w") : 0, norm: a.ln1Norm, scale: a.ln1Scale))
                 }
             }
             data.append(grads[Hook.mlpPre.name(layer: l)]!.data)
             assert(ResidualGraph.mlpReader(c, layer: l) == sources.count, "readers out of order")
-            sources.append(Source(data: data.count - 1, ld: c.d_mlp, col: 0, k: c.d_mlp, weight: layout.offset(lp + "mlp.W_in"), ldw: c.d_mlp,
+            sources.append(Source(data: data.count - 1, ld: c.d_mlp, col: 0, width: c.d_mlp, weight: layout.offset(lp + "mlp.W_in"), ldw: c.d_mlp,
                                   gain: c.hasLayerNorm ? layout.offset(lp + "ln2.w") : 0, norm: a.ln2Norm, scale: a.ln2Scale))
         }
         data.append(dlogits)
         assert(ResidualGraph.logitsReader(c) == sources.count && sources.count + 1 == R, "readers out of order")
-        sources.append(Source(data: data.count - 1, ld: c.d_vocab, col: 0, k: c.d_vocab, weight: layout.offset("unembed.W_U"), ldw: c.d_vocab,
+        sources.append(Source(data: data.count - 1, ld: c.d_vocab, col: 0, width: c.d_vocab, weight: layout.offset("unembed.W_U"), ldw: c.d_vocab,
                               gain: c.hasLayerNorm ? layout.offset("ln_final.w") : 0, norm: state.lnfNorm, scale: state.lnfScale))
 
         let chunks = (BT + C - 1) / C
@@ -68,9 +70,9 @@ extension Transformer {
                     for ci in stride(from: s, to: chunks, by: S) {
                         let row0 = ci * C, rows = min(C, BT - row0), k = rows * D
                         for (r, src) in sources.enumerated() {
-                            // d x_ln [rows, D] = source rows [rows, k] x weight [D, k]^T
+                            // d x_ln [rows, D] = source rows [rows, width] x weight [D, width]^T
                             data[src.data].withUnsafeBufferPointer { g in
-                                BLAS.gemm(transB: true, m: rows, n: D, k: src.k, a: g.baseAddress! + row0 * src.ld + src.col, lda: src.ld,
+                                BLAS.gemm(transB: true, m: rows, n: D, k: src.width, a: g.baseAddress! + row0 * src.ld + src.col, lda: src.ld,
                                           b: P + src.weight, ldb: src.ldw, beta: 0, c: d, ldc: D)
                             }
                             let dst = gp.baseAddress! + r * k
