@@ -7,6 +7,7 @@
 //   HDF5             <- CHDF5                                       the libhdf5 binding
 //   Specs            <- Yams                                        YAML spec files
 //   Figures          <- (Foundation)                                SVG heat maps and line charts
+//   CircuitRecords   <- (Foundation)                                what circuits.json holds: circuit records, faithfulness, agreement
 //   Transformer      <- Tensors                                     model, hooks, training step, checkpoints
 //   Skills           <- Tensors                                     tasks, items, labels, evaluation
 //   ActivationStore  <- HDF5, Tensors, Transformer                  the activation-file format
@@ -14,8 +15,8 @@
 //   Dumps            <- ActivationStore, Runs, Skills, Tensors, Transformer        `lens dump`
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
-//   Circuits         <- Tensors, Transformer, Skills, Runs, Patching, Figures   EAP-IG's graph, edge scores (exact, EAP, EAP-IG, ACDC), circuit evaluation, drawings
-//   Findings         <- Tensors, Runs, Skills, Transformer, Circuits, Figures the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
+//   Circuits         <- Tensors, Transformer, Skills, Runs, Patching, Figures, CircuitRecords   EAP-IG's graph, edge scores (exact, EAP, EAP-IG, ACDC), circuit evaluation, drawings
+//   Findings         <- Tensors, Runs, Skills, Transformer, CircuitRecords, Figures   the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
 //   lens             <- all of the above but Specs, ArgumentParser   the command line
 //                       (plugin BuildInfo: the git commit it is built from, for the reports' provenance)
 //
@@ -55,6 +56,9 @@ let package = Package(
         .target(name: "HDF5", dependencies: ["CHDF5"], swiftSettings: checked),
         .target(name: "Specs", dependencies: [yams]),
         .target(name: "Figures", swiftSettings: checked),
+        // The records of circuits.json, apart from the circuit machinery: the report reads them without it,
+        // so Findings builds beside Patching and Circuits instead of after them.
+        .target(name: "CircuitRecords", swiftSettings: checked),
 
         // The engine, and what is trained and stored with it.
         .target(name: "Transformer", dependencies: ["Tensors"], swiftSettings: fast),
@@ -71,14 +75,14 @@ let package = Package(
         .target(name: "Patching", dependencies: ["Specs", "Tensors", "HDF5", "Transformer", "Skills", "Runs", "Probing", "Figures"],
                 swiftSettings: checked),
         // Circuits in EAP-IG's graph (hannamw/EAP-IG), scored and evaluated on the pairs of a patching experiment.
-        .target(name: "Circuits", dependencies: ["Tensors", "Transformer", "Skills", "Runs", "Patching", "Figures"], swiftSettings: checked),
+        .target(name: "Circuits", dependencies: ["Tensors", "Transformer", "Skills", "Runs", "Patching", "Figures", "CircuitRecords"], swiftSettings: checked),
         // The analysis plan's onsets, lags, fits and verdicts on plain numbers, and the study loading and
         // report building of `lens report` (StudyData.swift, Report*.swift) that feed them.
-        .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "Transformer", "Circuits", "Figures"], swiftSettings: checked),
+        .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "Transformer", "CircuitRecords", "Figures"], swiftSettings: checked),
 
         // The command line.
         .executableTarget(name: "lens", dependencies: [
-            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", "Patching", "Circuits", "Findings", argumentParser,
+            "Tensors", "HDF5", "Transformer", "Skills", "ActivationStore", "Runs", "Dumps", "Probing", "Patching", "CircuitRecords", "Circuits", "Findings", argumentParser,
         ], swiftSettings: checked, plugins: ["BuildInfo"]),
         .plugin(name: "BuildInfo", capability: .buildTool()),
 
@@ -96,8 +100,8 @@ let package = Package(
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Probing", "Skills", "Tensors", "Transformer"]),
-        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "Patching", "Tensors", "Transformer", "Figures", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "FindingsTests", dependencies: ["Findings", "Circuits", "Tensors", "Runs", "Skills", "TestSupport"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "CircuitRecords", "Patching", "Tensors", "Transformer", "Figures", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "FindingsTests", dependencies: ["Findings", "CircuitRecords", "Tensors", "Runs", "Skills", "TestSupport"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

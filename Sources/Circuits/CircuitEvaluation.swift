@@ -1,49 +1,7 @@
+import CircuitRecords
 import Foundation
 import Patching
 import Tensors
-
-/// A circuit's faithfulness on the pairs: (m(circuit) - m(ablated)) / (m(clean) - m(ablated)) of the mean
-/// metrics, every edge outside the circuit cut (m(ablated): every edge cut, which is the corrupted run under
-/// resample ablation), with a percentile bootstrap interval over pairs and the per-pair ratios' quantiles.
-public struct Faithfulness: Sendable, Codable, Equatable {
-    public var value: Double
-    public var low: Double
-    public var high: Double
-    /// Quantiles 0.1, 0.25, 0.5, 0.75, 0.9 of the per-pair ratios, over the pairs whose own clean and
-    /// ablated metrics differ by more than 1e-6 (`pairsUsed` of them).
-    public var perPairQuantiles: [Double]
-    public var pairsUsed: Int
-    /// Mean metric of the circuit, of the clean model and of everything cut.
-    public var circuitMetric: Double
-    public var cleanMetric: Double
-    public var ablatedMetric: Double
-}
-
-/// Faithfulness against circuit size for one scoring method: top-n edges by |score|, then pruned.
-public struct FaithfulnessCurve: Sendable, Codable, Equatable {
-    public var method: String
-    public var edges: [Int]          // n asked for
-    public var kept: [Int]           // edges left after pruning
-    public var faithfulness: [Double]
-}
-
-/// Wang et al. 2022's completeness: the circuit knocked out of the model, and for random subsets K of the
-/// circuit, |F(circuit - K) - F(model - K)|.
-public struct Completeness: Sendable, Codable, Equatable {
-    public var knockout: Double           // F(model with the circuit's edges cut)
-    public var subsets: Int
-    public var meanGap: Double
-    public var maxGap: Double
-}
-
-/// Minimality: each circuit edge's removal lowers faithfulness by more than `fraction`.
-public struct Minimality: Sendable, Codable, Equatable {
-    public var fraction: Double
-    public var edges: Int
-    public var minimal: Int
-    /// The edges whose removal lowers faithfulness by `fraction` or less, with that drop.
-    public var notMinimal: [String: Double]
-}
 
 extension CircuitRuns {
     /// The faithfulness of the circuit in `graph` (edges with inGraph), bootstrapped over pairs. Throws when
@@ -170,15 +128,6 @@ extension CircuitRuns {
         }
         return out
     }
-}
-
-/// How a method's edge scores agree with exact edge patching's: Spearman's rank correlation of the scores,
-/// and the ROC AUC of |score| for telling the edges of the exact circuit from the others.
-public struct ScoreAgreement: Sendable, Codable, Equatable {
-    public var method: String
-    public var spearman: Double
-    public var auc: Double
-    public var positives: Int
 }
 
 public func agreement(_ scored: CircuitGraph, exact: CircuitGraph, truth: CircuitGraph, method: String) -> ScoreAgreement {

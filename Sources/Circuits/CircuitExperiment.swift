@@ -1,3 +1,4 @@
+import CircuitRecords
 import Foundation
 import Patching
 import Runs

@@ -1,3 +1,4 @@
+import CircuitRecords
 import Foundation
 
 /// The markdown summary of `lens circuit`: every number in it is a field of the JSON next to it.

@@ -1,3 +1,4 @@
+import CircuitRecords
 import Foundation
 import Figures
 import Tensors
@@ -7,17 +8,15 @@ import Tensors
 /// and `logits` (in every circuit); the mass share is the share of the composite's |score| (by the circuit
 /// method) on the sub-skill circuit's edges, beside the same share for random edge sets of that size.
 public enum CircuitOverlap {
-    public static func isComposite(_ r: CircuitRecord) -> Bool { r.task.hasPrefix("multistep") }
-
     /// `graph(record, file)` reads a scored graph that `lens circuit` wrote.
     public static func overlaps(_ records: [CircuitRecord], draws: Int = 1000, seed: UInt64 = 0,
                                 graph: (String) throws -> CircuitGraph) rethrows -> [OverlapRecord] {
         var out: [OverlapRecord] = []
         for run in Array(Set(records.map(\.run))).sorted() {
             let mine = records.filter { $0.run == run }
-            for comp in mine where isComposite(comp) {
+            for comp in mine where comp.isComposite {
                 for cd in comp.decisions {
-                    for sub in mine where !isComposite(sub) {
+                    for sub in mine where !sub.isComposite {
                         for sd in sub.decisions {
                             out.append(try overlap(run: run, comp, cd, sub, sd, draws: draws, seed: seed, graph: graph))
                         }

@@ -1,4 +1,4 @@
-import Circuits
+import CircuitRecords
 import Foundation
 
 // Plan section 12: does the composite's circuit reuse its sub-skills' circuits, and does it form after them?
@@ -32,7 +32,7 @@ public struct CircuitHypothesisReport: Sendable, Codable, Equatable {
             d.steps.last?.methods.first { $0.method == r.settings.circuitMethod }?.circuit != nil
         }
         var comparisons: [CircuitComparison] = [], with: [String] = [], without: [String] = []
-        for r in study.records where CircuitOverlap.isComposite(r) {
+        for r in study.records where r.isComposite {
             for d in r.decisions {
                 let name = "\(r.run) \(key(r, d))"
                 guard hasCircuit(r, d) else { without.append(name); continue }

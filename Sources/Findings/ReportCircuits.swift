@@ -1,4 +1,4 @@
-import Circuits
+import CircuitRecords
 import Foundation
 
 // The circuit section (plan section 12): `lens circuit`'s record of the study, when it was run.
@@ -33,7 +33,7 @@ extension Builder {
                     return "\(c.edges) e, F \(fmt(c.faithfulness.value)) [\(fmt(c.faithfulness.low)), \(fmt(c.faithfulness.high))]"
                 }
                 let agree = last.agreement.map { "\($0.method) ρ \(fmt($0.spearman)), AUC \(fmt($0.auc))" }.joined(separator: "; ")
-                let behaviour = CircuitOverlap.isComposite(r) ? analyses.hiddenProgress[r.run]?.behaviour.t50.map { stepCell($0.step) } ?? "no onset" : ""
+                let behaviour = r.isComposite ? analyses.hiddenProgress[r.run]?.behaviour.t50.map { stepCell($0.step) } ?? "no onset" : ""
                 rows.append([r.run, "\(r.experiment)/\(d.decision)", String(last.step), "[\(fmt(last.gapLow)), \(fmt(last.gapHigh))]",
                              cell(s.circuitMethod), cell("exact"), cell("acdc"), agree.isEmpty ? "-" : agree,
                              d.formation.map { $0.formedAt.map(String.init) ?? "not formed" } ?? "-", behaviour])

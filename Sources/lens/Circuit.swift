@@ -1,4 +1,5 @@
 import ArgumentParser
+import CircuitRecords
 import Circuits
 import Foundation
 import Patching

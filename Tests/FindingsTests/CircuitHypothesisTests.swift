@@ -1,4 +1,4 @@
-@testable import Circuits
+import CircuitRecords
 @testable import Findings
 import Testing
 

@@ -16,6 +16,17 @@ public struct CircuitRecord: Sendable, Codable, Equatable {
     public var settings: CircuitSettings
     public var graph: GraphSize
     public var decisions: [CircuitDecisionRecord]
+
+    public init(experiment: String, task: String, run: String, runDir: String, model: String, seed: UInt64,
+                metric: String, ablation: String, settings: CircuitSettings, graph: GraphSize,
+                decisions: [CircuitDecisionRecord]) {
+        self.experiment = experiment; self.task = task; self.run = run; self.runDir = runDir; self.model = model
+        self.seed = seed; self.metric = metric; self.ablation = ablation; self.settings = settings
+        self.graph = graph; self.decisions = decisions
+    }
+
+    /// A composite's experiment (a `multistep*` task), whose circuits are compared with the sub-skills'.
+    public var isComposite: Bool { task.hasPrefix("multistep") }
 }
 
 public struct CircuitSettings: Sendable, Codable, Equatable {
@@ -40,6 +51,10 @@ public struct CircuitSettings: Sendable, Codable, Equatable {
 public struct GraphSize: Sendable, Codable, Equatable {
     public var nodes: Int
     public var edges: Int
+
+    public init(nodes: Int, edges: Int) {
+        self.nodes = nodes; self.edges = edges
+    }
 }
 
 public struct CircuitDecisionRecord: Sendable, Codable, Equatable {
@@ -50,6 +65,11 @@ public struct CircuitDecisionRecord: Sendable, Codable, Equatable {
     public var steps: [CircuitStepRecord]
     /// The last checkpoint's circuit (by `circuitMethod`) evaluated at every checkpoint: when it forms.
     public var formation: Formation?
+
+    public init(decision: String, pairs: Int, layouts: Int, steps: [CircuitStepRecord], formation: Formation?) {
+        self.decision = decision; self.pairs = pairs; self.layouts = layouts; self.steps = steps
+        self.formation = formation
+    }
 }
 
 public struct Formation: Sendable, Codable, Equatable {
@@ -59,6 +79,11 @@ public struct Formation: Sendable, Codable, Equatable {
     /// The first step from which this circuit's faithfulness stays at or above the target, with the clean
     /// and ablated runs told apart there (`gapResolved`); nil if it never does.
     public var formedAt: Int?
+
+    public init(circuitStep: Int, steps: [Int], faithfulness: [Double?], formedAt: Int?) {
+        self.circuitStep = circuitStep; self.steps = steps; self.faithfulness = faithfulness
+        self.formedAt = formedAt
+    }
 }
 
 public struct CircuitStepRecord: Sendable, Codable, Equatable {
@@ -73,6 +98,12 @@ public struct CircuitStepRecord: Sendable, Codable, Equatable {
     public var methods: [MethodRecord]
     /// Each method's scores against exact edge patching's (where exact scores were computed).
     public var agreement: [ScoreAgreement]
+
+    public init(step: Int, cleanMetric: Double, ablatedMetric: Double, gapLow: Double, gapHigh: Double,
+                gapResolved: Bool, methods: [MethodRecord], agreement: [ScoreAgreement]) {
+        self.step = step; self.cleanMetric = cleanMetric; self.ablatedMetric = ablatedMetric; self.gapLow = gapLow
+        self.gapHigh = gapHigh; self.gapResolved = gapResolved; self.methods = methods; self.agreement = agreement
+    }
 }
 
 public struct MethodRecord: Sendable, Codable, Equatable {
@@ -83,6 +114,10 @@ public struct MethodRecord: Sendable, Codable, Equatable {
     /// The method's circuit: the smallest top-n reaching the target (ACDC: the circuit it keeps); nil when
     /// none does.
     public var circuit: CircuitSummary?
+
+    public init(method: String, file: String, curve: FaithfulnessCurve?, circuit: CircuitSummary?) {
+        self.method = method; self.file = file; self.curve = curve; self.circuit = circuit
+    }
 }
 
 public struct CircuitSummary: Sendable, Codable, Equatable {
@@ -95,6 +130,13 @@ public struct CircuitSummary: Sendable, Codable, Equatable {
     public var minimality: Minimality?
     /// Its drawing, relative to the output directory.
     public var figure: String?
+
+    public init(edges: Int, nodes: Int, edgeNames: [String], nodeNames: [String], faithfulness: Faithfulness,
+                completeness: Completeness?, minimality: Minimality?, figure: String?) {
+        self.edges = edges; self.nodes = nodes; self.edgeNames = edgeNames; self.nodeNames = nodeNames
+        self.faithfulness = faithfulness; self.completeness = completeness; self.minimality = minimality
+        self.figure = figure
+    }
 }
 
 /// The circuit hypothesis across experiments of one run: how much a composite decision's circuit overlaps
@@ -111,6 +153,14 @@ public struct OverlapRecord: Sendable, Codable, Equatable {
     /// The same share for random edge sets of the sub-skill circuit's size: mean and the 95th percentile.
     public var massShareNullMean: [Double?]
     public var massShareNull95: [Double?]
+
+    public init(run: String, composite: String, subskill: String, steps: [Int], edgeJaccard: [Double?],
+                nodeJaccard: [Double?], massShare: [Double?], massShareNullMean: [Double?],
+                massShareNull95: [Double?]) {
+        self.run = run; self.composite = composite; self.subskill = subskill; self.steps = steps
+        self.edgeJaccard = edgeJaccard; self.nodeJaccard = nodeJaccard; self.massShare = massShare
+        self.massShareNullMean = massShareNullMean; self.massShareNull95 = massShareNull95
+    }
 }
 
 /// Everything `lens circuit` wrote in one call.
