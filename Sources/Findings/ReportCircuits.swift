@@ -16,12 +16,27 @@ extension Builder {
             return
         }
         let s = first.settings
+        // what the text states is read from the record: the steps measured, those with exact patching, the graphs
+        let steps = Array(Set(study.records.flatMap { $0.decisions.flatMap { $0.steps.map(\.step) } })).sorted()
+        let exactSteps = Array(Set(study.records.flatMap { $0.decisions.flatMap {
+            $0.steps.filter { $0.methods.contains { $0.method == "exact" } }.map(\.step)
+        } })).sorted()
+        var graphs: [String] = []
+        for r in study.records {
+            let g = "\(r.model): \(r.graph.nodes) nodes, \(r.graph.edges) edges"
+            if !graphs.contains(g) { graphs.append(g) }
+        }
+        let exactText = exactSteps.isEmpty ? "Exact edge patching and ACDC were not run"
+            : "Exact edge patching and ACDC (tau \(fmt(s.tau))) ran at step(s) \(exactSteps.map(String.init).joined(separator: ", "))"
         var blocks: [ReportSection.Block] = [.text("""
             From `circuits/circuits.json` (`lens circuit`; its own summary is `circuits/circuits.md`, each scored graph an EAP-IG JSON \
             file beside it). A circuit is the smallest top-n edge set by \(s.circuitMethod) whose faithfulness reaches \(fmt(s.target)) \
             (a cut edge carries the experiment's \(first.ablation) ablation); none is searched where the clean and all-cut metrics are \
-            not told apart. Exact edge patching and ACDC (tau \(fmt(s.tau))) run at the last step; the last step's circuit is \
-            followed back through training (\"forms at\": the first checkpoint from which its faithfulness stays at or above the target).
+            not told apart. \(exactText); the last step's circuit is followed back through training (\"forms at\": the first \
+            checkpoint from which its faithfulness stays at or above the target). Circuits were measured at steps \
+            \(steps.map(String.init).joined(separator: ", ")), so a step here stands for the interval since the checkpoint before it. \
+            Graphs: \(graphs.joined(separator: "; ")). EAP-IG approximates exact edge patching (their agreement is in the table); an \
+            overlap is of components (heads, MLPs and their edges), not of positions.
             """)]
         var rows: [[String]] = []
         for r in study.records {
@@ -61,6 +76,6 @@ extension Builder {
             blocks.append(.text("Overlap over training, per run: " + runs.map { "[\($0)](circuits/\($0)/overlap.svg)" }.joined(separator: ", ") + "."))
         }
         blocks.append(.text("**Verdict (plan section 12)**: \(verdictWord(h.decision.verdict)): \(h.decision.because)."))
-        sections.append(ReportSection(heading: "10. Circuits (plan section 12)", blocks: blocks))
+        sections.append(ReportSection(heading: "9. Circuits (plan section 12)", blocks: blocks))
     }
 }

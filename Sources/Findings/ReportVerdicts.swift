@@ -48,6 +48,6 @@ extension Builder {
         if !missing.isEmpty {
             blocks.append(.text("**Not in this report.**\n" + missing.map { "- \($0)" }.joined(separator: "\n")))
         }
-        sections.append(ReportSection(heading: "9. Verdicts (plan section 9)", blocks: blocks))
+        sections.append(ReportSection(heading: "10. Verdicts (plan section 9)", blocks: blocks))
     }
 }

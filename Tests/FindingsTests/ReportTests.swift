@@ -271,7 +271,7 @@ import Skills
         #expect(data.notes.contains { $0.hasPrefix("d16-s4: no items/ directory") })
         let out = try ReportBuilder.build(data, options: ReportOptions(settings: Self.settings))
         #expect(out.markdown.contains("No probe results (`probes/`) and no patching results (`patching/`)"))
-        #expect(out.markdown.contains("## 9. Verdicts"))
+        #expect(out.markdown.contains("## 10. Verdicts"))
         // The size keeps the seed that has items: one seed, so size claims are inconclusive, not wrong.
         #expect(out.report.analyses.ordering?.decision.verdict == .inconclusive)
         // No run with items at all: every section says so, nothing throws.
