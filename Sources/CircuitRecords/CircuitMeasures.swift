@@ -69,11 +69,13 @@ public struct Minimality: Sendable, Codable, Equatable {
 /// and the ROC AUC of |score| for telling the edges of the exact circuit from the others.
 public struct ScoreAgreement: Sendable, Codable, Equatable {
     public var method: String
-    public var spearman: Double
-    public var auc: Double
+    /// nil (left out of the JSON) where it is undefined: either side's scores constant (EAP's are all 0 under the KL
+    /// metric, whose gradient vanishes at the clean run); AUC also without both true and other edges.
+    public var spearman: Double?
+    public var auc: Double?
     public var positives: Int
 
-    public init(method: String, spearman: Double, auc: Double, positives: Int) {
+    public init(method: String, spearman: Double?, auc: Double?, positives: Int) {
         self.method = method; self.spearman = spearman; self.auc = auc; self.positives = positives
     }
 }

@@ -2,6 +2,7 @@ import CircuitRecords
 import Foundation
 import Patching
 import Tensors
+import Transformer
 
 extension CircuitRuns {
     /// The faithfulness of the circuit in `graph` (edges with inGraph), bootstrapped over pairs. Throws when
@@ -117,11 +118,15 @@ extension CircuitRuns {
         guard fraction.isFinite, fraction >= 0, fraction < 1 else { throw .badArgument("minimality fraction must be in [0, 1), got \(fraction)") }
         let base = try cut(outside: graph)
         let whole = try meanFaithfulness(graph)
+        // Each trial cuts one edge more than the circuit's own pass, so only its reader's layer and the layers
+        // above it are recomputed, and in that layer only the head whose input changed.
+        let circuit = try passes(cut: base)
         var out = Minimality(fraction: fraction, edges: 0, minimal: 0, notMinimal: [:])
         for e in graph.edges where e.inGraph {
             var cut = base
             cut[e.source * readers + e.input] = true
-            let m = try metrics(cut: cut, fromLayer: lowestLayer(cut))
+            let m = try metrics(cut: cut, fromLayer: ResidualGraph.layer(ofReader: e.input, config), from: (circuit.passes, base),
+                                sums: circuit.sums).metrics
             let drop = whole - (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated))
             out.edges += 1
             if drop > fraction { out.minimal += 1 } else { out.notMinimal[e.name] = drop }
@@ -133,7 +138,9 @@ extension CircuitRuns {
 public func agreement(_ scored: CircuitGraph, exact: CircuitGraph, truth: CircuitGraph, method: String) -> ScoreAgreement {
     let a = scored.edges.map { Double($0.score) }, b = exact.edges.map { Double($0.score) }
     let labels = truth.edges.map(\.inGraph)
-    return ScoreAgreement(method: method, spearman: spearman(a, b), auc: rocAUC(a.map(abs), labels), positives: labels.filter { $0 }.count)
+    func defined(_ x: Double) -> Double? { x.isFinite ? x : nil }
+    return ScoreAgreement(method: method, spearman: defined(spearman(a, b)), auc: defined(rocAUC(a.map(abs), labels)),
+                          positives: labels.filter { $0 }.count)
 }
 
 /// Spearman's rho: Pearson of average ranks (Patching's); nan when either side is constant.

@@ -72,7 +72,9 @@ public struct CircuitExperiment: Sendable {
             }
             decisions[d].formation = Formation(circuitStep: ordered.last!, steps: ordered, faithfulness: values, formedAt: formedAt)
         }
-        return CircuitRecord(experiment: spec.name, task: spec.task, run: patch.run.name, runDir: patch.runDir, model: "\(patch.run.model.n_layers) layers, d_model \(patch.run.model.d_model), \(patch.run.model.n_heads) heads",
+        let c = patch.run.model
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        return CircuitRecord(experiment: spec.name, task: spec.task, run: patch.run.name, runDir: patch.runDir, model: "\(count(c.n_layers, "layer")), d_model \(c.d_model), \(count(c.n_heads, "head"))",
                              seed: patch.run.seed, metric: spec.metric, ablation: spec.ablation, settings: settings, graph: size,
                              decisions: decisions)
     }
@@ -124,7 +126,7 @@ public struct CircuitExperiment: Sendable {
             let written = circuit ?? g
             if let c = circuit {
                 circuits[method.name] = c
-                let full = exact && method.name == settings.circuitMethod
+                let full = exact     // completeness and minimality for every method's circuit where they are compared
                 let figure = folder + "/\(method.name).svg"
                 try writeDrawing(c, title: "\(spec.name) \(decision), \(patch.run.name) step \(step): \(method.name) circuit", to: outDir + "/" + figure)
                 m.circuit = CircuitSummary(

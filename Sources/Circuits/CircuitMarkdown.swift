@@ -14,7 +14,7 @@ extension CircuitStudyRecord {
                 + "faithfulness reaches \(fmt(t.target)) (bisection between the curve's sizes); ACDC's is the one it keeps (tau \(fmt(t.tau, 3))). "
                 + "EAP-IG uses \(t.igSteps) steps. Circuits are not searched where the clean and all-cut metrics are not told apart "
                 + "(their difference's interval holds 0). Completeness (\(t.completenessSubsets) random subsets) and minimality "
-                + "(each edge must lower faithfulness by more than \(fmt(t.minimalityFraction))) are computed for the \(t.circuitMethod) "
+                + "(each edge must lower faithfulness by more than \(fmt(t.minimalityFraction))) are computed for every method's "
                 + "circuit at the exact steps.\n\n"
         }
         for r in records {
@@ -29,7 +29,8 @@ extension CircuitStudyRecord {
                         guard let m = st.methods.first(where: { $0.method == name }) else { return "" }
                         guard let c = m.circuit else {
                             if !st.gapResolved { return "not searched" }
-                            return m.curve == nil && m.method != "acdc" ? "scores only" : "none reaches \(fmt(r.settings.target))"
+                            if m.method == "acdc" { return "no edge kept at tau \(fmt(r.settings.tau, 3))" }
+                            return m.curve == nil ? "scores only" : "none reaches \(fmt(r.settings.target))"
                         }
                         let f = c.faithfulness
                         return "\(c.edges) edges, F \(fmt(f.value)) [\(fmt(f.low)), \(fmt(f.high))]"
@@ -42,14 +43,17 @@ extension CircuitStudyRecord {
                     s += "Step \(st.step), against exact edge patching: "
                     s += st.agreement.map { "\($0.method) Spearman \(fmt($0.spearman)), ROC AUC \(fmt($0.auc)) (\($0.positives) true edges)" }
                         .joined(separator: "; ") + ".\n"
-                    if let c = st.methods.first(where: { $0.method == r.settings.circuitMethod })?.circuit {
+                    for m in st.methods {
+                        guard let c = m.circuit else { continue }
                         if let k = c.completeness {
-                            s += "Completeness of the \(r.settings.circuitMethod) circuit: knocked out, the model keeps faithfulness \(fmt(k.knockout)); "
+                            s += "Completeness of the \(m.method) circuit: knocked out, the model keeps faithfulness \(fmt(k.knockout)); "
                                 + "over \(k.subsets) random subsets K, |F(circuit - K) - F(model - K)| is \(fmt(k.meanGap)) on average, \(fmt(k.maxGap)) at most.\n"
                         }
-                        if let m = c.minimality {
-                            s += "Minimality: \(m.minimal) of \(m.edges) edges lower faithfulness by more than \(fmt(m.fraction)) when removed.\n"
+                        if let n = c.minimality {
+                            s += "Minimality of the \(m.method) circuit: \(n.minimal) of \(n.edges) edges lower faithfulness by more than \(fmt(n.fraction)) when removed.\n"
                         }
+                    }
+                    if let c = st.methods.first(where: { $0.method == r.settings.circuitMethod })?.circuit {
                         if let fig = c.figure { s += "\n![\(r.experiment) \(d.decision) circuit](\(fig))\n\n" }
                         let q = c.faithfulness.perPairQuantiles
                         if q.count == 5 {
@@ -73,15 +77,21 @@ extension CircuitStudyRecord {
             s += "## Composite circuits against sub-skill circuits\n\n"
             s += "| run | composite | sub-skill | step | edge Jaccard | node Jaccard | mass share | random sets (mean, 95%) |\n|---|---|---|---:|---:|---:|---:|---|\n"
             for o in overlaps {
-                for (i, step) in o.steps.enumerated() where o.edgeJaccard[i] != nil {
-                    s += "| \(o.run) | \(o.composite) | \(o.subskill) | \(step) | \(fmt(o.edgeJaccard[i]!)) | \(fmt(o.nodeJaccard[i]!)) "
+                for (i, step) in o.steps.enumerated() {
+                    guard let edge = o.edgeJaccard[i], let node = o.nodeJaccard[i] else {
+                        s += "| \(o.run) | \(o.composite) | \(o.subskill) | \(step) | no circuit | | | |\n"
+                        continue
+                    }
+                    s += "| \(o.run) | \(o.composite) | \(o.subskill) | \(step) | \(fmt(edge)) | \(fmt(node)) "
                         + "| \(o.massShare[i].map { fmt($0) } ?? "-") | \(o.massShareNullMean[i].map { fmt($0) } ?? "-"), \(o.massShareNull95[i].map { fmt($0) } ?? "-") |\n"
                 }
             }
-            s += "\n"
+            s += "\n\"no circuit\": at that step the composite's or the sub-skill's \(records.first?.settings.circuitMethod ?? "") circuit is missing "
+                + "(none reaches the target, or the clean and all-cut metrics are not told apart there).\n\n"
         }
         return s
     }
 }
 
 func fmt(_ x: Double, _ digits: Int = 2) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "nan" }
+func fmt(_ x: Double?) -> String { x.map { fmt($0) } ?? "undefined" }

@@ -100,7 +100,8 @@ public struct CircuitRuns: Sendable {
     /// A search's pass: per-pair metric [pairs] with `cut`, the heads of `fromLayer` whose inputs are cut as
     /// in `from` (one pass per batch, made with `from.cut`; every writer below `fromLayer` clean) taken from
     /// there; nil: from the clean pass. `capture`: each batch's output of that writer, to update `from` with.
-    func metrics(cut: [Bool], fromLayer: Int, from: (passes: [ComponentPass], cut: [Bool])?,
+    /// `sums`: `from`'s own layer-start sums, where its writers below `fromLayer` are not the clean pass's.
+    func metrics(cut: [Bool], fromLayer: Int, from: (passes: [ComponentPass], cut: [Bool])?, sums: [ComponentSums]? = nil,
                  capture: Int? = nil) throws(CircuitError) -> (metrics: [Double], captured: [[Float]]) {
         var out: [Double] = [], captured: [[Float]] = []
         out.reserveCapacity(pairCount)
@@ -108,7 +109,7 @@ public struct CircuitRuns: Sendable {
             let model = b.runs.model, N = b.pairs.count, T = b.pairs.length
             let pass = try circuitEngine { () throws(ModelError) in
                 try model.componentForward(tokens: b.tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: b.replacement),
-                                           reuse: from?.passes[i] ?? b.cleanPass, reuseCut: from?.cut, sums: b.sums,
+                                           reuse: from?.passes[i] ?? b.cleanPass, reuseCut: from?.cut, sums: sums?[i] ?? b.sums,
                                            fromLayer: fromLayer, readAt: b.pairs.position, keepOutputs: false, capture: capture,
                                            scratch: b.scratch)
             }
@@ -116,6 +117,23 @@ public struct CircuitRuns: Sendable {
             captured.append(pass.captured)
         }
         return (out, captured)
+    }
+
+    /// Each batch's pass with `cut`, every writer's output kept, and its layer-start sums: a search that adds
+    /// one edge at a time to `cut` recomputes from that edge's reader's layer on.
+    func passes(cut: [Bool]) throws(CircuitError) -> (passes: [ComponentPass], sums: [ComponentSums]) {
+        var passes: [ComponentPass] = [], sums: [ComponentSums] = []
+        for b in batches {
+            let model = b.runs.model, N = b.pairs.count, T = b.pairs.length
+            let pass = try circuitEngine { () throws(ModelError) in
+                try model.componentForward(tokens: b.tokens, batch: N, length: T, edges: EdgeCut(cut: cut, replacement: b.replacement),
+                                           readAt: b.pairs.position)
+            }
+            passes.append(pass)
+            sums.append(ComponentSums(pass: try circuitEngine { () throws(ModelError) in try model.layerStartSums(pass.outputs, batch: N, length: T) },
+                                      replacement: b.sums.replacement))
+        }
+        return (passes, sums)
     }
 
     /// The cut of a circuit: every edge not in the graph is cut.

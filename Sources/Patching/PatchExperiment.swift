@@ -22,16 +22,7 @@ public struct PatchExperiment: Sendable {
     public var randomDraws = 20
 
     public init(spec: PatchSpec, runDir: String) throws {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: runDir, isDirectory: &isDirectory), !isDirectory.boolValue {
-            throw PatchSpecError(file: runDir, problem: "not a directory (give the run directory holding run.json and checkpoints/)")
-        }
-        let path = runDir + "/run.json"
-        let data: Data
-        do { data = try InputFile.read(path, atMost: 1 << 20) } catch { throw PatchSpecError(file: path, problem: error.problem) }
-        let run: RunSpec
-        do { run = try JSONDecoder().decode(RunSpec.self, from: data) }
-        catch { throw PatchSpecError(file: path, problem: "not a run spec (run.json of a lens train or lens sweep run)") }
+        let run = try Self.runSpec(runDir: runDir), path = runDir + "/run.json"
         guard run.tasks[spec.task] != nil || run.evalTasks.contains(spec.task) else {
             throw PatchSpecError(file: path, problem: "run \(run.name) neither trains nor evaluates task \(spec.task) "
                                  + "(it has: \(Set(run.tasks.keys).union(run.evalTasks).sorted().joined(separator: ", ")))")
@@ -40,6 +31,19 @@ public struct PatchExperiment: Sendable {
         self.runDir = runDir
         self.run = run
         self.task = try Tasks.named(spec.task, config: run.problem)
+    }
+
+    /// A run directory's run.json, or an error naming the file.
+    public static func runSpec(runDir: String) throws -> RunSpec {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: runDir, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw PatchSpecError(file: runDir, problem: "not a directory (give the run directory holding run.json and checkpoints/)")
+        }
+        let path = runDir + "/run.json"
+        let data: Data
+        do { data = try InputFile.read(path, atMost: 1 << 20) } catch { throw PatchSpecError(file: path, problem: error.problem) }
+        do { return try JSONDecoder().decode(RunSpec.self, from: data) }
+        catch { throw PatchSpecError(file: path, problem: "not a run spec (run.json of a lens train or lens sweep run)") }
     }
 
     /// The checkpoint steps on disk, or an error naming the run directory.

@@ -23,13 +23,17 @@ struct CircuitCommand: ParsableCommand {
         and ACDC at --exact-steps. "The circuit" is the smallest top-n by --circuit-method reaching --target
         faithfulness; the last step's circuit is then evaluated at every step (when it forms). With several specs,
         each composite decision (multistep tasks) is compared with each sub-skill's circuit (Jaccard, mass share).
+        Without --spec: the shipped experiments (Probes/patching/ and Probes/circuits/, embedded), those whose task
+        every run evaluates. With metric kl, EAP scores every edge 0 (KL's gradient vanishes at the clean run): use
+        EAP-IG or ACDC with it.
         Output in --out: circuits.json, circuits.md, and per run/experiment/decision/step_<N>/ the scored graphs
         (<method>.json, EAP-IG's layout plus "meta") and drawings (<method>.svg), with curves.svg and formation.svg.
           lens circuit --spec Probes/patching/sub-operand.yaml --run runs/default/base-s1 --steps last
+          lens circuit --run runs/default/base-s1      (every shipped experiment whose task the run evaluates)
           lens circuit --spec Probes/patching/composite-steps.yaml --spec Probes/patching/sub-operand.yaml --study runs/default
         """)
 
-    @Option(name: .customLong("spec"), help: "Experiment specs (YAML, `lens patch` schema); repeat for several.") var specs: [String] = []
+    @Option(name: .customLong("spec"), help: "Experiment specs (YAML, `lens patch` schema); repeat for several. Default: the shipped ones the runs evaluate.") var specs: [String] = []
     @Option(name: .customLong("run"), parsing: .upToNextOption, help: "Run directories (with run.json and checkpoints/).") var runs: [String] = []
     @Option(help: "A study directory: every run in it.") var study: String?
     @Option(help: "Checkpoint steps: all, last, or a comma-separated list (which may name last).") var steps = "all"
@@ -44,7 +48,6 @@ struct CircuitCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        guard !specs.isEmpty else { throw ValidationError("give at least one --spec") }
         guard runs.isEmpty != (study == nil) else { throw ValidationError("give either --run or --study") }
         guard target.isFinite, target > 0, target <= 1 else { throw ValidationError("--target must be in (0, 1], got \(target)") }
         guard ["eap", "eap-ig", "exact"].contains(circuitMethod) else { throw ValidationError("--circuit-method must be eap, eap-ig or exact, got \(circuitMethod)") }
@@ -60,9 +63,11 @@ struct CircuitCommand: ParsableCommand {
         let settings = CircuitSettings(target: target, circuitMethod: circuitMethod, igSteps: igSteps, tau: tau, resamples: resamples)
         // Everything is checked before the first checkpoint: a bad spec or run fails in a second.
         var plans: [(CircuitExperiment, [Int], Set<Int>)] = []
-        for path in specs {
-            let spec = try PatchSpec.load(path: path, kinds: PatchKind.allCases.map(\.rawValue))
+        for (path, spec) in try experimentSpecs(runDirs) {
             if spec.metric != "kl" && tau > 1 { throw ValidationError("--tau \(tau): with metric \(spec.metric) (\(path)) tau is a share, in [0, 1]") }
+            if spec.metric == "kl" {
+                FileHandle.standardError.write(Data("lens circuit: \(path): with metric kl EAP scores every edge 0 (KL's gradient vanishes at the clean run); EAP-IG and ACDC measure it\n".utf8))
+            }
             for dir in runDirs {
                 let experiment = try CircuitExperiment(spec: spec, runDir: dir, settings: settings)
                 let available = try experiment.patch.availableSteps()
@@ -112,14 +117,41 @@ struct CircuitCommand: ParsableCommand {
                 if let svg = CircuitFigures.overlap(name, overlaps) { try AtomicFile.write(Data(svg.utf8), to: outDir + "/\(name)/overlap.svg") }
             }
             let result = CircuitStudyRecord(records: records, overlaps: overlaps)
-            try AtomicFile.write(Data(result.markdown(jsonName: "circuits.json").utf8), to: outDir + "/circuits.md")
+            // the JSON first: the markdown quotes it, so it never stands without it
             try AtomicFile.write(try JSONOut.encoder.encode(result), to: outDir + "/circuits.json")
+            try AtomicFile.write(Data(result.markdown(jsonName: "circuits.json").utf8), to: outDir + "/circuits.md")
             return result
         }
         if common.json { try JSONOut.print(record) } else {
             print(record.markdown(jsonName: "circuits.json"))
             print("wrote \(outDir)/circuits.json, circuits.md, scored graphs (EAP-IG JSON) and drawings")
         }
+    }
+}
+
+extension CircuitCommand {
+    /// The --spec files, or without any the shipped experiments whose task every run evaluates (as `lens study`
+    /// chooses them; the others are named on stderr), each with the name its errors give.
+    func experimentSpecs(_ runDirs: [String]) throws -> [(String, PatchSpec)] {
+        let kinds = PatchKind.allCases.map(\.rawValue)
+        guard specs.isEmpty else { return try specs.map { ($0, try PatchSpec.load(path: $0, kinds: kinds)) } }
+        var evaluated: Set<String>? = nil
+        for dir in runDirs {
+            let tasks = Set(try PatchExperiment.runSpec(runDir: dir).evalTasks)
+            evaluated = evaluated?.intersection(tasks) ?? tasks
+        }
+        var chosen: [(String, PatchSpec)] = []
+        for (folder, list) in [("Probes/patching", ShippedSpecs.patching), ("Probes/circuits", ShippedSpecs.circuits)] {
+            for (name, yaml) in list {
+                let file = "\(folder)/\(name).yaml (shipped)"
+                let spec = try PatchSpec.parse(yaml, file: file, kinds: kinds)
+                if evaluated?.contains(spec.task) == true { chosen.append((file, spec)) } else {
+                    FileHandle.standardError.write(Data("lens circuit: skipping \(file): not every run evaluates \(spec.task)\n".utf8))
+                }
+            }
+        }
+        guard !chosen.isEmpty else { throw ValidationError("no shipped experiment's task is evaluated by every run; give --spec") }
+        return chosen
     }
 }
 

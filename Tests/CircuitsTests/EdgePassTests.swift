@@ -159,6 +159,39 @@ final class EdgePassTests: XCTestCase {
         for e in graph.edges { XCTAssertEqual(Double(e.score), scores[e.name]!, accuracy: 1e-4, e.name) }
     }
 
+    /// Minimality's trials start from the circuit's own pass and recompute from the removed edge's reader's
+    /// layer on; the reference cuts each edge with a whole fresh pass. Same drops (to float rounding), so the
+    /// same edges are minimal, on a random 3-layer model and a random half of its edges.
+    func testMinimalitysIncrementalTrialsEqualWholePasses() throws {
+        let m = randomCircuitModel(layers: 3), c = m.config, pairs = randomCircuitPairs(m)
+        let cr = try CircuitRuns(try PatchRuns(model: m, pairs: pairs, metric: .logitDiff))
+        var graph = try CircuitGraph(c), rng = RNG(seed: 17)
+        for i in graph.edges.indices { graph[edge: i].inGraph = rng.bool() }
+        graph.prune()
+        let inside = graph.edges.filter(\.inGraph)
+        XCTAssertGreaterThan(inside.count, 20, "the test needs a circuit with edges in every layer")
+        XCTAssertEqual(Set(inside.map { ResidualGraph.layer(ofReader: $0.input, c) }).count, c.n_layers + 1)
+        let base = try cr.cut(outside: graph)
+        func f(_ cut: [Bool]) throws -> Double { (mean(try cr.metrics(cut: cut, fromLayer: 0)) - mean(cr.ablated)) / (mean(cr.clean) - mean(cr.ablated)) }
+        let whole = try f(base)
+        var drops: [String: Double] = [:]
+        for e in inside {
+            var cut = base
+            cut[e.source * cr.readers + e.input] = true
+            drops[e.name] = whole - (try f(cut))
+        }
+        // a fraction between two drops (not at one: float rounding would decide that edge), about half of them below
+        let sorted = drops.values.sorted()
+        let k = try XCTUnwrap((sorted.count / 2..<(sorted.count - 1)).first { sorted[$0 + 1] - sorted[$0] > 1e-5 })
+        let fraction = min(0.99, (sorted[k] + sorted[k + 1]) / 2)
+        let result = try cr.minimality(graph, fraction: fraction)
+        XCTAssertEqual(result.edges, inside.count)
+        XCTAssertEqual(Set(result.notMinimal.keys), Set(drops.filter { $0.value <= fraction }.keys))
+        XCTAssertGreaterThan(result.notMinimal.count, 5)
+        XCTAssertGreaterThan(result.minimal, 5)
+        for (name, drop) in result.notMinimal { XCTAssertEqual(drop, drops[name]!, accuracy: 1e-4, name) }
+    }
+
     /// EAP's score is the first-order change: cutting an edge to clean + eps (replacement - clean)
     /// changes the metric by eps times it. Checked by central differences for every edge.
     func testEAPScoresAreTheDirectionalDerivativesOfEachCut() throws {
