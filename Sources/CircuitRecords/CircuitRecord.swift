@@ -30,7 +30,8 @@ public struct CircuitRecord: Sendable, Codable, Equatable {
 }
 
 public struct CircuitSettings: Sendable, Codable, Equatable {
-    /// "The circuit" is the smallest top-n by `circuitMethod` whose faithfulness reaches `target`.
+    /// "The circuit" is the smallest n edges by `circuitMethod`, chosen by `selection`, whose faithfulness
+    /// reaches `target`.
     public var target: Double
     public var circuitMethod: String
     public var igSteps: Int
@@ -39,12 +40,29 @@ public struct CircuitSettings: Sendable, Codable, Equatable {
     public var completenessSubsets: Int
     public var resamples: Int
     public var seed: UInt64
+    /// How n edges are chosen: "topn" (the n largest |scores|, EAP-IG's `apply_topn`; a threshold picks the
+    /// same sets) or "greedy" (from the logits up, EAP-IG's `apply_greedy`). Files before it was recorded: topn.
+    public var selection: String
 
     public init(target: Double = 0.8, circuitMethod: String = "eap-ig", igSteps: Int = 5, tau: Double = 0.02,
-                minimalityFraction: Double = 0.01, completenessSubsets: Int = 20, resamples: Int = 1000, seed: UInt64 = 0) {
+                minimalityFraction: Double = 0.01, completenessSubsets: Int = 20, resamples: Int = 1000, seed: UInt64 = 0,
+                selection: String = "topn") {
         self.target = target; self.circuitMethod = circuitMethod; self.igSteps = igSteps; self.tau = tau
         self.minimalityFraction = minimalityFraction; self.completenessSubsets = completenessSubsets
-        self.resamples = resamples; self.seed = seed
+        self.resamples = resamples; self.seed = seed; self.selection = selection
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case target, circuitMethod, igSteps, tau, minimalityFraction, completenessSubsets, resamples, seed, selection
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(target: try c.decode(Double.self, forKey: .target), circuitMethod: try c.decode(String.self, forKey: .circuitMethod),
+                  igSteps: try c.decode(Int.self, forKey: .igSteps), tau: try c.decode(Double.self, forKey: .tau),
+                  minimalityFraction: try c.decode(Double.self, forKey: .minimalityFraction),
+                  completenessSubsets: try c.decode(Int.self, forKey: .completenessSubsets), resamples: try c.decode(Int.self, forKey: .resamples),
+                  seed: try c.decode(UInt64.self, forKey: .seed), selection: try c.decodeIfPresent(String.self, forKey: .selection) ?? "topn")
     }
 }
 

@@ -53,12 +53,12 @@ extension CircuitRuns {
         return sizes + [total]
     }
 
-    /// Faithfulness of the top-n circuits of a scored graph at `curveSizes`.
-    public func curve(_ scored: CircuitGraph, method: String) throws(CircuitError) -> FaithfulnessCurve {
+    /// Faithfulness of the n-edge circuits of a scored graph at `curveSizes` (`selection`: topn or greedy).
+    public func curve(_ scored: CircuitGraph, method: String, selection: String = "topn") throws(CircuitError) -> FaithfulnessCurve {
         var g = scored
         var out = FaithfulnessCurve(method: method, edges: [], kept: [], faithfulness: [])
         for n in CircuitRuns.curveSizes(scored.edgeCount) {
-            do { try g.applyTopN(n) } catch { throw .graph(error) }
+            try g.select(n, by: selection)
             out.edges.append(n); out.kept.append(g.includedEdgeCount); out.faithfulness.append(try meanFaithfulness(g))
         }
         return out
@@ -69,10 +69,11 @@ extension CircuitRuns {
     /// reaching it. Faithfulness need not grow with n, so a smaller n may reach it elsewhere (the curve
     /// shows every size it visits). nil when even the whole graph falls short. `curve`: the scored graph's
     /// curve, when already computed, so its sizes are not evaluated again.
-    public func smallestCircuit(_ scored: CircuitGraph, target: Double = 0.8, curve: FaithfulnessCurve? = nil) throws(CircuitError) -> CircuitGraph? {
+    public func smallestCircuit(_ scored: CircuitGraph, target: Double = 0.8, curve: FaithfulnessCurve? = nil,
+                                selection: String = "topn") throws(CircuitError) -> CircuitGraph? {
         var g = scored
         func reaches(_ n: Int) throws(CircuitError) -> Bool {
-            do { try g.applyTopN(n) } catch { throw .graph(error) }
+            try g.select(n, by: selection)
             return try meanFaithfulness(g) >= target
         }
         var below = 0
@@ -89,7 +90,7 @@ extension CircuitRuns {
             let mid = (lo + hi) / 2
             if try reaches(mid) { hi = mid } else { lo = mid }
         }
-        do { try g.applyTopN(hi) } catch { throw .graph(error) }
+        try g.select(hi, by: selection)
         return g
     }
 
@@ -154,4 +155,14 @@ public func rocAUC(_ score: [Double], _ positive: [Bool]) -> Double {
     var sum = 0.0
     for i in r.indices where positive[i] { sum += r[i] }
     return (sum - Double(p * (p + 1)) / 2) / Double(p * q)
+}
+
+extension CircuitGraph {
+    /// The selections a circuit search may grow: "topn" (`applyTopN`) or "greedy" (`applyGreedy`), pruned.
+    public static let selections = ["topn", "greedy"]
+
+    mutating func select(_ n: Int, by selection: String) throws(CircuitError) {
+        guard Self.selections.contains(selection) else { throw .badArgument("unknown selection \(selection): topn or greedy") }
+        do { if selection == "greedy" { try applyGreedy(n) } else { try applyTopN(n) } } catch { throw .graph(error) }
+    }
 }

@@ -117,8 +117,8 @@ public struct CircuitExperiment: Sendable {
                 // Every method's curve and circuit at the exact steps (where they are compared); elsewhere the
                 // circuit method's alone, the others' scores only (each curve is a dozen evaluations).
                 if record.gapResolved && (exact || method.name == settings.circuitMethod) {
-                    m.curve = try runs.curve(g, method: method.name)
-                    circuit = try runs.smallestCircuit(g, target: settings.target, curve: m.curve)
+                    m.curve = try runs.curve(g, method: method.name, selection: settings.selection)
+                    circuit = try runs.smallestCircuit(g, target: settings.target, curve: m.curve, selection: settings.selection)
                 }
             }
             // without a circuit the scored graph has nothing in it but `logits` (scoring sets scores only; an

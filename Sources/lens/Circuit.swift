@@ -40,6 +40,8 @@ struct CircuitCommand: ParsableCommand {
     @Option(name: .customLong("exact-steps"), help: "Steps with exact edge patching and ACDC too: all, last, none, or a list.") var exactSteps = "last"
     @Option(parsing: .unconditional, help: "Faithfulness the circuit must reach, in (0, 1].") var target = 0.8
     @Option(name: .customLong("circuit-method"), help: "Method whose top-n edges make \"the circuit\": eap, eap-ig or exact.") var circuitMethod = "eap-ig"
+    @Option(help: "How a circuit of n edges is chosen: topn (the n largest |scores|; a threshold picks the same sets) or greedy (from the logits up, EAP-IG's apply_greedy).")
+    var selection = "topn"
     @Option(name: .customLong("ig-steps"), help: "EAP-IG interpolation steps.") var igSteps = 5
     @Option(parsing: .unconditional, help: "ACDC threshold: the KL increase in nats (metric kl), else the metric change as a share of |clean - all cut|, in [0, 1].")
     var tau = 0.02
@@ -50,6 +52,7 @@ struct CircuitCommand: ParsableCommand {
     func validate() throws {
         guard runs.isEmpty != (study == nil) else { throw ValidationError("give either --run or --study") }
         guard target.isFinite, target > 0, target <= 1 else { throw ValidationError("--target must be in (0, 1], got \(target)") }
+        guard CircuitGraph.selections.contains(selection) else { throw ValidationError("--selection must be topn or greedy, got \(selection)") }
         guard ["eap", "eap-ig", "exact"].contains(circuitMethod) else { throw ValidationError("--circuit-method must be eap, eap-ig or exact, got \(circuitMethod)") }
         try checkRange(igSteps, 1...1000, flag: "--ig-steps")
         guard tau.isFinite, tau >= 0 else { throw ValidationError("--tau must be a finite number >= 0, got \(tau)") }
@@ -60,7 +63,8 @@ struct CircuitCommand: ParsableCommand {
         common.apply()
         let runDirs = try study.map(PatchCommand.runDirectories) ?? runs
         let outDir = out ?? (study.map { $0 + "/circuits" } ?? ((runDirs[0] as NSString).deletingLastPathComponent + "/circuits"))
-        let settings = CircuitSettings(target: target, circuitMethod: circuitMethod, igSteps: igSteps, tau: tau, resamples: resamples)
+        let settings = CircuitSettings(target: target, circuitMethod: circuitMethod, igSteps: igSteps, tau: tau, resamples: resamples,
+                                       selection: selection)
         // Everything is checked before the first checkpoint: a bad spec or run fails in a second.
         var plans: [(CircuitExperiment, [Int], Set<Int>)] = []
         for (path, spec) in try experimentSpecs(runDirs) {

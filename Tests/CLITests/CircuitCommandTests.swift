@@ -340,6 +340,8 @@ import TestSupport
                 expected: "--target must be in (0, 1], got 1.5", names: "--target"),
         BadCase(label: "--ig-steps 0", args: ["--spec", "SPEC", "--run", "RUN", "--ig-steps", "0"],
                 expected: "--ig-steps must be between 1 and 1000, got 0", names: "--ig-steps"),
+        BadCase(label: "--selection threshold", args: ["--spec", "SPEC", "--run", "RUN", "--selection", "threshold"],
+                expected: "--selection must be topn or greedy, got threshold", names: "--selection"),
         BadCase(label: "--circuit-method foo", args: ["--spec", "SPEC", "--run", "RUN", "--circuit-method", "foo"],
                 expected: "--circuit-method must be eap, eap-ig or exact", names: "--circuit-method"),
         BadCase(label: "--steps 123", args: ["--spec", "SPEC", "--run", "RUN", "--steps", "123"],

@@ -205,14 +205,17 @@ import Transformer
     }
 
     /// 6. The smallest top-n circuit reaching 0.8 is the three edges (n = 1 and 2 prune to nothing: 0), for
-    /// exact patching and for EAP.
+    /// exact patching and for EAP; and so is the smallest greedy one (grown from the logits up).
     @Test func smallestCircuitIsTheCircuit() throws {
         let cr = try runs()
         for method in [ScoringMethod.exact, .eap] {
-            let found = try #require(try cr.smallestCircuit(try scored(cr, method), target: 0.8), "\(method.name)")
-            #expect(inEdges(found) == truth, "\(method.name): \(inEdges(found).sorted())")
-            #expect(abs(try cr.faithfulness(found, resamples: 10).value - 1) < 1e-5)
+            for selection in CircuitGraph.selections {
+                let found = try #require(try cr.smallestCircuit(try scored(cr, method), target: 0.8, selection: selection), "\(method.name)")
+                #expect(inEdges(found) == truth, "\(method.name), \(selection): \(inEdges(found).sorted())")
+                #expect(abs(try cr.faithfulness(found, resamples: 10).value - 1) < 1e-5)
+            }
         }
+        #expect(throws: CircuitError.self) { try cr.smallestCircuit(try scored(cr, .eap), selection: "threshold") }
     }
 
     /// 7. Completeness: knocking the circuit out leaves nothing (0), and with any subset K of it cut, the
@@ -255,10 +258,9 @@ import Transformer
 
     /// 9. Negative control: m0's carrier neurons zeroed, every other weight as before (all components still
     /// active). Nothing reaches the logits, so clean and ablated metrics are equal (0) and every method
-    /// scores every edge 0. Faithfulness is then 0 / 0: the library returns nan (no error), so
-    /// smallestCircuit finds no size whose faithfulness is >= 0.8 and returns nil, and ACDC, which
-    /// normalises by the same gap, refuses. (Whether faithfulness should throw like ACDC instead of
-    /// returning nan is a design question; this test pins down today's behaviour.)
+    /// scores every edge 0. Faithfulness is then 0 / 0, an error: the curve, the circuit search and
+    /// faithfulness itself throw rather than report "no circuit reaches 0.8", and ACDC, which normalises by
+    /// the same gap, refuses.
     @Test func withoutTheReaderNothingIsFound() throws {
         let cr = try runs(try PlantedArithmetic.model(carrierReader: false))
         #expect(cr.clean.allSatisfy { abs($0) < 1e-6 } && cr.ablated.allSatisfy { abs($0) < 1e-6 })

@@ -47,4 +47,13 @@ import TestSupport
         let line = try #require(out.report.verdicts.first { $0.hypothesis.contains("circuit") })
         #expect(line.verdict == "supported", "\(line)")
     }
+
+    /// A circuits.json written before the selection was recorded reads as top-n, its only selection then.
+    @Test func settingsWithoutASelectionAreTopN() throws {
+        let old = #"{"circuitMethod":"eap-ig","completenessSubsets":20,"igSteps":5,"minimalityFraction":0.01,"resamples":1000,"seed":0,"target":0.8,"tau":0.02}"#
+        let s = try JSONDecoder().decode(CircuitSettings.self, from: Data(old.utf8))
+        #expect(s == CircuitSettings())
+        let greedy = CircuitSettings(selection: "greedy")
+        #expect(try JSONDecoder().decode(CircuitSettings.self, from: try JSONEncoder().encode(greedy)) == greedy)
+    }
 }
