@@ -41,19 +41,22 @@ public struct CircuitSettings: Sendable, Codable, Equatable {
     public var resamples: Int
     public var seed: UInt64
     /// How n edges are chosen: "topn" (the n largest |scores|, EAP-IG's `apply_topn`; a threshold picks the
-    /// same sets) or "greedy" (from the logits up, EAP-IG's `apply_greedy`). Files before it was recorded: topn.
+    /// same sets) or "greedy" (from the logits up, EAP-IG's `apply_greedy`). Files before it was recorded: topn
+    /// (and no tau sweep).
     public var selection: String
+    /// More taus at which ACDC also runs where it runs (a sweep beside `tau`, whose circuit is the one reported).
+    public var tauSweep: [Double]
 
     public init(target: Double = 0.8, circuitMethod: String = "eap-ig", igSteps: Int = 5, tau: Double = 0.02,
                 minimalityFraction: Double = 0.01, completenessSubsets: Int = 20, resamples: Int = 1000, seed: UInt64 = 0,
-                selection: String = "topn") {
+                selection: String = "topn", tauSweep: [Double] = []) {
         self.target = target; self.circuitMethod = circuitMethod; self.igSteps = igSteps; self.tau = tau
         self.minimalityFraction = minimalityFraction; self.completenessSubsets = completenessSubsets
-        self.resamples = resamples; self.seed = seed; self.selection = selection
+        self.resamples = resamples; self.seed = seed; self.selection = selection; self.tauSweep = tauSweep
     }
 
     enum CodingKeys: String, CodingKey {
-        case target, circuitMethod, igSteps, tau, minimalityFraction, completenessSubsets, resamples, seed, selection
+        case target, circuitMethod, igSteps, tau, minimalityFraction, completenessSubsets, resamples, seed, selection, tauSweep
     }
 
     public init(from decoder: any Decoder) throws {
@@ -62,7 +65,8 @@ public struct CircuitSettings: Sendable, Codable, Equatable {
                   igSteps: try c.decode(Int.self, forKey: .igSteps), tau: try c.decode(Double.self, forKey: .tau),
                   minimalityFraction: try c.decode(Double.self, forKey: .minimalityFraction),
                   completenessSubsets: try c.decode(Int.self, forKey: .completenessSubsets), resamples: try c.decode(Int.self, forKey: .resamples),
-                  seed: try c.decode(UInt64.self, forKey: .seed), selection: try c.decodeIfPresent(String.self, forKey: .selection) ?? "topn")
+                  seed: try c.decode(UInt64.self, forKey: .seed), selection: try c.decodeIfPresent(String.self, forKey: .selection) ?? "topn",
+                  tauSweep: try c.decodeIfPresent([Double].self, forKey: .tauSweep) ?? [])
     }
 }
 
@@ -116,11 +120,26 @@ public struct CircuitStepRecord: Sendable, Codable, Equatable {
     public var methods: [MethodRecord]
     /// Each method's scores against exact edge patching's (where exact scores were computed).
     public var agreement: [ScoreAgreement]
+    /// ACDC at each tau of the sweep (`tauSweep` and `tau`, ascending), where ACDC ran and a sweep was asked.
+    public var acdcSweep: [ACDCPoint]?
 
     public init(step: Int, cleanMetric: Double, ablatedMetric: Double, gapLow: Double, gapHigh: Double,
-                gapResolved: Bool, methods: [MethodRecord], agreement: [ScoreAgreement]) {
+                gapResolved: Bool, methods: [MethodRecord], agreement: [ScoreAgreement], acdcSweep: [ACDCPoint]? = nil) {
         self.step = step; self.cleanMetric = cleanMetric; self.ablatedMetric = ablatedMetric; self.gapLow = gapLow
         self.gapHigh = gapHigh; self.gapResolved = gapResolved; self.methods = methods; self.agreement = agreement
+        self.acdcSweep = acdcSweep
+    }
+}
+
+/// One tau of an ACDC sweep: the edges and nodes it keeps, and their faithfulness (nil: it keeps none).
+public struct ACDCPoint: Sendable, Codable, Equatable {
+    public var tau: Double
+    public var edges: Int
+    public var nodes: Int
+    public var faithfulness: Faithfulness?
+
+    public init(tau: Double, edges: Int, nodes: Int, faithfulness: Faithfulness?) {
+        self.tau = tau; self.edges = edges; self.nodes = nodes; self.faithfulness = faithfulness
     }
 }
 

@@ -140,6 +140,21 @@ public struct CircuitExperiment: Sendable {
             try writeGraph(written, method: m, step: step, decision: decision, runs: runs, to: outDir + "/" + m.file)
             record.methods.append(m)
         }
+        if exact && !settings.tauSweep.isEmpty {
+            // the reported ACDC circuit is tau's; the sweep shows how the kept set moves with tau
+            var points: [ACDCPoint] = []
+            for tau in Array(Set(settings.tauSweep + [settings.tau])).sorted() {
+                let g: CircuitGraph?
+                if tau == settings.tau { g = circuits["acdc"] } else {
+                    var fresh = try CircuitGraph(runs.config)
+                    try runs.attribute(&fresh, method: .acdc(tau: tau))
+                    g = fresh.includedEdgeCount > 0 ? fresh : nil
+                }
+                points.append(ACDCPoint(tau: tau, edges: g?.includedEdgeCount ?? 0, nodes: g?.includedNodeCount ?? 0,
+                                        faithfulness: try g.map { try runs.faithfulness($0, resamples: settings.resamples, seed: settings.seed) }))
+            }
+            record.acdcSweep = points
+        }
         if let exactScores = scored["exact"] {
             // truth: the exact circuit; without one, the edges whose exact |score| is at least 1% of the gap
             let truth: CircuitGraph = circuits["exact"] ?? {

@@ -43,6 +43,11 @@ extension CircuitStudyRecord {
                     s += "Step \(st.step), against exact edge patching: "
                     s += st.agreement.map { "\($0.method) Spearman \(fmt($0.spearman)), ROC AUC \(fmt($0.auc)) (\($0.positives) true edges)" }
                         .joined(separator: "; ") + ".\n"
+                    if let sweep = st.acdcSweep {
+                        s += "ACDC over tau: " + sweep.map { p in
+                            "tau \(fmt(p.tau, 3)): " + (p.faithfulness.map { "\(p.edges) edges, F \(fmt($0.value)) [\(fmt($0.low)), \(fmt($0.high))]" } ?? "no edge kept")
+                        }.joined(separator: "; ") + ".\n"
+                    }
                     for m in st.methods {
                         guard let c = m.circuit else { continue }
                         if let k = c.completeness {

@@ -45,6 +45,8 @@ struct CircuitCommand: ParsableCommand {
     @Option(name: .customLong("ig-steps"), help: "EAP-IG interpolation steps.") var igSteps = 5
     @Option(parsing: .unconditional, help: "ACDC threshold: the KL increase in nats (metric kl), else the metric change as a share of |clean - all cut|, in [0, 1].")
     var tau = 0.02
+    @Option(name: .customLong("tau-sweep"), help: "More ACDC thresholds, comma-separated, run beside --tau where ACDC runs (edges kept and faithfulness at each; --tau's circuit is the one reported).")
+    var tauSweep: String?
     @Option(help: "Bootstrap resamples per interval (over pairs).") var resamples = 1000
     @Option(help: "Output directory (default: <study>/circuits, or the run's parent's circuits/).") var out: String?
     @OptionGroup var common: CommonOptions
@@ -57,6 +59,17 @@ struct CircuitCommand: ParsableCommand {
         try checkRange(igSteps, 1...1000, flag: "--ig-steps")
         guard tau.isFinite, tau >= 0 else { throw ValidationError("--tau must be a finite number >= 0, got \(tau)") }
         try checkRange(resamples, 100...100_000, flag: "--resamples")
+        _ = try sweepTaus()
+    }
+
+    /// --tau-sweep's thresholds, each finite and >= 0 (a share's upper bound depends on the spec's metric).
+    func sweepTaus() throws -> [Double] {
+        guard let tauSweep else { return [] }
+        let parts = tauSweep.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        return try parts.map { p in
+            guard let t = Double(p), t.isFinite, t >= 0 else { throw ValidationError("--tau-sweep: \"\(p)\" is not a finite number >= 0 (give e.g. 0.005,0.01,0.05)") }
+            return t
+        }
     }
 
     func run() throws {
@@ -64,11 +77,14 @@ struct CircuitCommand: ParsableCommand {
         let runDirs = try study.map(PatchCommand.runDirectories) ?? runs
         let outDir = out ?? (study.map { $0 + "/circuits" } ?? ((runDirs[0] as NSString).deletingLastPathComponent + "/circuits"))
         let settings = CircuitSettings(target: target, circuitMethod: circuitMethod, igSteps: igSteps, tau: tau, resamples: resamples,
-                                       selection: selection)
+                                       selection: selection, tauSweep: try sweepTaus())
         // Everything is checked before the first checkpoint: a bad spec or run fails in a second.
         var plans: [(CircuitExperiment, [Int], Set<Int>)] = []
         for (path, spec) in try experimentSpecs(runDirs) {
             if spec.metric != "kl" && tau > 1 { throw ValidationError("--tau \(tau): with metric \(spec.metric) (\(path)) tau is a share, in [0, 1]") }
+            if spec.metric != "kl", let t = try sweepTaus().first(where: { $0 > 1 }) {
+                throw ValidationError("--tau-sweep \(t): with metric \(spec.metric) (\(path)) tau is a share, in [0, 1]")
+            }
             if spec.metric == "kl" {
                 FileHandle.standardError.write(Data("lens circuit: \(path): with metric kl EAP scores every edge 0 (KL's gradient vanishes at the clean run); EAP-IG and ACDC measure it\n".utf8))
             }

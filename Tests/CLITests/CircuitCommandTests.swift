@@ -340,6 +340,10 @@ import TestSupport
                 expected: "--target must be in (0, 1], got 1.5", names: "--target"),
         BadCase(label: "--ig-steps 0", args: ["--spec", "SPEC", "--run", "RUN", "--ig-steps", "0"],
                 expected: "--ig-steps must be between 1 and 1000, got 0", names: "--ig-steps"),
+        BadCase(label: "--tau-sweep 0.01,x", args: ["--spec", "SPEC", "--run", "RUN", "--tau-sweep", "0.01,x"],
+                expected: "--tau-sweep: \"x\" is not a finite number >= 0", names: "--tau-sweep"),
+        BadCase(label: "--tau-sweep 3 with logit_diff", args: ["--spec", "SPEC", "--run", "RUN", "--tau-sweep", "0.01,3"],
+                expected: "--tau-sweep 3.0: with metric logit_diff (SPEC) tau is a share, in [0, 1]", names: "--tau-sweep"),
         BadCase(label: "--selection threshold", args: ["--spec", "SPEC", "--run", "RUN", "--selection", "threshold"],
                 expected: "--selection must be topn or greedy, got threshold", names: "--selection"),
         BadCase(label: "--circuit-method foo", args: ["--spec", "SPEC", "--run", "RUN", "--circuit-method", "foo"],
@@ -484,5 +488,28 @@ import TestSupport
         #expect(Set(methods.compactMap { $0["method"] as? String }) == ["eap", "eap-ig", "exact", "acdc"])
         let markdown = try String(contentsOfFile: out + "/circuits.md", encoding: .utf8)
         #expect(markdown.contains("eap Spearman undefined, ROC AUC 0.50"), "\(markdown.prefix(3000))")
+    }
+
+    /// --tau-sweep: ACDC at each tau beside --tau's at the exact step. Raising tau removes more edges, so the
+    /// kept count cannot grow along the sweep; --tau's point is the reported ACDC circuit itself.
+    @Test func aTauSweepRecordsACDCAtEachTau() throws {
+        let temp = try TempDir("circuit-cli-sweep")
+        let run = temp.root + "/base-s1", out = temp.root + "/out"
+        try FileManager.default.copyItem(atPath: Repo.root + "/Tests/CircuitsTests/Fixtures/base-s1", toPath: run)
+        let r = try runLens(["circuit", "--spec", Self.spec, "--run", run, "--out", out, "--steps", "last", "--exact-steps", "last",
+                             "--tau", "0.02", "--tau-sweep", "0.2,0.005", "--resamples", "100", "--threads", "1"])
+        #expect(r.status == 0, "\(r.err)")
+        let record = try #require((try Self.json(out + "/circuits.json")["records"] as? [[String: Any]])?.first)
+        let step = try #require(((record["decisions"] as? [[String: Any]])?.first?["steps"] as? [[String: Any]])?.last)
+        let sweep = try #require(step["acdcSweep"] as? [[String: Any]])
+        #expect(sweep.compactMap { $0["tau"] as? Double } == [0.005, 0.02, 0.2])
+        let kept = sweep.compactMap { $0["edges"] as? Int }
+        #expect(kept.count == 3 && kept[0] >= kept[1] && kept[1] >= kept[2] && kept[0] > kept[2], "\(kept)")
+        let acdc = try #require((step["methods"] as? [[String: Any]])?.first { $0["method"] as? String == "acdc" }?["circuit"] as? [String: Any])
+        #expect(acdc["edges"] as? Int == kept[1])
+        let f = (sweep[1]["faithfulness"] as? [String: Any])?["value"] as? Double
+        #expect(f != nil && f == (acdc["faithfulness"] as? [String: Any])?["value"] as? Double)
+        let markdown = try String(contentsOfFile: out + "/circuits.md", encoding: .utf8)
+        #expect(markdown.contains("ACDC over tau: tau 0.005: "), "\(markdown.prefix(2000))")
     }
 }
