@@ -16,7 +16,7 @@
 //   Probing          <- Specs, Tensors, HDF5, Transformer, ActivationStore, Figures   probes on activation files
 //   Patching         <- Specs, Tensors, HDF5, Transformer, Skills, Runs, Probing, Figures   patching experiments, also along probe directions
 //   Circuits         <- Tensors, Transformer, Skills, Runs, Patching, Figures, CircuitRecords   EAP-IG's graph, edge scores (exact, EAP, EAP-IG, ACDC), circuit evaluation, drawings
-//   Findings         <- Tensors, Runs, Skills, Transformer, CircuitRecords, Figures   the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
+//   Findings         <- Tensors, Runs, Skills, CircuitRecords, Figures   the findings report: analysis (docs/ANALYSIS-PLAN.md), study loading, `lens report`
 //   lens             <- all of the above but Specs, ArgumentParser   the command line
 //                       (plugin BuildInfo: the git commit it is built from, for the reports' provenance)
 //
@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "Circuits", dependencies: ["Tensors", "Transformer", "Skills", "Runs", "Patching", "Figures", "CircuitRecords"], swiftSettings: checked),
         // The analysis plan's onsets, lags, fits and verdicts on plain numbers, and the study loading and
         // report building of `lens report` (StudyData.swift, Report*.swift) that feed them.
-        .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "Transformer", "CircuitRecords", "Figures"], swiftSettings: checked),
+        .target(name: "Findings", dependencies: ["Tensors", "Runs", "Skills", "CircuitRecords", "Figures"], swiftSettings: checked),
 
         // The command line.
         .executableTarget(name: "lens", dependencies: [
@@ -100,7 +100,7 @@ let package = Package(
         .testTarget(name: "ProbingTests", dependencies: ["Probing", "Figures", "ActivationStore", "Dumps", "Runs", "Tensors", "Transformer", "TestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "PatchingTests", dependencies: ["Patching", "Probing", "Skills", "Tensors", "Transformer"]),
-        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "CircuitRecords", "Patching", "Tensors", "Transformer", "Figures", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "CircuitsTests", dependencies: ["Circuits", "CircuitRecords", "Patching", "Tensors", "Transformer", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "FindingsTests", dependencies: ["Findings", "CircuitRecords", "Tensors", "Runs", "Skills", "TestSupport"]),
         .testTarget(name: "LensTests", dependencies: ["lens", "HDF5", "TestSupport"]),
         .testTarget(name: "NotebookTests", dependencies: ["TestSupport"]),

@@ -27,7 +27,8 @@ public struct Faithfulness: Sendable, Codable, Equatable {
     }
 }
 
-/// Faithfulness against circuit size for one scoring method: top-n edges by |score|, then pruned.
+/// Faithfulness against circuit size for one scoring method: n edges by |score| (the settings' selection:
+/// top-n or greedy), then pruned.
 public struct FaithfulnessCurve: Sendable, Codable, Equatable {
     public var method: String
     public var edges: [Int]          // n asked for

@@ -148,7 +148,7 @@ public struct MethodRecord: Sendable, Codable, Equatable {
     /// The scored graph (EAP-IG's layout with our `meta`), relative to the output directory.
     public var file: String
     public var curve: FaithfulnessCurve?
-    /// The method's circuit: the smallest top-n reaching the target (ACDC: the circuit it keeps); nil when
+    /// The method's circuit: the smallest n edges (by the settings' selection) reaching the target (ACDC: the circuit it keeps); nil when
     /// none does.
     public var circuit: CircuitSummary?
 

@@ -64,7 +64,7 @@ extension CircuitRuns {
         return out
     }
 
-    /// "The circuit" of a scored graph: the smallest top-n (pruned) whose faithfulness reaches `target`,
+    /// "The circuit" of a scored graph: the smallest n edges by `selection` (pruned) whose faithfulness reaches `target`,
     /// searched along `curveSizes` and then by bisection between the last size below and the first size
     /// reaching it. Faithfulness need not grow with n, so a smaller n may reach it elsewhere (the curve
     /// shows every size it visits). nil when even the whole graph falls short. `curve`: the scored graph's

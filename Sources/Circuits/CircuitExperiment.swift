@@ -114,9 +114,11 @@ public struct CircuitExperiment: Sendable {
                 circuit = g.includedEdgeCount > 0 ? g : nil
             } else {
                 scored[method.name] = g
+                // Constant scores (EAP's under KL, whose gradient vanishes at the clean run) rank nothing: no search.
+                let ranks = g.edges.contains { $0.score != g.edges[0].score }
                 // Every method's curve and circuit at the exact steps (where they are compared); elsewhere the
                 // circuit method's alone, the others' scores only (each curve is a dozen evaluations).
-                if record.gapResolved && (exact || method.name == settings.circuitMethod) {
+                if record.gapResolved && ranks && (exact || method.name == settings.circuitMethod) {
                     m.curve = try runs.curve(g, method: method.name, selection: settings.selection)
                     circuit = try runs.smallestCircuit(g, target: settings.target, curve: m.curve, selection: settings.selection)
                 }

@@ -20,7 +20,7 @@ struct CircuitCommand: ParsableCommand {
         layout of a decision is used, since the graph has no position axis.
         Methods: eap (one backward pass), eap-ig (--ig-steps interpolated inputs), exact (each edge cut alone) and
         acdc (edges cut for good when the metric moves by less than --tau). EAP and EAP-IG run at every step; exact
-        and ACDC at --exact-steps. "The circuit" is the smallest top-n by --circuit-method reaching --target
+        and ACDC at --exact-steps. "The circuit" is the smallest n edges by --circuit-method (--selection) reaching --target
         faithfulness; the last step's circuit is then evaluated at every step (when it forms). With several specs,
         each composite decision (multistep tasks) is compared with each sub-skill's circuit (Jaccard, mass share).
         Without --spec: the shipped experiments (Probes/patching/ and Probes/circuits/, embedded), those whose task
@@ -39,7 +39,7 @@ struct CircuitCommand: ParsableCommand {
     @Option(help: "Checkpoint steps: all, last, or a comma-separated list (which may name last).") var steps = "all"
     @Option(name: .customLong("exact-steps"), help: "Steps with exact edge patching and ACDC too: all, last, none, or a list.") var exactSteps = "last"
     @Option(parsing: .unconditional, help: "Faithfulness the circuit must reach, in (0, 1].") var target = 0.8
-    @Option(name: .customLong("circuit-method"), help: "Method whose top-n edges make \"the circuit\": eap, eap-ig or exact.") var circuitMethod = "eap-ig"
+    @Option(name: .customLong("circuit-method"), help: "Method whose n edges (by --selection) make \"the circuit\": eap, eap-ig or exact.") var circuitMethod = "eap-ig"
     @Option(help: "How a circuit of n edges is chosen: topn (the n largest |scores|; a threshold picks the same sets) or greedy (from the logits up, EAP-IG's apply_greedy).")
     var selection = "topn"
     @Option(name: .customLong("ig-steps"), help: "EAP-IG interpolation steps.") var igSteps = 5

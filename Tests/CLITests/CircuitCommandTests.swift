@@ -439,12 +439,17 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: out + "/circuits.INCOMPLETE"))
     }
 
-    /// Without --spec: every shipped experiment whose task the run evaluates, the others named on stderr.
+    /// Without --spec: every shipped experiment whose task every run evaluates, the others named on stderr.
+    /// Two runs, one of which no longer evaluates the direct composite: its experiment is skipped for both.
     @Test func withoutASpecTheShippedExperimentsRun() throws {
         let temp = try TempDir("circuit-cli-shipped")
-        let run = temp.root + "/base-s1", out = temp.root + "/out"
+        let run = temp.root + "/base-s1", other = temp.root + "/base-s1-copy", out = temp.root + "/out"
         try FileManager.default.copyItem(atPath: Repo.root + "/Tests/CircuitsTests/Fixtures/base-s1", toPath: run)
-        let evaluated = try #require(try Self.json(run + "/run.json")["evalTasks"] as? [String])
+        try FileManager.default.copyItem(atPath: Repo.root + "/Tests/CircuitsTests/Fixtures/base-s1", toPath: other)
+        var spec = try Self.json(other + "/run.json")
+        spec["evalTasks"] = (spec["evalTasks"] as? [String] ?? []).filter { $0 != "multistep" }
+        try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: other + "/run.json"))
+        let evaluated = try #require(spec["evalTasks"] as? [String])
         var expected: [String] = [], skipped: [String] = []
         for folder in ["Probes/patching", "Probes/circuits"] {
             for name in try FileManager.default.contentsOfDirectory(atPath: Repo.root + "/" + folder).filter({ $0.hasSuffix(".yaml") }).sorted() {
@@ -453,11 +458,12 @@ import TestSupport
                 if evaluated.contains(String(task)) { expected.append(String(name.dropLast(5))) } else { skipped.append("\(folder)/\(name)") }
             }
         }
-        let r = try runLens(["circuit", "--run", run, "--out", out, "--steps", "last", "--exact-steps", "none", "--resamples", "100", "--threads", "1"])
+        let r = try runLens(["circuit", "--run", run, other, "--out", out, "--steps", "last", "--exact-steps", "none", "--resamples", "100", "--threads", "2"])
         #expect(r.status == 0, "\(r.err)")
         let records = try #require(try Self.json(out + "/circuits.json")["records"] as? [[String: Any]])
         #expect(Set(records.compactMap { $0["experiment"] as? String }) == Set(expected), "\(records.map { $0["experiment"] ?? "" })")
-        #expect(expected.count >= 4)
+        #expect(records.count == 2 * expected.count)
+        #expect(expected.count >= 4 && skipped == ["Probes/patching/composite-direct.yaml"], "\(skipped)")
         for file in skipped { #expect(r.err.contains("skipping \(file) (shipped)"), "\(file): \(r.err)") }
     }
 
@@ -486,21 +492,28 @@ import TestSupport
         #expect(eapIG["spearman"] is Double, "\(eapIG)")
         let methods = try #require(step["methods"] as? [[String: Any]])
         #expect(Set(methods.compactMap { $0["method"] as? String }) == ["eap", "eap-ig", "exact", "acdc"])
+        // constant scores rank nothing, so EAP gets no curve and no circuit; EAP-IG does
+        let eapMethod = try #require(methods.first { $0["method"] as? String == "eap" })
+        #expect(eapMethod["curve"] == nil && eapMethod["circuit"] == nil, "\(eapMethod.keys)")
+        #expect(methods.first { $0["method"] as? String == "eap-ig" }?["curve"] != nil)
         let markdown = try String(contentsOfFile: out + "/circuits.md", encoding: .utf8)
         #expect(markdown.contains("eap Spearman undefined, ROC AUC 0.50"), "\(markdown.prefix(3000))")
     }
 
-    /// --tau-sweep: ACDC at each tau beside --tau's at the exact step. Raising tau removes more edges, so the
+    /// --tau-sweep: ACDC at each tau beside --tau's at the exact step (with --selection greedy, which the
+    /// settings record). Raising tau removes more edges, so the
     /// kept count cannot grow along the sweep; --tau's point is the reported ACDC circuit itself.
     @Test func aTauSweepRecordsACDCAtEachTau() throws {
         let temp = try TempDir("circuit-cli-sweep")
         let run = temp.root + "/base-s1", out = temp.root + "/out"
         try FileManager.default.copyItem(atPath: Repo.root + "/Tests/CircuitsTests/Fixtures/base-s1", toPath: run)
         let r = try runLens(["circuit", "--spec", Self.spec, "--run", run, "--out", out, "--steps", "last", "--exact-steps", "last",
-                             "--tau", "0.02", "--tau-sweep", "0.2,0.005", "--resamples", "100", "--threads", "1"])
+                             "--tau", "0.02", "--tau-sweep", "0.2,0.005", "--selection", "greedy", "--resamples", "100", "--threads", "1"])
         #expect(r.status == 0, "\(r.err)")
         let record = try #require((try Self.json(out + "/circuits.json")["records"] as? [[String: Any]])?.first)
         let step = try #require(((record["decisions"] as? [[String: Any]])?.first?["steps"] as? [[String: Any]])?.last)
+        #expect((record["settings"] as? [String: Any])?["selection"] as? String == "greedy")
+        #expect((record["settings"] as? [String: Any])?["tauSweep"] as? [Double] == [0.2, 0.005])
         let sweep = try #require(step["acdcSweep"] as? [[String: Any]])
         #expect(sweep.compactMap { $0["tau"] as? Double } == [0.005, 0.02, 0.2])
         let kept = sweep.compactMap { $0["edges"] as? Int }

@@ -270,3 +270,19 @@ private func eapigPrune(_ g: CircuitGraph) -> (edges: [Bool], nodes: [Bool]) {
         #expect(inEdges(g) == ["input->a0.h0<q>"])
     }
 }
+
+/// The circuit search's `select(_:by:)` is the selection it names: on the hand-worked graph, top-3 picks the
+/// three largest |scores| (input->a0.h0<q>, input->a0.h1<v>, a0.h1->m0), which prune to nothing (no path to
+/// the logits), while greedy grows from the logits (m0->logits, a0.h1->m0, input->a0.h1<v>): a connected path.
+@Test func theSearchsSelectionIsTheOneItNames() throws {
+    var topn = try oneLayer(), greedy = try oneLayer()
+    try topn.select(3, by: "topn")
+    try greedy.select(3, by: "greedy")
+    var expectedTopN = try oneLayer(), expectedGreedy = try oneLayer()
+    try expectedTopN.applyTopN(3)
+    try expectedGreedy.applyGreedy(3)
+    #expect(inEdges(topn) == inEdges(expectedTopN) && inEdges(greedy) == inEdges(expectedGreedy))
+    #expect(inEdges(greedy) == ["m0->logits", "a0.h1->m0", "input->a0.h1<v>"], "\(inEdges(greedy))")
+    #expect(inEdges(topn).isEmpty, "\(inEdges(topn))")
+    #expect(throws: CircuitError.self) { try topn.select(2, by: "threshold") }
+}
