@@ -55,6 +55,9 @@ public struct CircuitSettings: Sendable, Codable, Equatable {
         self.resamples = resamples; self.seed = seed; self.selection = selection; self.tauSweep = tauSweep
     }
 
+    /// How "the circuit" grows, in words.
+    public var selectionPhrase: String { selection == "greedy" ? "greedy (from the logits up)" : "top-n" }
+
     enum CodingKeys: String, CodingKey {
         case target, circuitMethod, igSteps, tau, minimalityFraction, completenessSubsets, resamples, seed, selection, tauSweep
     }

@@ -10,7 +10,7 @@ extension CircuitStudyRecord {
             s += "Every number below is in `\(jsonName)`; each scored graph is an EAP-IG JSON file (`Graph.from_json` reads it) "
                 + "with a `meta` block. A cut edge carries the \(r.ablation) ablation (EAP-IG's noising); metric \(r.metric). "
                 + "Faithfulness = (m(circuit) - m(all cut)) / (m(clean) - m(all cut)), means over pairs, 95% bootstrap interval over pairs "
-                + "(\(t.resamples) resamples). \"The circuit\" of a method: the smallest \(t.selection == "greedy" ? "greedy (from the logits up)" : "top-n") edge set by |score|, pruned, whose "
+                + "(\(t.resamples) resamples). \"The circuit\" of a method: the smallest \(t.selectionPhrase) edge set by |score|, pruned, whose "
                 + "faithfulness reaches \(fmt(t.target)) (bisection between the curve's sizes); ACDC's is the one it keeps (tau \(fmt(t.tau, 3))). "
                 + "EAP-IG uses \(t.igSteps) steps. Circuits are not searched where the clean and all-cut metrics are not told apart "
                 + "(their difference's interval holds 0). Completeness (\(t.completenessSubsets) random subsets) and minimality "

@@ -78,7 +78,7 @@ public enum CircuitFigures {
         let series = step.methods.compactMap { m in
             m.curve.map { LineSeries(name: m.method, x: $0.kept.map(Double.init), y: $0.faithfulness) }
         }
-        return SVG.lineChart(LineChartSpec(title: "\(r.experiment) \(d.decision), \(r.run) step \(step.step): faithfulness of \(r.settings.selection == "greedy" ? "greedy" : "top-n") circuits",
+        return SVG.lineChart(LineChartSpec(title: "\(r.experiment) \(d.decision), \(r.run) step \(step.step): faithfulness of \(r.settings.selectionPhrase) circuits",
                                            xLabel: "edges kept (after pruning)", yLabel: "faithfulness", series: series, logX: true))
     }
 

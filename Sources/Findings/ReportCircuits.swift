@@ -30,7 +30,7 @@ extension Builder {
             : "Exact edge patching and ACDC (tau \(fmt(s.tau))) ran at step(s) \(exactSteps.map(String.init).joined(separator: ", "))"
         var blocks: [ReportSection.Block] = [.text("""
             From `circuits/circuits.json` (`lens circuit`; its own summary is `circuits/circuits.md`, each scored graph an EAP-IG JSON \
-            file beside it). A circuit is the smallest \(s.selection == "greedy" ? "greedy (from the logits up)" : "top-n") edge set by \(s.circuitMethod) whose faithfulness reaches \(fmt(s.target)) \
+            file beside it). A circuit is the smallest \(s.selectionPhrase) edge set by \(s.circuitMethod) whose faithfulness reaches \(fmt(s.target)) \
             (a cut edge carries the experiment's \(first.ablation) ablation); none is searched where the clean and all-cut metrics are \
             not told apart. \(exactText); the last step's circuit is followed back through training (\"forms at\": the first \
             checkpoint from which its faithfulness stays at or above the target). Circuits were measured at steps \

@@ -78,12 +78,13 @@ struct CircuitCommand: ParsableCommand {
         let outDir = out ?? (study.map { $0 + "/circuits" } ?? ((runDirs[0] as NSString).deletingLastPathComponent + "/circuits"))
         let settings = CircuitSettings(target: target, circuitMethod: circuitMethod, igSteps: igSteps, tau: tau, resamples: resamples,
                                        selection: selection, tauSweep: try sweepTaus())
+        let highestSweptTau = settings.tauSweep.max() ?? 0
         // Everything is checked before the first checkpoint: a bad spec or run fails in a second.
         var plans: [(CircuitExperiment, [Int], Set<Int>)] = []
         for (path, spec) in try experimentSpecs(runDirs) {
             if spec.metric != "kl" && tau > 1 { throw ValidationError("--tau \(tau): with metric \(spec.metric) (\(path)) tau is a share, in [0, 1]") }
-            if spec.metric != "kl", let t = try sweepTaus().first(where: { $0 > 1 }) {
-                throw ValidationError("--tau-sweep \(t): with metric \(spec.metric) (\(path)) tau is a share, in [0, 1]")
+            if spec.metric != "kl", highestSweptTau > 1 {
+                throw ValidationError("--tau-sweep \(highestSweptTau): with metric \(spec.metric) (\(path)) tau is a share, in [0, 1]")
             }
             if spec.metric == "kl" {
                 FileHandle.standardError.write(Data("lens circuit: \(path): with metric kl EAP scores every edge 0 (KL's gradient vanishes at the clean run); EAP-IG and ACDC measure it\n".utf8))

@@ -205,19 +205,19 @@ struct StudyCommand: ParsableCommand {
         }
         let circuitCommand: [String]? = try chosen.circuits.isEmpty || done("circuit", combined, exact: exactSteps + " at " + steps) ? nil
             : ["circuit"] + chosen.circuits.flatMap { ["--spec", $0] } + ["--study", dir, "--steps", steps, "--exact-steps", exactSteps] + threads
-        func patchDone(_ i: Int) throws { try markDone("patch", patchTodo[i], exact: exactSteps + " at " + steps) }
-        func circuitsDone() throws { try markDone("circuit", combined, exact: exactSteps + " at " + steps) }
+        // each child with the marker it leaves when it succeeds
+        typealias Work = (command: [String], markDone: () throws -> Void)
+        let patchWork: [Work] = zip(patchTodo, patchCommands).map { spec, command in
+            (command, { try markDone("patch", spec, exact: exactSteps + " at " + steps) })
+        }
+        let circuitWork: [Work] = circuitCommand.map { [($0, { try markDone("circuit", combined, exact: exactSteps + " at " + steps) })] } ?? []
+        func run(_ work: [Work], jobs: Int) throws { try ChildJobs.run(work.map(\.command), jobs: jobs) { try work[$0].markDone() } }
         if self.stage.isEmpty {
-            try stage("patching and circuits") {
-                // the circuits call first: it is the longest
-                let commands = (circuitCommand.map { [$0] } ?? []) + patchCommands
-                try ChildJobs.run(commands, jobs: jobs + (circuitCommand == nil ? 0 : 1)) { i in
-                    if circuitCommand != nil && i == 0 { try circuitsDone() } else { try patchDone(i - (circuitCommand == nil ? 0 : 1)) }
-                }
-            }
+            // the circuits call first (it is the longest), one slot more than the patching children's
+            try stage("patching and circuits") { try run(circuitWork + patchWork, jobs: jobs + circuitWork.count) }
         } else {
-            try stage("patching") { try ChildJobs.run(patchCommands, jobs: jobs) { try patchDone($0) } }
-            try stage("circuits") { try ChildJobs.run(circuitCommand.map { [$0] } ?? [], jobs: 1) { _ in try circuitsDone() } }
+            try stage("patching") { try run(patchWork, jobs: jobs) }
+            try stage("circuits") { try run(circuitWork, jobs: 1) }
         }
         try stage("report") {
             let report = try ReportCommand.parse(["--study", dir] + (compare.map { ["--compare", $0] } ?? []))
