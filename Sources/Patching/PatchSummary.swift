@@ -51,9 +51,10 @@ public func summarise(_ r: PatchResult, resamples: Int = 1000, level: Double = 0
     let tail = (1 - level) / 2
     func interval(_ draws: [Double]) -> (low: Double, high: Double)? {
         // A resample whose difference is exactly 0 has no ratio; if that leaves too few, no interval.
-        let s = draws.filter(\.isFinite).sorted()
+        let s = draws.filter(\.isFinite)
         guard s.count * 2 > draws.count else { return nil }
-        return (Bootstrap.quantile(s, tail), Bootstrap.quantile(s, 1 - tail))
+        let q = Bootstrap.quantiles(unsorted: s, [tail, 1 - tail])
+        return (q[0], q[1])
     }
     let diffs = (0..<R).map { means[$0 * width + C] - means[$0 * width + C + 1] }
     let d = interval(diffs) ?? (.nan, .nan)
