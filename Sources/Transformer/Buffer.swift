@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// A plain, manually managed Float buffer, llm.c-style: the forward/backward kernels work on raw pointers.
 /// A class so that a pass's scratch memory is allocated once and reused step after step.
@@ -16,10 +17,10 @@ public final class Buffer: @unchecked Sendable {
         arena = nil
     }
 
-    /// Zeros carved from `arena` (fresh anonymous memory is zero), freed with it.
+    /// Zeros carved from `arena`, freed with it.
     init(_ count: Int, in arena: Arena) {
         self.count = count
-        ptr = arena.take(count)
+        ptr = arena.take(count, zeroed: true)
         self.arena = arena
     }
 
@@ -28,7 +29,7 @@ public final class Buffer: @unchecked Sendable {
         count = source.count * times
         self.arena = arena
         if let arena {
-            ptr = arena.take(count)
+            ptr = arena.take(count, zeroed: false)
             for i in 0..<times { (ptr + i * source.count).update(from: source.ptr, count: source.count) }
             return
         }
@@ -54,29 +55,73 @@ public final class Buffer: @unchecked Sendable {
 
 /// Memory for the many buffers of one pass, taken from a few large anonymous mappings advised to use
 /// huge pages: a pass of a small model over a batch is tens of MB in dozens of buffers, and touching it
-/// page by page (4 KiB faults, then zero-filling) cost as much as computing it. Fresh mappings are zero.
+/// page by page (4 KiB faults, then zero-filling) cost as much as computing it. A finished arena's
+/// mappings go back to `ArenaPool` for the next pass: circuit searches and evaluation batches make many
+/// short passes, and faulting in fresh huge pages for each (the kernel zero-fills every one) was 9% of
+/// `lens circuit`'s time. Fresh mappings are zero; a reused one is zeroed where a buffer asks for zeros.
 final class Arena: @unchecked Sendable {
-    private var chunks: [(base: UnsafeMutableRawPointer, size: Int)] = []
+    private var chunks: [ArenaPool.Chunk] = []
     private var used = 0
-    private static let chunkBytes = 8 << 20
+    private var reused = false          // the current chunk held an earlier pass's values
+    static let chunkBytes = 8 << 20
 
-    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    /// Room for `count` floats, 64-byte aligned; zeros if `zeroed`, else whatever the chunk held.
+    func take(_ count: Int, zeroed: Bool) -> UnsafeMutablePointer<Float> {
         let bytes = (max(count, 1) * MemoryLayout<Float>.stride + 63) & ~63
         if chunks.isEmpty || used + bytes > chunks[chunks.count - 1].size {
             let size = max(Arena.chunkBytes, (bytes + (2 << 20) - 1) & ~((2 << 20) - 1))
-            guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
-                fatalError("out of memory: mmap of \(size) bytes failed")
-            }
-            _ = madvise(p, size, 14)     // MADV_HUGEPAGE (Linux); ignored where unsupported
-            chunks.append((p, size))
+            let (chunk, wasUsed) = ArenaPool.take(size)
+            chunks.append(chunk)
             used = 0
+            reused = wasUsed
         }
         let p = chunks[chunks.count - 1].base + used
         used += bytes
+        if zeroed && reused { p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes) }
         return p.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    deinit { for c in chunks { munmap(c.base, c.size) } }
+    deinit { for c in chunks { ArenaPool.give(c) } }
+}
+
+/// The mappings of finished arenas, kept for the next ones up to `capacity` bytes; beyond it they are
+/// unmapped. Process-wide: passes on several threads share it.
+enum ArenaPool {
+    struct Chunk: @unchecked Sendable { let base: UnsafeMutableRawPointer; let size: Int }
+    static let capacity = 256 << 20
+    private static let free = Mutex<(chunks: [Chunk], bytes: Int)>(([], 0))
+
+    /// The smallest pooled chunk of at least `size` bytes, the latest given back of equals (its pages are
+    /// the likeliest in cache), with true: it was used before; or a fresh mapping.
+    static func take(_ size: Int) -> (Chunk, reused: Bool) {
+        let pooled: Chunk? = free.withLock { pool in
+            var best: Int? = nil
+            for i in pool.chunks.indices.reversed() where pool.chunks[i].size >= size {
+                if best == nil || pool.chunks[i].size < pool.chunks[best!].size { best = i }
+            }
+            guard let i = best else { return nil }
+            pool.bytes -= pool.chunks[i].size
+            return pool.chunks.remove(at: i)
+        }
+        if let pooled { return (pooled, true) }
+        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+            fatalError("out of memory: mmap of \(size) bytes failed")
+        }
+        _ = madvise(p, size, 14)     // MADV_HUGEPAGE (Linux); ignored where unsupported
+        return (Chunk(base: p, size: size), false)
+    }
+
+    static func give(_ chunk: Chunk) {
+        let kept = free.withLock { pool in
+            guard pool.bytes + chunk.size <= capacity else { return false }
+            pool.chunks.append(chunk); pool.bytes += chunk.size
+            return true
+        }
+        if !kept { munmap(chunk.base, chunk.size) }
+    }
+
+    /// Bytes held for reuse (tests).
+    static var pooledBytes: Int { free.withLock { $0.bytes } }
 }
 
 /// How many threads the engine's own loops use (OpenBLAS has its own setting; see `Engine.setThreads`).
