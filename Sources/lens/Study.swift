@@ -141,9 +141,19 @@ struct StudyCommand: ParsableCommand {
             try body()
             timings.append((name, Date().timeIntervalSince(start)))
         }
-        // A stage's result is kept when its marker holds the same inputs: the spec's text, every run's
-        // checkpoints and the exact steps. Anything else (a new checkpoint, an edited spec) reruns it.
+        // A stage's result is kept when its marker holds the same inputs (the spec's text, every run's
+        // checkpoints and the exact steps) and its record is still there. Anything else (a new checkpoint,
+        // an edited spec, a deleted result) reruns it.
         let markers = dir + "/.lens-study"
+        func record(_ kind: String, _ path: String) throws -> String {
+            switch kind {
+            case "probe": return dir + "/probes/\(try ProbeSpec.load(path: path).name).json"
+            case "patch":
+                let name = try PatchSpec.load(path: path, kinds: PatchKind.allCases.map(\.rawValue)).name
+                return dir + "/patching/\(name)/\(name).json"
+            default: return dir + "/circuits/circuits.json"
+            }
+        }
         func key(_ kind: String, _ path: String, exact: String) throws -> (file: String, content: String) {
             let text = try String(contentsOfFile: path, encoding: .utf8)
             let checkpoints = try PatchCommand.runDirectories(dir).map { "\($0): \(TrainingRun.completedSteps($0))" }
@@ -152,7 +162,8 @@ struct StudyCommand: ParsableCommand {
         }
         func done(_ kind: String, _ path: String, exact: String) throws -> Bool {
             let k = try key(kind, path, exact: exact)
-            return (try? String(contentsOfFile: k.file, encoding: .utf8)) == k.content
+            guard (try? String(contentsOfFile: k.file, encoding: .utf8)) == k.content else { return false }
+            return FileManager.default.fileExists(atPath: try record(kind, path))
         }
         func markDone(_ kind: String, _ path: String, exact: String) throws {
             let k = try key(kind, path, exact: exact)

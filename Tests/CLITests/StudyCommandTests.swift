@@ -91,6 +91,13 @@ import TestSupport
         #expect(third.status == 0, "\(third.err)")
         #expect(try modified(results[1]) == before[1] && modified(results[2]) != before[2])
         #expect(try Data(contentsOf: URL(fileURLWithPath: results[2])).count > 0)
+
+        // A deleted result reruns its stage (its marker alone does not count as done), with the same bytes.
+        let probeBytes = try Data(contentsOf: URL(fileURLWithPath: results[1]))
+        try FileManager.default.removeItem(atPath: dir + "/out/probes")
+        let fourth = try CLIConventionTests.lens(args)
+        #expect(fourth.status == 0, "\(fourth.err)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: results[1])) == probeBytes)
     }
 
     /// A probe whose tasks the study evaluates only in part runs on that part, from a narrowed copy of
