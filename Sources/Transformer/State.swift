@@ -96,8 +96,8 @@ public final class ForwardState: @unchecked Sendable {
 
     func copy() -> ForwardState { ForwardState(copying: self) }
 
-    /// An arena for a pass of this size, or nil below 4 MiB (small passes, such as the tests' and
-    /// evaluation's, keep ordinary heap buffers: a mapping per pass would cost more than it saves).
+    /// An arena for a pass of this size, or nil below 4 MiB (small passes, such as most of the tests',
+    /// keep ordinary heap buffers; an evaluation batch of a `base` model is above it).
     static func arena(_ c: ModelConfig, batch B: Int, length T: Int) -> Arena? {
         let perToken = 20 * c.d_model + 4 * c.n_heads * c.d_head + 3 * c.d_mlp + 2 * c.n_heads * T
         return B * T * perToken * c.n_layers * MemoryLayout<Float>.stride >= 4 << 20 ? Arena() : nil
