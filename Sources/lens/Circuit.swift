@@ -108,6 +108,11 @@ struct CircuitCommand: ParsableCommand {
             // Experiments on runs are independent: one per thread (single-threaded inside, as Engine.shards
             // runs them), the records kept in plan order so the output does not depend on the schedule.
             let workers = min(common.threads, plans.count)
+            // One experiment on one run runs on one thread too: its passes are too small to split (measured
+            // on base-s1, two steps: sub-operand 3.0 s on two threads against 2.2 s on one, composite-steps
+            // 30.8 s against 29.1 s, each with twice the CPU time on two, spent spinning in BLAS).
+            if workers == 1 { Engine.setThreads(1) }
+            defer { Engine.setThreads(common.threads) }
             let counter = DoneCounter()
             var results = [Result<CircuitRecord, any Error>?](repeating: nil, count: plans.count)
             results.withUnsafeMutableBufferPointer { slots in
