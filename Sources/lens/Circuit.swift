@@ -75,6 +75,7 @@ struct CircuitCommand: ParsableCommand {
     func run() throws {
         common.apply()
         let runDirs = try study.map(PatchCommand.runDirectories) ?? runs
+        try PatchCommand.checkDistinctNames(runDirs)
         let outDir = out ?? (study.map { $0 + "/circuits" } ?? ((runDirs[0] as NSString).deletingLastPathComponent + "/circuits"))
         let settings = CircuitSettings(target: target, circuitMethod: circuitMethod, igSteps: igSteps, tau: tau, resamples: resamples,
                                        selection: selection, tauSweep: try sweepTaus())

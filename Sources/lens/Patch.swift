@@ -45,6 +45,7 @@ struct PatchCommand: ParsableCommand {
         common.apply()
         let spec = try PatchSpec.load(path: self.spec, kinds: PatchKind.allCases.map(\.rawValue))
         let runDirs = try study.map(Self.runDirectories) ?? runs
+        try Self.checkDistinctNames(runDirs)
         let outDir = (out ?? (study.map { $0 + "/patching" } ?? ((runDirs[0] as NSString).deletingLastPathComponent + "/patching"))) + "/" + spec.name
         // Everything is checked before the first checkpoint is patched: a bad run fails in a second, not an hour in.
         var plans: [(PatchExperiment, [Int], Set<Int>)] = []
@@ -111,6 +112,20 @@ struct PatchCommand: ParsableCommand {
         let dirs = names.sorted().map { study + "/" + $0 }.filter { FileManager.default.fileExists(atPath: $0 + "/run.json") }
         guard !dirs.isEmpty else { throw PatchSpecError(file: study, problem: "no runs (subdirectories with run.json)") }
         return dirs
+    }
+
+    /// Outputs are named by each run's name (run.json), so two runs of one name would write the same files
+    /// (seen: a copied run beside its original, both `base-s1`, in one `lens circuit`). One line naming both.
+    static func checkDistinctNames(_ runDirs: [String]) throws {
+        var seen: [String: String] = [:]
+        for dir in runDirs {
+            let r = (name: try PatchExperiment.runSpec(runDir: dir).name, dir: dir)
+            if let first = seen[r.name] {
+                guard first != r.dir else { throw ValidationError("run \(r.dir) is given twice") }
+                throw ValidationError("runs \(first) and \(r.dir) are both named \(r.name) (run.json): their results would be written to the same files; give runs of distinct names")
+            }
+            seen[r.name] = r.dir
+        }
     }
 
     /// all | last | none | a comma-separated list, each step one the run has.

@@ -439,6 +439,26 @@ import TestSupport
         #expect(!FileManager.default.fileExists(atPath: out + "/circuits.INCOMPLETE"))
     }
 
+    /// Two runs of one name (a copied run beside its original) would write the same files: lens circuit and
+    /// lens patch refuse them in one line naming both directories, before writing anything; so is a run given twice.
+    @Test func twoRunsOfOneNameAreOneLine() throws {
+        let temp = try TempDir("circuit-cli-same-name")
+        let run = temp.root + "/base-s1", copy = temp.root + "/copy", out = temp.root + "/out"
+        try FileManager.default.copyItem(atPath: Repo.root + "/Tests/CircuitsTests/Fixtures/base-s1", toPath: run)
+        try FileManager.default.copyItem(atPath: Repo.root + "/Tests/CircuitsTests/Fixtures/base-s1", toPath: copy)
+        for (command, runs) in [("circuit", [run, copy]), ("patch", [run, copy]), ("circuit", [run, run])] {
+            let r = try runLens([command, "--spec", Self.spec, "--run"] + runs + ["--out", out, "--steps", "last", "--exact-steps", "none", "--threads", "1"])
+            let errors = r.err.split(separator: "\n").filter { $0.hasPrefix("Error: ") }
+            #expect(r.status != 0 && r.status < 128, "\(command): status \(r.status)")
+            if runs[0] == runs[1] {
+                #expect(errors.count == 1 && errors[0].contains("\(run) is given twice"), "\(r.err)")
+            } else {
+                #expect(errors.count == 1 && errors[0].contains(run) && errors[0].contains(copy) && errors[0].contains("both named base-s1"), "\(r.err)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: out), "\(command) wrote before failing")
+        }
+    }
+
     /// Without --spec: every shipped experiment whose task every run evaluates, the others named on stderr.
     /// Two runs, one of which no longer evaluates the direct composite: its experiment is skipped for both.
     @Test func withoutASpecTheShippedExperimentsRun() throws {
@@ -448,6 +468,7 @@ import TestSupport
         try FileManager.default.copyItem(atPath: Repo.root + "/Tests/CircuitsTests/Fixtures/base-s1", toPath: other)
         var spec = try Self.json(other + "/run.json")
         spec["evalTasks"] = (spec["evalTasks"] as? [String] ?? []).filter { $0 != "multistep" }
+        spec["name"] = "base-s1-copy"       // outputs are named by the run's name: two runs need two names
         try JSONSerialization.data(withJSONObject: spec).write(to: URL(fileURLWithPath: other + "/run.json"))
         let evaluated = try #require(spec["evalTasks"] as? [String])
         var expected: [String] = [], skipped: [String] = []
