@@ -42,9 +42,11 @@ extension CircuitRuns {
     func meanFaithfulness(_ graph: CircuitGraph) throws(CircuitError) -> Double {
         try checkGap()
         let cut = try cut(outside: graph)
-        let m = try metrics(cut: cut, fromLayer: lowestLayer(cut))
-        return (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated))
+        return meanFaithfulness(of: try metrics(cut: cut, fromLayer: lowestLayer(cut)))
     }
+
+    /// Faithfulness of the mean of per-pair metrics measured under some cut (no interval).
+    func meanFaithfulness(of m: [Double]) -> Double { (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated)) }
 
     /// The sizes a curve visits: 1, 2, 3, 5, 8, ... (each about 1.5 times the last) and the whole graph.
     public static func curveSizes(_ total: Int) -> [Int] {
@@ -101,8 +103,7 @@ extension CircuitRuns {
         func f(cutting removed: [Int], fromCircuit: Bool) throws(CircuitError) -> Double {
             var cut = fromCircuit ? try self.cut(outside: graph) : [Bool](repeating: false, count: writers * readers)
             for i in removed { cut[graph.edges[i].source * readers + graph.edges[i].input] = true }
-            let m = try metrics(cut: cut, fromLayer: lowestLayer(cut))
-            return (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated))
+            return meanFaithfulness(of: try metrics(cut: cut, fromLayer: lowestLayer(cut)))
         }
         let knockout = try f(cutting: inside, fromCircuit: false)
         var rng = RNG(seed: seed)
@@ -128,7 +129,7 @@ extension CircuitRuns {
             cut[e.source * readers + e.input] = true
             let m = try metrics(cut: cut, fromLayer: ResidualGraph.layer(ofReader: e.input, config), from: (circuit.passes, base),
                                 sums: circuit.sums).metrics
-            let drop = whole - (mean(m) - mean(ablated)) / (mean(clean) - mean(ablated))
+            let drop = whole - meanFaithfulness(of: m)
             out.edges += 1
             if drop > fraction { out.minimal += 1 } else { out.notMinimal[e.name] = drop }
         }
